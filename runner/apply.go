@@ -1,0 +1,159 @@
+package runner
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ejops/ejops/runner/jobdb"
+	"github.com/ejops/ejops/spec"
+)
+
+// ErrStale is returned when the live state moved since the plan was made.
+var ErrStale = errors.New("the job database changed since this plan was made; run plan again")
+
+// ApplyOptions steer Apply.
+type ApplyOptions struct {
+	Secret    func(spec.SecretRef) (string, error)
+	AppliedBy string        // recorded in the inventory, e.g. a git commit
+	LockWait  time.Duration // how long to wait for another apply to finish
+	Now       func() time.Time
+}
+
+// Report says what an apply did.
+type Report struct {
+	Calls   int      // procedure calls and statements sent
+	Applied []string // one line per applied change
+}
+
+// Apply executes p in one transaction with XACT_ABORT ON under the apply lock. It refuses with
+// ErrStale when the live state read under the lock differs from the one the plan was made against.
+// Any error rolls everything back.
+func Apply(ctx context.Context, db *jobdb.DB, p *Plan, opt ApplyOptions) (Report, error) {
+	var rep Report
+	if !p.Writes() {
+		return rep, nil
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	tx, err := db.Begin(ctx, opt.LockWait)
+	if err != nil {
+		return rep, err
+	}
+	done := false
+	defer func() {
+		if !done {
+			_ = tx.Rollback()
+		}
+	}()
+	live, err := tx.Read(ctx)
+	if err != nil {
+		return rep, err
+	}
+	if live.Hash() != p.LiveHash {
+		return rep, ErrStale
+	}
+	fingerprints := map[string]string{}
+	for _, c := range p.Changes {
+		for _, op := range c.Ops {
+			if err := runOp(ctx, tx, op, opt.Secret, fingerprints); err != nil {
+				return rep, fmt.Errorf("%s: %w (nothing was applied)", op.Object, err)
+			}
+		}
+		rep.Applied = append(rep.Applied, fmt.Sprintf("%s %s %s", c.Action, kindWord(c.Kind), c.Name))
+	}
+	if err := writeInventory(ctx, tx, p, live, opt, fingerprints); err != nil {
+		return rep, fmt.Errorf("inventory: %w (nothing was applied)", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return rep, err
+	}
+	done = true
+	rep.Calls = tx.Calls
+	return rep, nil
+}
+
+func runOp(ctx context.Context, tx *jobdb.Tx, op Op, secret func(spec.SecretRef) (string, error), fps map[string]string) error {
+	if c := op.Cred; c != nil {
+		stmt := fmt.Sprintf("DROP DATABASE SCOPED CREDENTIAL %s", jobdb.QuoteName(c.Name))
+		if c.Verb != "DROP" {
+			s, err := secret(c.SecretFrom)
+			if err != nil {
+				return err
+			}
+			fp, err := Fingerprint(s)
+			if err != nil {
+				return err
+			}
+			fps[strings.ToLower(c.Name)] = fp
+			stmt = fmt.Sprintf("%s DATABASE SCOPED CREDENTIAL %s WITH IDENTITY = %s, SECRET = %s",
+				c.Verb, jobdb.QuoteName(c.Name), jobdb.QuoteString(c.Identity), jobdb.QuoteString(s))
+		}
+		if err := tx.Statement(ctx, stmt); err != nil {
+			return fmt.Errorf("%s DATABASE SCOPED CREDENTIAL: %w", c.Verb, err)
+		}
+		return nil
+	}
+	args := make([]any, len(op.Args))
+	for i, a := range op.Args {
+		args[i] = sql.Named(a.Name, a.Value)
+	}
+	if err := tx.Exec(ctx, op.Proc, args...); err != nil {
+		return fmt.Errorf("%s: %w", op.Proc, err)
+	}
+	return nil
+}
+
+func writeInventory(ctx context.Context, tx *jobdb.Tx, p *Plan, live *jobdb.State, opt ApplyOptions, fps map[string]string) error {
+	if len(p.Inventory) == 0 {
+		return nil
+	}
+	if !live.HasSchema {
+		if err := tx.Statement(ctx, jobdb.InventoryDDL[0]); err != nil {
+			return err
+		}
+	}
+	if !live.HasInventory {
+		if err := tx.Statement(ctx, jobdb.InventoryDDL[1]); err != nil {
+			return err
+		}
+	}
+	now := opt.Now().UTC()
+	for _, o := range p.Inventory {
+		key := []any{sql.Named("scope", p.Scope), sql.Named("kind", o.Kind), sql.Named("name", o.Name)}
+		if o.Remove {
+			if err := tx.Exec(ctx, "DELETE FROM ejops.inventory WHERE scope = @scope AND kind = @kind AND name = @name", key...); err != nil {
+				return err
+			}
+			continue
+		}
+		var fp any
+		switch {
+		case fps[strings.ToLower(o.Name)] != "" && o.Kind == KindCredential:
+			fp = fps[strings.ToLower(o.Name)]
+		case o.Secret != nil:
+			s, err := opt.Secret(*o.Secret)
+			if err != nil {
+				return fmt.Errorf("credential %q: %w", o.Name, err)
+			}
+			if fp, err = Fingerprint(s); err != nil {
+				return err
+			}
+		case o.Fingerprint != "":
+			fp = o.Fingerprint
+		}
+		args := append(key, sql.Named("hash", o.Hash), sql.Named("fp", fp), sql.Named("at", now), sql.Named("by", opt.AppliedBy))
+		stmt := "INSERT INTO ejops.inventory (scope, kind, name, spec_hash, secret_fingerprint, applied_at, applied_by) VALUES (@scope, @kind, @name, @hash, @fp, @at, @by)"
+		if o.Exists {
+			stmt = "UPDATE ejops.inventory SET name = @name, spec_hash = @hash, secret_fingerprint = @fp, applied_at = @at, applied_by = @by WHERE scope = @scope AND kind = @kind AND name = @name"
+		}
+		if err := tx.Exec(ctx, stmt, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}

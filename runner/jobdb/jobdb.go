@@ -1,0 +1,310 @@
+package jobdb
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	mssql "github.com/microsoft/go-mssqldb"
+	"github.com/microsoft/go-mssqldb/azuread"
+)
+
+// DefaultEmbeddedState is where the embedded job database keeps its state, relative to the current
+// directory.
+const DefaultEmbeddedState = ".ejops/jobdb.json"
+
+// EmbeddedOpener opens the in-process emulator for a state file. The command line sets it, so this
+// package does not depend on the emulator.
+type EmbeddedOpener func(statePath string) (driver.Connector, func() error, error)
+
+// DB is a connection pool to one job database.
+type DB struct {
+	sql      *sql.DB
+	closer   func() error
+	Embedded string // state file of the embedded job database, empty for a real one
+}
+
+// Open connects to the job database named by dsn: "" or "embedded:PATH" for the embedded emulator,
+// "sqlserver://…" or "azuresql://…?fedauth=…" for a real one. Nothing is sent until the first call.
+func Open(dsn string, embedded EmbeddedOpener) (*DB, error) {
+	switch {
+	case dsn == "" || strings.HasPrefix(dsn, "embedded:"):
+		path := strings.TrimPrefix(dsn, "embedded:")
+		if path == "" {
+			path = DefaultEmbeddedState
+		}
+		if embedded == nil {
+			return nil, errors.New("the embedded job database is not available in this build")
+		}
+		c, closer, err := embedded(path)
+		if err != nil {
+			return nil, fmt.Errorf("open embedded job database %s: %w", path, err)
+		}
+		return &DB{sql: sql.OpenDB(c), closer: closer, Embedded: path}, nil
+	case strings.HasPrefix(dsn, "sqlserver://"):
+		c, err := mssql.NewConnector(dsn)
+		if err != nil {
+			return nil, fmt.Errorf("job database address: %w", redact(err, dsn))
+		}
+		return &DB{sql: sql.OpenDB(c)}, nil
+	case strings.HasPrefix(dsn, "azuresql://"):
+		c, err := azuread.NewConnector(dsn)
+		if err != nil {
+			return nil, fmt.Errorf("job database address: %w", redact(err, dsn))
+		}
+		return &DB{sql: sql.OpenDB(c)}, nil
+	}
+	return nil, errors.New("job database address must start with sqlserver://, azuresql:// or embedded:")
+}
+
+// redact keeps a DSN's password out of an error message.
+func redact(err error, dsn string) error {
+	msg := err.Error()
+	if i := strings.Index(dsn, "://"); i >= 0 {
+		if at := strings.Index(dsn[i+3:], "@"); at >= 0 {
+			msg = strings.ReplaceAll(msg, dsn[i+3:i+3+at], "(credentials)")
+		}
+	}
+	return errors.New(msg)
+}
+
+// Close closes the pool and, for the embedded job database, the emulator.
+func (db *DB) Close() error {
+	err := db.sql.Close()
+	if db.closer != nil {
+		if cerr := db.closer(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
+// SQL returns the underlying pool, for commands that query executions.
+func (db *DB) SQL() *sql.DB { return db.sql }
+
+// readBatch reads everything in one round trip. The inventory table may not exist yet; SQL Server
+// resolves names when the statement runs, so the guarded SELECT is skipped then.
+const readBatch = `SET NOCOUNT ON;
+SELECT SCHEMA_ID(N'ejops') AS schema_id, OBJECT_ID(N'ejops.inventory') AS object_id;
+SELECT name, credential_identity FROM sys.database_scoped_credentials ORDER BY name;
+SELECT target_group_name FROM jobs.target_groups ORDER BY target_group_name;
+SELECT target_group_name, CAST(target_id AS nvarchar(36)) AS target_id, membership_type, target_type, server_name, database_name, elastic_pool_name, refresh_credential_name FROM jobs.target_group_members ORDER BY target_group_name;
+SELECT job_name, job_version, description, enabled, schedule_interval_type, schedule_interval_count, schedule_start_time, schedule_end_time FROM jobs.jobs ORDER BY job_name;
+SELECT job_name, step_id, step_name, command, credential_name, target_group_name, initial_retry_interval_seconds, maximum_retry_interval_seconds, retry_interval_backoff_multiplier, retry_attempts, step_timeout_seconds, max_parallelism, output_type, output_server_name, output_database_name, output_schema_name, output_table_name, output_credential_name FROM jobs.jobsteps ORDER BY job_name, step_id;
+IF OBJECT_ID(N'ejops.inventory') IS NOT NULL SELECT scope, kind, name, spec_hash, secret_fingerprint, applied_at, applied_by FROM ejops.inventory ORDER BY scope, kind, name;`
+
+// Read returns the live state in one round trip.
+func (db *DB) Read(ctx context.Context) (*State, error) {
+	return read(ctx, db.sql)
+}
+
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func read(ctx context.Context, q queryer) (*State, error) {
+	rows, err := q.QueryContext(ctx, readBatch)
+	if err != nil {
+		return nil, fmt.Errorf("read job database: %w", err)
+	}
+	defer rows.Close()
+	st := &State{}
+	groups := map[string]int{}
+	jobs := map[string]int{}
+	readers := []func() error{
+		func() error {
+			var schemaID, objectID sql.NullInt64
+			if err := rows.Scan(&schemaID, &objectID); err != nil {
+				return err
+			}
+			st.HasSchema, st.HasInventory = schemaID.Valid, objectID.Valid
+			return nil
+		},
+		func() error {
+			var c Credential
+			var id sql.NullString
+			if err := rows.Scan(&c.Name, &id); err != nil {
+				return err
+			}
+			c.Identity = id.String
+			st.Credentials = append(st.Credentials, c)
+			return nil
+		},
+		func() error {
+			var g TargetGroup
+			if err := rows.Scan(&g.Name); err != nil {
+				return err
+			}
+			groups[strings.ToLower(g.Name)] = len(st.TargetGroups)
+			st.TargetGroups = append(st.TargetGroups, g)
+			return nil
+		},
+		func() error {
+			var group string
+			var m Member
+			var server, database, pool, refresh sql.NullString
+			if err := rows.Scan(&group, &m.TargetID, &m.Membership, &m.Type, &server, &database, &pool, &refresh); err != nil {
+				return err
+			}
+			m.Server, m.Database, m.ElasticPool, m.RefreshCredential = server.String, database.String, pool.String, refresh.String
+			i, ok := groups[strings.ToLower(group)]
+			if !ok {
+				return fmt.Errorf("member of unknown target group %q", group)
+			}
+			st.TargetGroups[i].Members = append(st.TargetGroups[i].Members, m)
+			return nil
+		},
+		func() error {
+			var j Job
+			var start, end sql.NullTime
+			var desc sql.NullString
+			if err := rows.Scan(&j.Name, &j.Version, &desc, &j.Enabled, &j.IntervalType, &j.IntervalCount, &start, &end); err != nil {
+				return err
+			}
+			j.Description, j.Start, j.End = desc.String, start.Time.UTC(), end.Time.UTC()
+			jobs[strings.ToLower(j.Name)] = len(st.Jobs)
+			st.Jobs = append(st.Jobs, j)
+			return nil
+		},
+		func() error {
+			var job string
+			var id int
+			var s Step
+			var cred, tg, outType, outServer, outDB, outSchema, outTable, outCred sql.NullString
+			var initial, maxRetry, timeout, par sql.NullInt64
+			if err := rows.Scan(&job, &id, &s.Name, &s.Command, &cred, &tg, &initial, &maxRetry, &s.BackoffMultiplier,
+				&s.RetryAttempts, &timeout, &par, &outType, &outServer, &outDB, &outSchema, &outTable, &outCred); err != nil {
+				return err
+			}
+			s.Credential, s.TargetGroup = cred.String, tg.String
+			s.InitialRetrySecs, s.MaxRetrySecs, s.TimeoutSecs, s.MaxParallelism = int(initial.Int64), int(maxRetry.Int64), int(timeout.Int64), int(par.Int64)
+			if outType.Valid && outType.String != "" {
+				s.Output = &Output{Server: outServer.String, Database: outDB.String, Schema: outSchema.String, Table: outTable.String, Credential: outCred.String}
+			}
+			i, ok := jobs[strings.ToLower(job)]
+			if !ok {
+				return fmt.Errorf("step of unknown job %q", job)
+			}
+			st.Jobs[i].Steps = append(st.Jobs[i].Steps, s)
+			return nil
+		},
+		func() error {
+			var o Owned
+			var fp, by sql.NullString
+			if err := rows.Scan(&o.Scope, &o.Kind, &o.Name, &o.SpecHash, &fp, &o.AppliedAt, &by); err != nil {
+				return err
+			}
+			o.SecretFingerprint, o.AppliedBy, o.AppliedAt = fp.String, by.String, o.AppliedAt.UTC()
+			st.Inventory = append(st.Inventory, o)
+			return nil
+		},
+	}
+	for i, scan := range readers {
+		if i > 0 && !rows.NextResultSet() {
+			if i == len(readers)-1 {
+				break // no inventory yet
+			}
+			if err := rows.Err(); err != nil {
+				return nil, fmt.Errorf("read job database: %w", err)
+			}
+			return nil, fmt.Errorf("read job database: result set %d is missing", i+1)
+		}
+		for rows.Next() {
+			if err := scan(); err != nil {
+				return nil, fmt.Errorf("read job database: result set %d: %w", i+1, err)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read job database: %w", err)
+	}
+	return st, nil
+}
+
+// Tx is one apply: a transaction with XACT_ABORT ON holding ejops' application lock.
+type Tx struct {
+	tx    *sql.Tx
+	Calls int // procedure calls and statements sent
+}
+
+// LockResource is the application lock every apply holds.
+const LockResource = "ejops.apply"
+
+// Begin opens a transaction with XACT_ABORT ON and takes the apply lock, waiting up to wait.
+func (db *DB) Begin(ctx context.Context, wait time.Duration) (*Tx, error) {
+	sqltx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin transaction: %w", err)
+	}
+	t := &Tx{tx: sqltx}
+	if _, err := sqltx.ExecContext(ctx, "SET XACT_ABORT ON;"); err != nil {
+		_ = sqltx.Rollback()
+		return nil, fmt.Errorf("set xact_abort: %w", err)
+	}
+	var rc mssql.ReturnStatus
+	_, err = sqltx.ExecContext(ctx, "sp_getapplock",
+		sql.Named("Resource", LockResource), sql.Named("LockMode", "Exclusive"),
+		sql.Named("LockOwner", "Transaction"), sql.Named("LockTimeout", int32(wait.Milliseconds())), &rc)
+	if err != nil {
+		_ = sqltx.Rollback()
+		return nil, fmt.Errorf("take the apply lock: %w", err)
+	}
+	if rc < 0 {
+		_ = sqltx.Rollback()
+		return nil, fmt.Errorf("take the apply lock: another apply holds it (sp_getapplock returned %d after %s)", rc, wait)
+	}
+	return t, nil
+}
+
+// Read reads the live state inside the transaction.
+func (t *Tx) Read(ctx context.Context) (*State, error) { return read(ctx, t.tx) }
+
+// Commit commits the transaction, releasing the lock.
+func (t *Tx) Commit() error {
+	if err := t.tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// Rollback rolls everything back.
+func (t *Tx) Rollback() error { return t.tx.Rollback() }
+
+// Exec calls a procedure by name with named arguments, as go-mssqldb sends an RPC.
+func (t *Tx) Exec(ctx context.Context, proc string, args ...any) error {
+	t.Calls++
+	_, err := t.tx.ExecContext(ctx, proc, args...)
+	return err
+}
+
+// Statement runs one T-SQL statement without parameters (DDL that cannot take any).
+func (t *Tx) Statement(ctx context.Context, stmt string) error {
+	t.Calls++
+	_, err := t.tx.ExecContext(ctx, stmt)
+	return err
+}
+
+// QuoteName quotes an identifier like QUOTENAME: [name] with ] doubled.
+func QuoteName(s string) string { return "[" + strings.ReplaceAll(s, "]", "]]") + "]" }
+
+// QuoteString quotes a Unicode string literal: N'text' with ' doubled.
+func QuoteString(s string) string { return "N'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// InventoryDDL creates ejops' inventory table; CREATE SCHEMA must run in a batch of its own.
+var InventoryDDL = []string{
+	"CREATE SCHEMA ejops",
+	`CREATE TABLE ejops.inventory (
+    scope nvarchar(128) NOT NULL,
+    kind nvarchar(32) NOT NULL,
+    name nvarchar(128) NOT NULL,
+    spec_hash nvarchar(64) NOT NULL,
+    secret_fingerprint nvarchar(256) NULL,
+    applied_at datetime2 NOT NULL,
+    applied_by nvarchar(256) NULL,
+    PRIMARY KEY (scope, kind, name)
+)`,
+}

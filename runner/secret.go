@@ -1,0 +1,84 @@
+package runner
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"strings"
+
+	"golang.org/x/crypto/scrypt"
+
+	"github.com/ejops/ejops/spec"
+)
+
+// scrypt parameters of secret fingerprints: slow enough that a leaked inventory does not give
+// secrets away cheaply.
+const (
+	scryptN      = 1 << 15
+	scryptR      = 8
+	scryptP      = 1
+	scryptKeyLen = 32
+)
+
+// Fingerprint returns a salted scrypt digest of secret: "scrypt$N$r$p$salt$hash".
+func Fingerprint(secret string) (string, error) {
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return "", err
+	}
+	return fingerprint(secret, salt, scryptN, scryptR, scryptP)
+}
+
+func fingerprint(secret string, salt []byte, n, r, p int) (string, error) {
+	key, err := scrypt.Key([]byte(secret), salt, n, r, p, scryptKeyLen)
+	if err != nil {
+		return "", err
+	}
+	enc := base64.RawStdEncoding
+	return fmt.Sprintf("scrypt$%d$%d$%d$%s$%s", n, r, p, enc.EncodeToString(salt), enc.EncodeToString(key)), nil
+}
+
+// VerifyFingerprint reports whether secret matches a fingerprint made by Fingerprint.
+func VerifyFingerprint(secret, fp string) bool {
+	parts := strings.Split(fp, "$")
+	if len(parts) != 6 || parts[0] != "scrypt" {
+		return false
+	}
+	var n, r, p int
+	if _, err := fmt.Sscanf(parts[1]+" "+parts[2]+" "+parts[3], "%d %d %d", &n, &r, &p); err != nil || n > 1<<20 || r > 32 || p > 4 {
+		return false
+	}
+	salt, err := base64.RawStdEncoding.DecodeString(parts[4])
+	if err != nil {
+		return false
+	}
+	got, err := fingerprint(secret, salt, n, r, p)
+	return err == nil && subtle.ConstantTimeCompare([]byte(got), []byte(fp)) == 1
+}
+
+// ResolveSecret reads a secret from the environment or a file. Errors name the source, never the value.
+func ResolveSecret(getenv func(string) string) func(spec.SecretRef) (string, error) {
+	return func(ref spec.SecretRef) (string, error) {
+		switch {
+		case ref.Env != "":
+			v := getenv(ref.Env)
+			if v == "" {
+				return "", fmt.Errorf("secret: environment variable %s is not set", ref.Env)
+			}
+			return v, nil
+		case ref.File != "":
+			b, err := os.ReadFile(ref.File)
+			if err != nil {
+				return "", fmt.Errorf("secret: %w", err)
+			}
+			v := strings.TrimRight(string(b), "\r\n")
+			if v == "" {
+				return "", fmt.Errorf("secret: file %s is empty", ref.File)
+			}
+			return v, nil
+		}
+		return "", fmt.Errorf("secret: no source")
+	}
+}
