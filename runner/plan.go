@@ -326,7 +326,7 @@ func Diff(d *Desired, live *jobdb.State, opt Options) (*Plan, error) {
 		}
 		row, owned := claim(KindJob, j.Name)
 		inv.Exists = owned
-		c := updateJob(j, l, opt.Now)
+		c := updateJob(j, l, opt.Now, owned && row.SpecHash == inv.Hash)
 		if len(c.Ops) > 0 {
 			p.Changes = append(p.Changes, c)
 			p.Inventory = append(p.Inventory, inv)
@@ -491,10 +491,13 @@ func timeString(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-func updateJob(want, have jobdb.Job, now time.Time) Change {
+// updateJob plans the calls that make a live job equal the desired one. unchangedSpec says the spec
+// is the one last applied.
+func updateJob(want, have jobdb.Job, now time.Time, unchangedSpec bool) Change {
 	c := Change{Kind: KindJob, Name: want.Name, Action: Update}
-	// The agent disables a Once job after running it; that is not drift.
-	if want.IntervalType == "Once" && have.IntervalType == "Once" && want.Enabled && !have.Enabled &&
+	// The agent disables a Once job after running it: with the spec unchanged since it was applied
+	// enabled, that is not drift (re-enabling would run it again).
+	if unchangedSpec && want.IntervalType == "Once" && have.IntervalType == "Once" && want.Enabled && !have.Enabled &&
 		want.Start.Equal(have.Start) && want.Start.Before(now) {
 		have.Enabled = true
 	}
