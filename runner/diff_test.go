@@ -19,7 +19,9 @@ func job(name string, steps ...jobdb.Step) jobdb.Job {
 	return jobdb.Job{Name: name, IntervalType: "Once", IntervalCount: 1, Start: ScheduleMinStart, End: ScheduleMaxEnd, Steps: steps}
 }
 
-func owned(scope, kind, name string) jobdb.Owned { return jobdb.Owned{Scope: scope, Kind: kind, Name: name} }
+func owned(scope, kind, name string) jobdb.Owned {
+	return jobdb.Owned{Scope: scope, Kind: kind, Name: name}
+}
 
 func noSecret(spec.SecretRef) (string, error) { return "s3cret", nil }
 
