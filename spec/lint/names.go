@@ -1,0 +1,203 @@
+package lint
+
+import (
+	"strings"
+
+	"github.com/ejops/ejops/spec/tsql"
+)
+
+// probeFuncs are the functions whose presence makes a condition an existence probe (§2.4).
+var probeFuncs = map[string]bool{"OBJECT_ID": true, "COL_LENGTH": true, "COLUMNPROPERTY": true,
+	"SCHEMA_ID": true, "TYPE_ID": true, "DATABASE_PRINCIPAL_ID": true, "USER_ID": true,
+	"INDEXPROPERTY": true, "OBJECTPROPERTY": true, "OBJECTPROPERTYEX": true, "INDEX_COL": true,
+	"SUSER_ID": true, "SUSER_SID": true, "IS_ROLEMEMBER": true, "COL_NAME": true}
+
+// cond is an IF or WHILE condition (or an early exit's condition) seen from the statements it guards.
+type cond struct {
+	toks     []tsql.Token
+	names    map[string]bool // case-folded name parts of identifiers and string literals
+	sysProbe bool            // a probe function or a sys./INFORMATION_SCHEMA. catalog reference
+	exists   bool            // EXISTS or a subquery
+	rowcount bool            // @@ROWCOUNT
+	positive bool            // tests that something exists (IS NOT NULL, EXISTS without NOT)
+	negative bool            // tests that something is missing (IS NULL, NOT EXISTS)
+}
+
+func newCond(toks []tsql.Token) *cond {
+	c := &cond{toks: toks, names: map[string]bool{}}
+	for i, t := range toks {
+		switch t.Kind {
+		case tsql.Ident:
+			if probeFuncs[t.Upper] && i+1 < len(toks) && toks[i+1].IsPunct("(") {
+				c.sysProbe = true
+			}
+			switch t.Upper {
+			case "SYS", "INFORMATION_SCHEMA":
+				if i+1 < len(toks) && toks[i+1].IsPunct(".") {
+					c.sysProbe = true
+				}
+			case "EXISTS":
+				c.exists = true
+				if i > 0 && toks[i-1].Is("NOT") {
+					c.negative = true
+				} else {
+					c.positive = true
+				}
+			case "SELECT":
+				c.exists = true
+			case "IS":
+				if i+1 < len(toks) && toks[i+1].Is("NOT") {
+					c.positive = true
+				} else if i+1 < len(toks) && toks[i+1].Is("NULL") {
+					c.negative = true
+				}
+			}
+			c.names[strings.ToLower(t.Text)] = true
+		case tsql.BracketIdent, tsql.QuotedIdent:
+			c.names[strings.ToLower(t.Value())] = true
+		case tsql.String:
+			for _, p := range splitName(t.Value()) {
+				c.names[strings.ToLower(p)] = true
+			}
+		case tsql.SysVariable:
+			if t.Upper == "@@ROWCOUNT" || strings.EqualFold(t.Text, "@@ROWCOUNT") {
+				c.rowcount = true
+			}
+		}
+	}
+	return c
+}
+
+// mentions reports whether the condition names any of the given names (case-folded last parts).
+func (c *cond) mentions(names []string) bool {
+	for _, n := range names {
+		if n != "" && c.names[strings.ToLower(n)] {
+			return true
+		}
+	}
+	return false
+}
+
+// splitName splits a name written in a string literal ("[dbo].[Audit]", "dbo.Orders.Cust").
+func splitName(s string) []string {
+	if len(s) > 300 {
+		return nil
+	}
+	parts := strings.Split(s, ".")
+	out := parts[:0]
+	for _, p := range parts {
+		p = strings.TrimSpace(p)
+		p = strings.TrimPrefix(p, "[")
+		p = strings.TrimSuffix(p, "]")
+		p = strings.Trim(p, `"`)
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// name is a dotted object name read from tokens.
+type name struct {
+	parts []string // values with brackets and quotes removed; "" for an omitted part (db..t)
+	tok   tsql.Token
+}
+
+func (n name) last() string {
+	if len(n.parts) == 0 {
+		return ""
+	}
+	return n.parts[len(n.parts)-1]
+}
+
+// String renders the name as written, without brackets: dbo.Audit.
+func (n name) String() string { return strings.Join(n.parts, ".") }
+
+func (n name) temp() bool {
+	l := n.last()
+	return strings.HasPrefix(l, "#") || strings.HasPrefix(l, "@") || len(n.parts) >= 2 && strings.EqualFold(n.parts[0], "tempdb")
+}
+
+func isNameTok(t tsql.Token) bool {
+	switch t.Kind {
+	case tsql.Ident, tsql.BracketIdent, tsql.QuotedIdent, tsql.ScriptVar, tsql.Variable:
+		return true
+	}
+	return false
+}
+
+// readName reads a dotted name at toks[i]; ok is false when no name starts there.
+func readName(toks []tsql.Token, i int) (n name, next int, ok bool) {
+	if i >= len(toks) || !(isNameTok(toks[i]) || toks[i].IsPunct(".")) {
+		return name{}, i, false
+	}
+	n.tok = toks[i]
+	expectPart := true
+	for i < len(toks) {
+		t := toks[i]
+		switch {
+		case expectPart && isNameTok(t):
+			n.parts = append(n.parts, t.Value())
+			expectPart = false
+		case t.IsPunct("."):
+			if expectPart {
+				n.parts = append(n.parts, "")
+			}
+			expectPart = true
+		default:
+			return n, i, len(n.parts) > 0
+		}
+		i++
+	}
+	return n, i, len(n.parts) > 0
+}
+
+// findKw returns the index of the first keyword kw at paren depth 0 in toks[from:], or -1.
+func findKw(toks []tsql.Token, from int, kw string) int {
+	depth := 0
+	for i := from; i < len(toks); i++ {
+		t := toks[i]
+		if t.IsPunct("(") {
+			depth++
+		} else if t.IsPunct(")") {
+			depth--
+		} else if depth == 0 && t.Is(kw) {
+			return i
+		}
+	}
+	return -1
+}
+
+// matchParen returns the index of the ')' closing the '(' at i, or len(toks) when it is not closed.
+func matchParen(toks []tsql.Token, i int) int {
+	depth := 0
+	for j := i; j < len(toks); j++ {
+		if toks[j].IsPunct("(") {
+			depth++
+		} else if toks[j].IsPunct(")") {
+			depth--
+			if depth == 0 {
+				return j
+			}
+		}
+	}
+	return len(toks)
+}
+
+// splitTop splits toks at commas of paren depth 0.
+func splitTop(toks []tsql.Token) [][]tsql.Token {
+	var out [][]tsql.Token
+	depth, start := 0, 0
+	for i, t := range toks {
+		switch {
+		case t.IsPunct("("):
+			depth++
+		case t.IsPunct(")"):
+			depth--
+		case depth == 0 && t.IsPunct(","):
+			out = append(out, toks[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, toks[start:])
+}

@@ -1,0 +1,4 @@
+SET NOCOUNT ON;
+UPDATE STATISTICS dbo.Orders WITH FULLSCAN;
+UPDATE STATISTICS dbo.OrderLines IX_OrderLines_OrderId WITH SAMPLE 50 PERCENT;
+EXEC sys.sp_updatestats;

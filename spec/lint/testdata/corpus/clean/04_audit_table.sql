@@ -1,0 +1,10 @@
+IF OBJECT_ID(N'dbo.Audit', N'U') IS NULL
+BEGIN
+    CREATE TABLE dbo.Audit
+    (
+        Id        bigint IDENTITY(1, 1) NOT NULL CONSTRAINT PK_Audit PRIMARY KEY CLUSTERED,
+        At        datetime2(3) NOT NULL CONSTRAINT DF_Audit_At DEFAULT (SYSUTCDATETIME()),
+        Actor     sysname NOT NULL,
+        Action    nvarchar(100) NOT NULL
+    );
+END;

@@ -1,0 +1,4 @@
+IF COL_LENGTH(N'dbo.Customer', N'Email') IS NULL
+    ALTER TABLE dbo.Customer ADD Email nvarchar(320) NULL;
+IF COL_LENGTH(N'dbo.Customer', N'IsActive') IS NULL
+    ALTER TABLE dbo.Customer ADD IsActive bit NOT NULL CONSTRAINT DF_Customer_IsActive DEFAULT (1);

@@ -1,0 +1,4 @@
+DROP VIEW IF EXISTS dbo.vLegacyOrders;
+DROP PROCEDURE IF EXISTS dbo.usp_LegacyExport;
+ALTER TABLE dbo.Orders DROP CONSTRAINT IF EXISTS DF_Orders_LegacyFlag;
+ALTER TABLE dbo.Orders DROP COLUMN IF EXISTS LegacyFlag;

@@ -1,0 +1,2 @@
+IF OBJECT_ID(N'dbo.InvoiceNumber', N'SO') IS NULL
+    CREATE SEQUENCE dbo.InvoiceNumber AS bigint START WITH 100000 INCREMENT BY 1;

@@ -1,0 +1,2 @@
+IF TYPE_ID(N'dbo.IdList') IS NULL
+    CREATE TYPE dbo.IdList AS TABLE (Id int NOT NULL PRIMARY KEY);

@@ -1,0 +1,7 @@
+SET NOCOUNT ON;
+DECLARE @day date = CAST(DATEADD(day, -1, SYSUTCDATETIME()) AS date);
+DELETE FROM dbo.DailySales WHERE SalesDay = @day;
+INSERT dbo.DailySales (SalesDay, Orders, Revenue)
+SELECT @day, COUNT(*), SUM(Total)
+FROM dbo.Orders
+WHERE OrderDate >= @day AND OrderDate < DATEADD(day, 1, @day);

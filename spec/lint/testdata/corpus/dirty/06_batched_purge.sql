@@ -1,0 +1,2 @@
+SET NOCOUNT ON;
+DELETE FROM dbo.EventLog;

@@ -1,0 +1,2 @@
+SET NOCOUNT ON;
+INSERT dbo.Setting (Name, Value) VALUES (N'RetentionDays', N'90');

@@ -1,0 +1,1 @@
+CREATE STATISTICS ST_Orders_Status ON dbo.Orders (Status) WITH FULLSCAN;

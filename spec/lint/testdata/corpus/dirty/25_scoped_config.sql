@@ -1,0 +1,2 @@
+EXEC sp_configure 'max degree of parallelism', 4;
+RECONFIGURE;

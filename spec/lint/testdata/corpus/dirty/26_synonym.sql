@@ -1,0 +1,1 @@
+CREATE SYNONYM dbo.CurrentOrders FOR dbo.Orders;

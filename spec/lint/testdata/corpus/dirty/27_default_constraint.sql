@@ -1,0 +1,1 @@
+ALTER TABLE dbo.Orders ADD DEFAULT (1) FOR Status;

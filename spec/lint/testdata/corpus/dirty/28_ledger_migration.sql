@@ -1,0 +1,3 @@
+SET NOCOUNT ON;
+ALTER TABLE dbo.Customer ADD Segment tinyint NULL;
+INSERT dbo.SchemaVersion (Version, AppliedAt) VALUES (12, SYSUTCDATETIME());

@@ -1,0 +1,2 @@
+/* open /* nested */
+SELECT 1;

@@ -1,0 +1,1 @@
+SELECT [missing FROM dbo.T;

@@ -1,0 +1,1 @@
+SELECT N'it''s fine';

@@ -1,0 +1,2 @@
+/* a /* nested */ comment */
+SELECT 1;

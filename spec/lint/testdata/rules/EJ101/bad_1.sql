@@ -1,0 +1,3 @@
+CREATE TABLE #a (Id int);
+GO
+SELECT 1;

@@ -1,0 +1,4 @@
+SELECT 1;
+GOTO done;
+done:
+PRINT N'ok';

@@ -1,0 +1,3 @@
+SELECT N'
+GO
+' AS Text;

@@ -1,0 +1,2 @@
+:setvar Schema dbo
+SELECT * FROM $(Schema).T;

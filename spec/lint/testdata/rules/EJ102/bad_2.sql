@@ -1,0 +1,2 @@
+:r .\common.sql
+SELECT 1;

@@ -1,0 +1,1 @@
+SELECT N'$(job_name)' AS JobName;

@@ -1,0 +1,1 @@
+SELECT 'costs $5' AS Price;

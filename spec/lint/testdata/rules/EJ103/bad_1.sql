@@ -1,0 +1,2 @@
+USE [Sales];
+UPDATE dbo.Cfg SET Value = 1 WHERE Name = N'x';

@@ -1,0 +1,2 @@
+USE Sales
+SELECT 1;

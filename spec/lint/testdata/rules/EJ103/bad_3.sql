@@ -1,0 +1,2 @@
+IF DB_NAME() <> N'Sales'
+    USE Sales;

@@ -1,0 +1,1 @@
+UPDATE dbo.Cfg SET Value = 1 WHERE Name = N'x';

@@ -1,0 +1,1 @@
+SELECT * FROM Srv.Sales.dbo.Orders;

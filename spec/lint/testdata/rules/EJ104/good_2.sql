@@ -1,0 +1,1 @@
+SELECT * FROM tempdb.sys.objects WHERE name LIKE N'#x%';

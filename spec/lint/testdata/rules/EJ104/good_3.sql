@@ -1,0 +1,1 @@
+SELECT dbo.Orders.Id FROM dbo.Orders;

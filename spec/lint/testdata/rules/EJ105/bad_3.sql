@@ -1,0 +1,6 @@
+CREATE OR ALTER PROCEDURE dbo.usp_X
+AS
+BEGIN
+    SELECT 1;
+END;
+GRANT EXECUTE ON dbo.usp_X TO app_role;

@@ -1,0 +1,2 @@
+IF SCHEMA_ID(N'stage') IS NULL
+    EXEC (N'CREATE SCHEMA stage AUTHORIZATION dbo;');

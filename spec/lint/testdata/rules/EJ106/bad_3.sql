@@ -1,0 +1,3 @@
+IF COL_LENGTH(N'dbo.T', N'Score') IS NULL
+    ALTER TABLE dbo.T ADD Score int NULL;
+INSERT dbo.T (Id, Score) SELECT 1, 0 WHERE NOT EXISTS (SELECT 1 FROM dbo.T WHERE Id = 1);

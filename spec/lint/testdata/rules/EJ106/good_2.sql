@@ -1,0 +1,5 @@
+IF OBJECT_ID(N'dbo.N', N'U') IS NULL
+    CREATE TABLE dbo.N (Id int NOT NULL);
+IF COL_LENGTH(N'dbo.N', N'X') IS NULL
+    ALTER TABLE dbo.N ADD X int NULL;
+SELECT X FROM dbo.N;

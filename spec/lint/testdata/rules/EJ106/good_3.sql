@@ -1,0 +1,3 @@
+IF COL_LENGTH(N'dbo.T', N'Flag') IS NULL
+    ALTER TABLE dbo.T ADD Flag bit NULL;
+SELECT Flag FROM dbo.Other;

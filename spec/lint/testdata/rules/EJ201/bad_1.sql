@@ -1,0 +1,1 @@
+CREATE TABLE dbo.Audit (Id bigint NOT NULL CONSTRAINT PK_Audit PRIMARY KEY);

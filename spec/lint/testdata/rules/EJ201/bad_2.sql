@@ -1,0 +1,1 @@
+SELECT Id, Name INTO dbo.CustCopy FROM dbo.Cust;

@@ -1,0 +1,2 @@
+IF OBJECT_ID(N'dbo.Audit', N'U') IS NULL
+    CREATE TABLE dbo.Audit (Id bigint NOT NULL CONSTRAINT PK_Audit PRIMARY KEY);

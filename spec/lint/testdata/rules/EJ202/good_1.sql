@@ -1,0 +1,1 @@
+CREATE OR ALTER VIEW dbo.vActive AS SELECT Id FROM dbo.Users WHERE Active = 1;

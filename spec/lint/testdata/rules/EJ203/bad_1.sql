@@ -1,0 +1,1 @@
+ALTER TABLE dbo.Orders ADD Notes nvarchar(200) NULL;

@@ -1,0 +1,1 @@
+ALTER TABLE dbo.Orders ADD A int NULL, B int NULL;

@@ -1,0 +1,1 @@
+ALTER TABLE #t ADD Notes nvarchar(200) NULL;

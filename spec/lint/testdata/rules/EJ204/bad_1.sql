@@ -1,0 +1,1 @@
+ALTER TABLE dbo.Orders ADD CONSTRAINT FK_Orders_Cust FOREIGN KEY (CustId) REFERENCES dbo.Cust (Id);

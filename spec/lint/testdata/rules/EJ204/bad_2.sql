@@ -1,0 +1,1 @@
+ALTER TABLE dbo.Orders WITH CHECK ADD CONSTRAINT CK_Orders_Qty CHECK (Qty > 0);

@@ -1,0 +1,1 @@
+ALTER TABLE dbo.Orders ADD PRIMARY KEY (Id);

@@ -1,0 +1,1 @@
+CREATE NONCLUSTERED INDEX IX_Orders_CustId ON dbo.Orders (CustId) WITH (DROP_EXISTING = ON);

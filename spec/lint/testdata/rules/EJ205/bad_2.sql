@@ -1,0 +1,1 @@
+CREATE INDEX IX_A ON dbo.A (X);

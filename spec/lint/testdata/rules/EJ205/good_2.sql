@@ -1,0 +1,2 @@
+IF INDEXPROPERTY(OBJECT_ID(N'dbo.A'), N'IX_A', 'IndexID') IS NULL
+    CREATE INDEX IX_A ON dbo.A (X);

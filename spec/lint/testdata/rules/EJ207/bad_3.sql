@@ -1,0 +1,1 @@
+CREATE SEQUENCE dbo.OrderNo AS bigint START WITH 1;

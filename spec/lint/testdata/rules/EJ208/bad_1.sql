@@ -1,0 +1,1 @@
+EXEC sp_rename N'dbo.Orders.Cust', N'CustomerId', N'COLUMN';

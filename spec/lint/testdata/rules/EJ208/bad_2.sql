@@ -1,0 +1,1 @@
+EXEC sys.sp_rename 'dbo.OldName', 'NewName';

@@ -1,0 +1,1 @@
+ALTER TABLE dbo.Orders ADD DEFAULT (0) FOR Qty;

@@ -1,0 +1,2 @@
+IF OBJECT_ID(N'dbo.A', N'U') IS NULL
+    CREATE TABLE dbo.A (Id int NOT NULL PRIMARY KEY, Code char(3) NOT NULL UNIQUE);

@@ -1,0 +1,2 @@
+IF COL_LENGTH(N'dbo.A', N'Qty') IS NULL
+    ALTER TABLE dbo.A ADD Qty int NOT NULL DEFAULT 0;

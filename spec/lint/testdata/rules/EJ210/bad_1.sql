@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS dbo.DailyStats;
+CREATE TABLE dbo.DailyStats (Day date NOT NULL);

@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS [dbo].[Report];
+CREATE TABLE dbo.Report (Id int NOT NULL);

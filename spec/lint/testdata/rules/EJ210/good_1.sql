@@ -1,0 +1,2 @@
+IF OBJECT_ID(N'dbo.DailyStats', N'U') IS NULL
+    CREATE TABLE dbo.DailyStats (Day date NOT NULL);

@@ -1,0 +1,3 @@
+DROP TABLE IF EXISTS dbo.Old;
+IF OBJECT_ID(N'dbo.New', N'U') IS NULL
+    CREATE TABLE dbo.New (Id int NOT NULL);

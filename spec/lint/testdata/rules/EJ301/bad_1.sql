@@ -1,0 +1,1 @@
+INSERT INTO dbo.Setting (Name, Value) VALUES (N'RetentionDays', N'30');

@@ -1,0 +1,1 @@
+INSERT dbo.RunLog (ExecId) VALUES ('$(job_execution_id)');

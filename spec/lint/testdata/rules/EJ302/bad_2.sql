@@ -1,0 +1,1 @@
+UPDATE dbo.Account SET Balance += 10 WHERE Id = 7;

@@ -1,0 +1,1 @@
+DELETE FROM dbo.Session WHERE ExpiresAt < SYSUTCDATETIME();

@@ -1,0 +1,2 @@
+DELETE #tmp;
+TRUNCATE TABLE #tmp;

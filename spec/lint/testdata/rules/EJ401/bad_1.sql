@@ -1,0 +1,2 @@
+BEGIN TRAN;
+UPDATE dbo.Cfg SET Value = N'x' WHERE Name = N'y';

@@ -1,0 +1,3 @@
+SET XACT_ABORT ON;
+UPDATE dbo.Cfg SET Value = N'x' WHERE Name = N'y';
+COMMIT;

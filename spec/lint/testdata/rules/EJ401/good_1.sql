@@ -1,0 +1,4 @@
+SET XACT_ABORT ON;
+BEGIN TRAN;
+UPDATE dbo.Cfg SET Value = N'x' WHERE Name = N'y';
+COMMIT;

@@ -1,0 +1,1 @@
+UPDATE dbo.Cfg SET Value = N'x' WHERE Name = N'y';

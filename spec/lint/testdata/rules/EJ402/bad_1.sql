@@ -1,0 +1,4 @@
+BEGIN TRAN;
+UPDATE dbo.A SET X = 1 WHERE Id = 1;
+UPDATE dbo.B SET Y = 2 WHERE Id = 1;
+COMMIT;

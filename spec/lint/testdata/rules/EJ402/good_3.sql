@@ -1,0 +1,1 @@
+UPDATE dbo.A SET X = 1 WHERE Id = 1;

@@ -1,0 +1,3 @@
+IF OBJECT_ID(N'dbo.Source', N'U') IS NULL
+    RAISERROR(N'source missing', 16, 1);
+DELETE dbo.Target WHERE Id < 10;

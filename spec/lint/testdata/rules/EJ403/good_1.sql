@@ -1,0 +1,1 @@
+IF @rows = 0 BEGIN PRINT N'nothing to do'; RETURN; END;

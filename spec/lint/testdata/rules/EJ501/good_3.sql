@@ -1,0 +1,1 @@
+GRANT SELECT ON SCHEMA::dbo TO app_reader;

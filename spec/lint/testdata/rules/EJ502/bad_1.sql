@@ -1,0 +1,1 @@
+EXEC (N'CREATE TABLE dbo.' + @name + N' (Id int)');

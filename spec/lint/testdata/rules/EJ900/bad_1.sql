@@ -1,0 +1,1 @@
+DELETE dbo.Q WHERE Id < 5; -- ejops:ignore EJ303

@@ -1,0 +1,2 @@
+-- ejops:ignore EJ999 not a rule
+DELETE dbo.Q;

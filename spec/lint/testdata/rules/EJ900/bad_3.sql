@@ -1,0 +1,2 @@
+-- ejops:ignore EJ201 nothing to suppress here
+SELECT 1;

@@ -1,0 +1,2 @@
+-- ejops is great
+SELECT 1;
