@@ -1,0 +1,102 @@
+package schema
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
+)
+
+// URL is the schema's $id, where editors can fetch it: `# yaml-language-server: $schema=<URL>`, or a
+// path to the file in a checkout or written by `ejops schema`.
+const URL = "https://raw.githubusercontent.com/ejops/ejops/main/schema/ejops.schema.json"
+
+// JSON is the schema document.
+//
+//go:embed ejops.schema.json
+var JSON []byte
+
+// Violation is one way a document breaks the schema.
+type Violation struct {
+	// Pointer is the JSON pointer of the offending value, "" for the document itself.
+	Pointer string
+	// Keyword is the schema location of the failing keyword, e.g. "/definitions/step/oneOf".
+	Keyword string
+	// Message is the validator's description of the problem.
+	Message string
+}
+
+// Kind returns the failing keyword's name, e.g. "additionalProperties" or "required".
+func (v Violation) Kind() string {
+	return v.Keyword[strings.LastIndexByte(v.Keyword, '/')+1:]
+}
+
+// compiled holds the whole schema under "" and, per kind, the schema of that kind's documents, so a
+// document is checked without trying the other kinds' branches.
+var compiled = sync.OnceValues(func() (map[string]*jsonschema.Schema, error) {
+	c := jsonschema.NewCompiler()
+	c.Draft = jsonschema.Draft7
+	if err := c.AddResource(URL, bytes.NewReader(JSON)); err != nil {
+		return nil, fmt.Errorf("add schema: %w", err)
+	}
+	out := map[string]*jsonschema.Schema{}
+	for _, kind := range []string{"", "Credential", "TargetGroup", "Job", "Agent"} {
+		url := URL
+		if kind != "" {
+			url += "#/definitions/" + kind + "Document"
+		}
+		s, err := c.Compile(url)
+		if err != nil {
+			return nil, fmt.Errorf("compile schema: %w", err)
+		}
+		out[kind] = s
+	}
+	return out, nil
+})
+
+// Validate checks one decoded document: maps are map[string]any, lists []any, numbers json.Number,
+// and the other scalars string, bool or nil. It returns every violation, in the validator's order.
+func Validate(doc any) ([]Violation, error) {
+	schemas, err := compiled()
+	if err != nil {
+		return nil, err
+	}
+	s := schemas[""]
+	if m, ok := doc.(map[string]any); ok {
+		if kind, ok := m["kind"].(string); ok && schemas[kind] != nil {
+			s = schemas[kind]
+		}
+	}
+	err = s.Validate(doc)
+	if err == nil {
+		return nil, nil
+	}
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return nil, fmt.Errorf("validate: %w", err)
+	}
+	var out []Violation
+	collect(ve, &out)
+	return out, nil
+}
+
+// collect appends the leaves of the error tree; a failed oneOf or anyOf is one leaf, because its
+// branches' failures only say why no branch matched.
+func collect(ve *jsonschema.ValidationError, out *[]Violation) {
+	kw := ve.AbsoluteKeywordLocation
+	if i := strings.IndexByte(kw, '#'); i >= 0 {
+		kw = kw[i+1:]
+	}
+	leaf := len(ve.Causes) == 0 || strings.HasSuffix(kw, "/oneOf") || strings.HasSuffix(kw, "/anyOf")
+	if !leaf {
+		for _, c := range ve.Causes {
+			collect(c, out)
+		}
+		return
+	}
+	*out = append(*out, Violation{Pointer: ve.InstanceLocation, Keyword: kw, Message: ve.Message})
+}

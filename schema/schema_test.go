@@ -1,0 +1,101 @@
+package schema
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func decode(t *testing.T, s string) any {
+	t.Helper()
+	d := json.NewDecoder(strings.NewReader(s))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestValidate(t *testing.T) {
+	tests := map[string]struct {
+		doc  string
+		want []string // "pointer kind"
+	}{
+		"valid job": {
+			doc:  `{"apiVersion":"ejops/v1","kind":"Job","metadata":{"name":"j"},"spec":{"steps":[{"name":"s","targetGroup":"g","command":"SELECT 1;","timeout":"2h","retry":{"attempts":3}}]}}`,
+			want: nil,
+		},
+		"valid agent": {
+			doc:  `{"apiVersion":"ejops/v1","kind":"Agent","metadata":{"name":"a"},"spec":{"authentication":"ManagedIdentity","lint":{"EJ301":"off"}}}`,
+			want: nil,
+		},
+		"unknown field in step": {
+			doc:  `{"apiVersion":"ejops/v1","kind":"Job","metadata":{"name":"j"},"spec":{"steps":[{"name":"s","targetGroup":"g","command":"x","bogus":1}]}}`,
+			want: []string{"/spec/steps/0 additionalProperties"},
+		},
+		"command and commandFile": {
+			doc:  `{"apiVersion":"ejops/v1","kind":"Job","metadata":{"name":"j"},"spec":{"steps":[{"name":"s","targetGroup":"g","command":"x","commandFile":"a.sql"}]}}`,
+			want: []string{"/spec/steps/0 oneOf"},
+		},
+		"unknown kind": {
+			doc:  `{"apiVersion":"ejops/v1","kind":"Cron","metadata":{"name":"j"},"spec":{}}`,
+			want: []string{"/kind enum"},
+		},
+		"wrong apiVersion and missing spec": {
+			doc:  `{"apiVersion":"v2","kind":"Agent","metadata":{"name":"j"}}`,
+			want: []string{" required", "/apiVersion const"},
+		},
+		"two secret sources": {
+			doc:  `{"apiVersion":"ejops/v1","kind":"Credential","metadata":{"name":"c"},"spec":{"identity":"u","secretFrom":{"env":"A","file":"b"}}}`,
+			want: []string{"/spec/secretFrom maxProperties"},
+		},
+		"wrong type": {
+			doc:  `{"apiVersion":"ejops/v1","kind":"Job","metadata":{"name":"j"},"spec":{"enabled":"yes","steps":[{"name":"s","targetGroup":"g","command":"x"}]}}`,
+			want: []string{"/spec/enabled type"},
+		},
+		"bad lint override": {
+			doc:  `{"apiVersion":"ejops/v1","kind":"Agent","metadata":{"name":"a"},"spec":{"lint":{"EJ301":"loud"}}}`,
+			want: []string{"/spec/lint/EJ301 enum"},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			vs, err := Validate(decode(t, tc.doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, v := range vs {
+				got = append(got, v.Pointer+" "+v.Kind())
+			}
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("Validate() = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSchemaIsJSON(t *testing.T) {
+	var v map[string]any
+	if err := json.Unmarshal(JSON, &v); err != nil {
+		t.Fatalf("schema is not JSON: %v", err)
+	}
+	if v["$id"] != URL {
+		t.Errorf("$id = %v, want %s", v["$id"], URL)
+	}
+}
+
+func BenchmarkValidate(b *testing.B) {
+	d := json.NewDecoder(strings.NewReader(`{"apiVersion":"ejops/v1","kind":"Job","metadata":{"name":"j"},"spec":{"enabled":true,"schedule":{"every":"1d","start":"2026-01-01T02:00:00Z"},"steps":[{"name":"s","targetGroup":"g","credential":"c","command":"EXEC sp_updatestats;","timeout":"2h","retry":{"attempts":3,"initialInterval":"5s"}}]}}`))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if vs, err := Validate(v); err != nil || len(vs) > 0 {
+			b.Fatal(err, vs)
+		}
+	}
+}

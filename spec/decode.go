@@ -1,0 +1,282 @@
+package spec
+
+import (
+	"fmt"
+	"math/big"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+)
+
+// decoder fills the typed model from a document that passed the schema, recording the position of
+// every field it reads in Meta.Fields.
+type decoder struct {
+	d    *document
+	ds   *Diagnostics
+	meta *Meta
+}
+
+// fields is one mapping node and its dotted path.
+type fields struct {
+	dec  *decoder
+	n    *yaml.Node
+	path string
+}
+
+func (f fields) get(key string) *yaml.Node {
+	if f.n == nil || f.n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(f.n.Content); i += 2 {
+		if f.n.Content[i].Value == key {
+			k, v := f.n.Content[i], f.n.Content[i+1]
+			// A scalar is positioned on its value, a mapping or list on the key that names it.
+			pos := nodePos(f.dec.d.file, v)
+			if v.Kind != yaml.ScalarNode {
+				pos = nodePos(f.dec.d.file, k)
+			}
+			f.dec.meta.Fields[f.join(key)] = pos
+			return v
+		}
+	}
+	return nil
+}
+
+func (f fields) join(key string) string {
+	if f.path == "" {
+		return key
+	}
+	return f.path + "." + key
+}
+
+func (f fields) sub(key string) fields {
+	return fields{dec: f.dec, n: f.get(key), path: f.join(key)}
+}
+
+func (f fields) str(key string) string {
+	if v := f.get(key); v != nil && v.Kind == yaml.ScalarNode {
+		return v.Value
+	}
+	return ""
+}
+
+func (f fields) has(key string) bool { return f.get(key) != nil }
+
+func (f fields) pos(key string) Pos { return f.dec.meta.FieldPos(f.join(key)) }
+
+func (f fields) integer(key string, def int) int {
+	v := f.get(key)
+	if v == nil {
+		return def
+	}
+	var i big.Int
+	if _, ok := i.SetString(v.Value, 0); ok && i.IsInt64() {
+		return int(i.Int64())
+	}
+	return def
+}
+
+func (f fields) float(key string, def float64) float64 {
+	v := f.get(key)
+	if v == nil {
+		return def
+	}
+	x, err := strconv.ParseFloat(strings.ReplaceAll(v.Value, "_", ""), 64)
+	if err != nil {
+		return def
+	}
+	return x
+}
+
+func (f fields) boolean(key string) bool {
+	v := f.get(key)
+	return v != nil && strings.EqualFold(v.Value, "true")
+}
+
+// duration reads a duration field; a value that does not parse is reported with the given code.
+func (f fields) duration(key string, def time.Duration, code string) time.Duration {
+	v := f.get(key)
+	if v == nil {
+		return def
+	}
+	d, err := ParseDuration(v.Value)
+	if err != nil {
+		f.dec.ds.Add(f.pos(key), Error, code, "%s: %v", f.join(key), err)
+		return def
+	}
+	return d
+}
+
+func (f fields) time(key string) time.Time {
+	v := f.get(key)
+	if v == nil {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339Nano, v.Value)
+	if err != nil {
+		f.dec.ds.Add(f.pos(key), Error, CodeValue, "%s: %q is not an RFC 3339 date-time", f.join(key), v.Value)
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+func (f fields) items() []fields {
+	if f.n == nil || f.n.Kind != yaml.SequenceNode {
+		return nil
+	}
+	out := make([]fields, len(f.n.Content))
+	for i, c := range f.n.Content {
+		p := fmt.Sprintf("%s[%d]", f.path, i)
+		f.dec.meta.Fields[p] = nodePos(f.dec.d.file, c)
+		out[i] = fields{dec: f.dec, n: c, path: p}
+	}
+	return out
+}
+
+// relative resolves p against the folder of the document's file.
+func (d *document) relative(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(filepath.Dir(d.path), filepath.FromSlash(p))
+}
+
+// decode builds d.obj from a document that passed the schema.
+func decode(d *document, ds *Diagnostics) {
+	meta := Meta{Name: d.name, Pos: d.pos, Fields: map[string]Pos{}}
+	dec := &decoder{d: d, ds: ds, meta: &meta}
+	root := fields{dec: dec, n: d.root}
+	root.get("apiVersion")
+	root.get("kind")
+	root.sub("metadata").get("name")
+	spec := root.sub("spec")
+	switch d.kind {
+	case "Credential":
+		c := &Credential{Identity: spec.str("identity")}
+		sf := spec.sub("secretFrom")
+		c.SecretFrom.Env = sf.str("env")
+		if f := sf.str("file"); f != "" {
+			c.SecretFrom.File = filepath.ToSlash(d.relative(f))
+		}
+		c.Meta = meta
+		d.obj = c
+	case "TargetGroup":
+		g := &TargetGroup{}
+		for _, m := range spec.sub("members").items() {
+			mem := Member{
+				Pos:               nodePos(d.file, m.n),
+				Server:            m.str("server"),
+				Database:          m.str("database"),
+				ElasticPool:       m.str("elasticPool"),
+				RefreshCredential: m.str("refreshCredential"),
+				Membership:        m.str("membership"),
+			}
+			if mem.Membership == "" {
+				mem.Membership = "Include"
+			}
+			g.Members = append(g.Members, mem)
+		}
+		g.Meta = meta
+		d.obj = g
+	case "Job":
+		j := &Job{Description: spec.str("description"), Enabled: spec.boolean("enabled")}
+		if spec.has("schedule") {
+			s := spec.sub("schedule")
+			sch := &Schedule{Start: s.time("start"), End: s.time("end")}
+			typ, n, err := ParseInterval(s.str("every"))
+			if err != nil {
+				ds.Add(s.pos("every"), Error, CodeInterval, "%s: %v", s.join("every"), err)
+			}
+			sch.IntervalType, sch.IntervalCount = typ, n
+			j.Schedule = sch
+		}
+		for _, sf := range spec.sub("steps").items() {
+			j.Steps = append(j.Steps, decodeStep(d, sf))
+		}
+		j.Meta = meta
+		d.obj = j
+	case "Agent":
+		a := &Agent{Authentication: spec.str("authentication")}
+		if a.Authentication == "" {
+			a.Authentication = AuthCredential
+		}
+		if l := spec.sub("lint"); l.n != nil && l.n.Kind == yaml.MappingNode {
+			a.Lint = map[string]string{}
+			for i := 0; i+1 < len(l.n.Content); i += 2 {
+				code := l.n.Content[i].Value
+				a.Lint[code] = l.str(code)
+			}
+		}
+		a.Meta = meta
+		d.obj = a
+	}
+}
+
+func decodeStep(d *document, f fields) *Step {
+	s := &Step{
+		Pos:            nodePos(d.file, f.n),
+		Name:           f.str("name"),
+		TargetGroup:    f.str("targetGroup"),
+		Credential:     f.str("credential"),
+		Timeout:        f.duration("timeout", DefaultTimeout, CodeTimeout),
+		MaxParallelism: f.integer("maxParallelism", 0),
+	}
+	if v := f.get("command"); v != nil {
+		s.Command = v.Value
+		s.CommandSource = scalarSource(d, v)
+	} else if cf := f.str("commandFile"); cf != "" {
+		path := d.relative(cf)
+		s.CommandFile = d.l.display(path)
+		s.CommandSource = Source{File: s.CommandFile, Line: 1, Col: 1, Indent: 0}
+		s.Command = readCommand(f, path, s.CommandSource)
+	}
+	r := f.sub("retry")
+	s.Retry = Retry{
+		Attempts:          r.integer("attempts", DefaultRetryAttempts),
+		InitialInterval:   r.duration("initialInterval", DefaultInitialInterval, CodeRetry),
+		MaxInterval:       r.duration("maxInterval", DefaultMaxInterval, CodeRetry),
+		BackoffMultiplier: r.float("backoffMultiplier", DefaultBackoffMultiplier),
+	}
+	if f.has("output") {
+		o := f.sub("output")
+		s.Output = &Output{
+			Server:     o.str("server"),
+			Database:   o.str("database"),
+			Schema:     o.str("schema"),
+			Table:      o.str("table"),
+			Credential: o.str("credential"),
+		}
+		if s.Output.Schema == "" {
+			s.Output.Schema = DefaultOutputSchema
+		}
+	}
+	for _, i := range f.sub("lint").sub("ignore").items() {
+		s.LintIgnore = append(s.LintIgnore, i.n.Value)
+	}
+	return s
+}
+
+// readCommand reads a commandFile, reporting a missing, oversized or non-UTF-8 file, and checks it
+// for inline secrets.
+func readCommand(f fields, path string, src Source) string {
+	pos := f.pos("commandFile")
+	data, err := readLimited(path, MaxCommandBytes*2)
+	if err != nil {
+		f.dec.ds.Add(pos, Error, CodeCommandFile, "%s: cannot read %s: %s", f.join("commandFile"), src.File, ioReason(err))
+		return ""
+	}
+	if !utf8.Valid(data) {
+		f.dec.ds.Add(invalidUTF8Pos(src.File, data), Error, CodeEncoding, "command file is not valid UTF-8")
+		return ""
+	}
+	cmd := strings.TrimPrefix(string(data), "\ufeff")
+	if loc := tsqlSecret.FindStringIndex(cmd); loc != nil {
+		l, c := offsetLineCol(cmd, loc[0])
+		f.dec.ds.Add(src.Map(l, c), Error, CodeSecret, "secret written inline in the step's T-SQL (%s); create credentials from a Credential spec with secretFrom", strings.TrimSpace(cmd[loc[0]:loc[1]-1]))
+	}
+	return cmd
+}

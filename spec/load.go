@@ -1,0 +1,367 @@
+package spec
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+)
+
+// MaxFileSize is the size of the largest spec file the loader reads.
+const MaxFileSize = 8 << 20
+
+// Load reads every spec under paths (files, or folders searched recursively for *.yaml and *.yml,
+// skipping hidden folders), checks each document against the JSON Schema and the job database's
+// rules, and returns the objects of the valid documents with every problem found. File names in
+// positions are relative to the current directory. Load never stops at the first problem.
+func Load(paths ...string) (*Set, Diagnostics) {
+	cwd, _ := os.Getwd()
+	l := &loader{cwd: cwd}
+	var ds Diagnostics
+	files := l.find(paths, &ds)
+	// Files are parsed in parallel, and their documents checked in parallel as they are parsed, so
+	// one large file still uses every core for the schema and the decoding passes.
+	workers := runtime.GOMAXPROCS(0)
+	docsIn := make(chan *document, 4*workers)
+	var checked sync.WaitGroup
+	for range workers {
+		checked.Go(func() {
+			for d := range docsIn {
+				l.process(d)
+			}
+		})
+	}
+	results := make([]fileResult, len(files))
+	next := make(chan int)
+	var parsed sync.WaitGroup
+	for range min(workers, len(files)) {
+		parsed.Go(func() {
+			for i := range next {
+				results[i] = l.parseFile(files[i], docsIn)
+			}
+		})
+	}
+	for i := range files {
+		next <- i
+	}
+	close(next)
+	parsed.Wait()
+	close(docsIn)
+	checked.Wait()
+
+	set := &Set{Files: len(files)}
+	var docs []*document
+	for _, r := range results {
+		ds = append(ds, r.diags...)
+		for _, d := range r.docs {
+			ds = append(ds, d.diags...)
+		}
+		docs = append(docs, r.docs...)
+	}
+	for _, d := range docs {
+		set.Documents++
+		if !d.valid {
+			continue
+		}
+		switch o := d.obj.(type) {
+		case *Credential:
+			set.Credentials = append(set.Credentials, o)
+		case *TargetGroup:
+			set.TargetGroups = append(set.TargetGroups, o)
+		case *Job:
+			set.Jobs = append(set.Jobs, o)
+		case *Agent:
+			if set.Agent == nil {
+				set.Agent = o
+			}
+		}
+	}
+	check(set, docs, &ds)
+	ds.Sort()
+	return set, ds
+}
+
+type loader struct {
+	cwd string
+}
+
+// display returns the path to show in positions: relative to the current directory, slash-separated.
+func (l *loader) display(p string) string {
+	if l.cwd != "" {
+		abs := p
+		if !filepath.IsAbs(abs) {
+			abs = filepath.Join(l.cwd, p)
+		}
+		if rel, err := filepath.Rel(l.cwd, abs); err == nil {
+			p = rel
+		}
+	}
+	return filepath.ToSlash(p)
+}
+
+// find expands paths into the spec files to read, in a stable order.
+func (l *loader) find(paths []string, ds *Diagnostics) []string {
+	var files []string
+	seen := map[string]bool{}
+	add := func(p string) {
+		if c := filepath.Clean(p); !seen[c] {
+			seen[c] = true
+			files = append(files, c)
+		}
+	}
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			ds.Add(Pos{File: l.display(p)}, Error, CodeRead, "cannot read path: %s", ioReason(err))
+			continue
+		}
+		if !fi.IsDir() {
+			add(p)
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				ds.Add(Pos{File: l.display(path)}, Error, CodeRead, "cannot read folder: %s", ioReason(err))
+				if d != nil && d.IsDir() {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			name := d.Name()
+			if d.IsDir() {
+				if path != p && strings.HasPrefix(name, ".") {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if ext := filepath.Ext(name); (ext == ".yaml" || ext == ".yml") && !strings.HasPrefix(name, ".") {
+				found = append(found, path)
+			}
+			return nil
+		})
+		if err != nil {
+			ds.Add(Pos{File: l.display(p)}, Error, CodeRead, "cannot read folder: %s", ioReason(err))
+		}
+		if len(found) == 0 {
+			ds.Add(Pos{File: l.display(p)}, Error, CodeNoSpecs, "no *.yaml or *.yml files in this folder")
+		}
+		sort.Strings(found)
+		for _, f := range found {
+			add(f)
+		}
+	}
+	return files
+}
+
+// ioReason returns the cause of a file system error without the path it names.
+func ioReason(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "no such file or directory"
+	case errors.Is(err, fs.ErrPermission):
+		return "permission denied"
+	}
+	return err.Error()
+}
+
+type fileResult struct {
+	docs  []*document
+	diags Diagnostics
+}
+
+// document is one YAML document of a file on its way through the passes.
+type document struct {
+	l       *loader
+	file    string     // display path
+	path    string     // path to open, as found
+	lines   *lineIndex // the whole file, for positions inside block scalars
+	root    *yaml.Node
+	kind    string // "" when not a known string
+	name    string
+	namePos Pos
+	pos     Pos // position of the kind key, or of the document
+	valid   bool
+	obj     any
+	diags   Diagnostics
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// parseFile reads one file and splits it into documents, which it hands to process.
+func (l *loader) parseFile(path string, process chan<- *document) (r fileResult) {
+	file := l.display(path)
+	filePos := Pos{File: file}
+	fi, err := os.Stat(path)
+	if err != nil {
+		r.diags.Add(filePos, Error, CodeRead, "cannot read file: %s", ioReason(err))
+		return r
+	}
+	if fi.Size() > MaxFileSize {
+		r.diags.Add(filePos, Error, CodeTooLarge, "file is %d bytes; spec files are limited to %d bytes", fi.Size(), MaxFileSize)
+		return r
+	}
+	data, err := readLimited(path, MaxFileSize)
+	if err != nil {
+		r.diags.Add(filePos, Error, CodeRead, "cannot read file: %s", ioReason(err))
+		return r
+	}
+	return l.parseBytes(file, path, data, process)
+}
+
+// parseBytes splits one file's contents into documents and hands each to process; with a nil
+// channel it checks them itself.
+func (l *loader) parseBytes(file, path string, data []byte, process chan<- *document) (r fileResult) {
+	if !utf8.Valid(data) {
+		r.diags.Add(invalidUTF8Pos(file, data), Error, CodeEncoding, "file is not valid UTF-8")
+		return r
+	}
+	lines := &lineIndex{data: data}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var n yaml.Node
+		err := safeDecode(dec, &n)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			r.diags = append(r.diags, syntaxError(file, data, err))
+			break
+		}
+		if len(n.Content) == 0 || isEmpty(n.Content[0]) {
+			r.diags.Add(Pos{File: file, Line: n.Line, Col: max(n.Column, 1)}, Warning, CodeEmpty, "empty document")
+			continue
+		}
+		d := &document{l: l, file: file, path: path, lines: lines, root: n.Content[0]}
+		d.pos = nodePos(file, d.root)
+		r.docs = append(r.docs, d)
+		if process != nil {
+			process <- d
+		} else {
+			l.process(d)
+		}
+	}
+	if len(r.docs) == 0 && len(r.diags) == 0 {
+		r.diags.Add(Pos{File: file}, Warning, CodeEmpty, "file holds no documents")
+	}
+	return r
+}
+
+func readLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return nil, err
+	} else if !fi.Mode().IsRegular() {
+		return nil, errors.New("not a regular file")
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("file is larger than %d bytes", limit)
+	}
+	return data, nil
+}
+
+// safeDecode decodes the next document; a panic in the YAML parser becomes an error.
+func safeDecode(dec *yaml.Decoder, n *yaml.Node) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("yaml: cannot parse: %v", p)
+		}
+	}()
+	return dec.Decode(n)
+}
+
+func isEmpty(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null" && (n.Value == "" || n.Value == "~" || n.Value == "null")
+}
+
+func invalidUTF8Pos(file string, data []byte) Pos {
+	line, col := 1, 1
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size <= 1 {
+			break
+		}
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+		i += size
+	}
+	return Pos{File: file, Line: line, Col: col}
+}
+
+// syntaxError turns a YAML parser error into a positioned diagnostic, with a plainer message for tabs.
+func syntaxError(file string, data []byte, err error) Diagnostic {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	pos := Pos{File: file}
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		msg = m[2]
+		pos.Line = n
+		text := lineText(data, n)
+		pos.Col = 1
+		for i, r := range []rune(text) {
+			if r != ' ' {
+				pos.Col = i + 1
+				break
+			}
+		}
+		if i := strings.IndexByte(text, '\t'); i >= 0 && strings.TrimLeft(text[:i], " -") == "" {
+			pos.Col = utf8.RuneCountInString(text[:i]) + 1
+			msg = "tab character in indentation; YAML indents with spaces"
+		}
+	}
+	if pos.Line == 0 {
+		if i := bytes.IndexFunc(data, func(r rune) bool {
+			return r < ' ' && r != '\t' && r != '\n' && r != '\r' || r == 0x7f
+		}); i >= 0 {
+			l, c := offsetLineCol(string(data), i)
+			pos.Line, pos.Col = l, c
+		}
+	}
+	return Diagnostic{Pos: pos, Severity: Error, Code: CodeSyntax, Message: "invalid YAML: " + msg}
+}
+
+// lineText returns line n (1-based) of data without its line break.
+func lineText(data []byte, n int) string {
+	for i := 1; i < n; i++ {
+		j := bytes.IndexByte(data, '\n')
+		if j < 0 {
+			return ""
+		}
+		data = data[j+1:]
+	}
+	if j := bytes.IndexByte(data, '\n'); j >= 0 {
+		data = data[:j]
+	}
+	return strings.TrimRight(string(data), "\r")
+}
+
+func nodePos(file string, n *yaml.Node) Pos {
+	return Pos{File: file, Line: n.Line, Col: n.Column}
+}

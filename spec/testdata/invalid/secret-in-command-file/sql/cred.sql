@@ -1,0 +1,3 @@
+-- rotate
+ALTER DATABASE SCOPED CREDENTIAL c
+    WITH IDENTITY = 'u', SECRET = 'hunter2';
