@@ -123,6 +123,7 @@ func writeInventory(ctx context.Context, tx *jobdb.Tx, p *Plan, live *jobdb.Stat
 		}
 	}
 	now := opt.Now().UTC()
+	var inserts [][]any // rows of new inventory entries, sent in multi-row INSERTs
 	for _, o := range p.Inventory {
 		key := []any{sql.Named("scope", p.Scope), sql.Named("kind", o.Kind), sql.Named("name", o.Name)}
 		if o.Remove {
@@ -146,12 +147,37 @@ func writeInventory(ctx context.Context, tx *jobdb.Tx, p *Plan, live *jobdb.Stat
 		case o.Fingerprint != "":
 			fp = o.Fingerprint
 		}
-		args := append(key, sql.Named("hash", o.Hash), sql.Named("fp", fp), sql.Named("at", now), sql.Named("by", opt.AppliedBy))
-		stmt := "INSERT INTO ejops.inventory (scope, kind, name, spec_hash, secret_fingerprint, applied_at, applied_by) VALUES (@scope, @kind, @name, @hash, @fp, @at, @by)"
-		if o.Exists {
-			stmt = "UPDATE ejops.inventory SET name = @name, spec_hash = @hash, secret_fingerprint = @fp, applied_at = @at, applied_by = @by WHERE scope = @scope AND kind = @kind AND name = @name"
+		if !o.Exists {
+			inserts = append(inserts, []any{p.Scope, o.Kind, o.Name, o.Hash, fp, now, opt.AppliedBy})
+			continue
 		}
-		if err := tx.Exec(ctx, stmt, args...); err != nil {
+		args := append(key, sql.Named("hash", o.Hash), sql.Named("fp", fp), sql.Named("at", now), sql.Named("by", opt.AppliedBy))
+		if err := tx.Exec(ctx, "UPDATE ejops.inventory SET name = @name, spec_hash = @hash, secret_fingerprint = @fp, applied_at = @at, applied_by = @by WHERE scope = @scope AND kind = @kind AND name = @name", args...); err != nil {
+			return err
+		}
+	}
+	// SQL Server takes at most 2100 parameters per request.
+	const rowsPerInsert = 250
+	for start := 0; start < len(inserts); start += rowsPerInsert {
+		batch := inserts[start:min(start+rowsPerInsert, len(inserts))]
+		var b strings.Builder
+		b.WriteString("INSERT INTO ejops.inventory (scope, kind, name, spec_hash, secret_fingerprint, applied_at, applied_by) VALUES ")
+		var args []any
+		for i, row := range batch {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(")
+			for k, v := range row {
+				if k > 0 {
+					b.WriteString(", ")
+				}
+				fmt.Fprintf(&b, "@p%d", len(args)+1)
+				args = append(args, v)
+			}
+			b.WriteString(")")
+		}
+		if err := tx.Exec(ctx, b.String(), args...); err != nil {
 			return err
 		}
 	}

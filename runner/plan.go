@@ -205,6 +205,11 @@ func Diff(d *Desired, live *jobdb.State, opt Options) (*Plan, error) {
 	}
 	for _, c := range d.Credentials {
 		secretRef := c.SecretFrom
+		// Every secret must resolve at plan time, so a missing one fails before anything is applied.
+		secret, err := opt.Secret(secretRef)
+		if err != nil {
+			return nil, fmt.Errorf("credential %q: %w", c.Name, err)
+		}
 		l, exists := liveCreds[strings.ToLower(c.Name)]
 		delete(liveCreds, strings.ToLower(c.Name))
 		inv := record(KindCredential, c.Name, c, false)
@@ -218,14 +223,7 @@ func Diff(d *Desired, live *jobdb.State, opt Options) (*Plan, error) {
 		}
 		row, owned := claim(KindCredential, c.Name)
 		inv.Exists = owned
-		secretChanged := false
-		if owned && row.SecretFingerprint != "" {
-			secret, err := opt.Secret(secretRef)
-			if err != nil {
-				return nil, fmt.Errorf("credential %q: %w", c.Name, err)
-			}
-			secretChanged = !VerifyFingerprint(secret, row.SecretFingerprint)
-		}
+		secretChanged := owned && row.SecretFingerprint != "" && !VerifyFingerprint(secret, row.SecretFingerprint)
 		var fields []Field
 		if l.Identity != c.Identity {
 			fields = append(fields, Field{Name: "identity", Old: l.Identity, New: c.Identity})

@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
-	"os"
 	"strings"
 
 	"golang.org/x/crypto/scrypt"
@@ -58,8 +57,9 @@ func VerifyFingerprint(secret, fp string) bool {
 	return err == nil && subtle.ConstantTimeCompare([]byte(got), []byte(fp)) == 1
 }
 
-// ResolveSecret reads a secret from the environment or a file. Errors name the source, never the value.
-func ResolveSecret(getenv func(string) string) func(spec.SecretRef) (string, error) {
+// ResolveSecret reads a secret from the environment or a file (through readFile, os.ReadFile in the
+// CLI). Errors name the source, never the value.
+func ResolveSecret(getenv func(string) string, readFile func(string) ([]byte, error)) func(spec.SecretRef) (string, error) {
 	return func(ref spec.SecretRef) (string, error) {
 		switch {
 		case ref.Env != "":
@@ -69,7 +69,7 @@ func ResolveSecret(getenv func(string) string) func(spec.SecretRef) (string, err
 			}
 			return v, nil
 		case ref.File != "":
-			b, err := os.ReadFile(ref.File)
+			b, err := readFile(ref.File)
 			if err != nil {
 				return "", fmt.Errorf("secret: %w", err)
 			}

@@ -58,7 +58,7 @@ func Open(dsn string, embedded EmbeddedOpener) (*DB, error) {
 		}
 		return &DB{sql: sql.OpenDB(c)}, nil
 	}
-	return nil, errors.New("job database address must start with sqlserver://, azuresql:// or embedded:")
+	return nil, errors.New("job database address must start with sqlserver://, azuresql:// or embedded")
 }
 
 // redact keeps a DSN's password out of an error message.

@@ -1,0 +1,82 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	mssql "github.com/microsoft/go-mssqldb"
+
+	"github.com/ejops/ejops/emulator/jobdb"
+)
+
+// BenchmarkHistory10k queries jobs.job_executions through go-mssqldb over TCP when it holds
+// 10,000 job executions (root, step and target rows: 30,000 rows) of 10 jobs.
+func BenchmarkHistory10k(b *testing.B) {
+	s := newStack(b, nil)
+	s.group("g", "Include SqlDatabase s d")
+	for j := range 10 {
+		s.job(fmt.Sprintf("hist-%d", j), "one g")
+	}
+	ctx := context.Background()
+	sess := s.db.NewSession()
+	for i := range 10000 {
+		if _, err := sess.Call(ctx, "jobs.sp_start_job", []jobdb.Arg{{Name: "job_name", Value: fmt.Sprintf("hist-%d", i%10)}}); err != nil {
+			b.Fatal(err)
+		}
+		if i%100 == 99 {
+			if err := s.agent.Step(ctx); err != nil {
+				b.Fatal(err)
+			}
+			s.clock.Advance(time.Minute)
+		}
+	}
+	sess.Close()
+	if n := s.count("SELECT COUNT(*) FROM jobs.job_executions WHERE step_id IS NULL AND lifecycle = N'Succeeded'"); n != 10000 {
+		b.Fatalf("%d succeeded executions, want 10000", n)
+	}
+	var last string
+	b.Run("last20", func(b *testing.B) {
+		for b.Loop() {
+			rows, err := s.sql.QueryContext(ctx, `SELECT TOP (20) job_execution_id, lifecycle, create_time, end_time
+				FROM jobs.job_executions WHERE job_name = @p1 AND step_id IS NULL ORDER BY create_time DESC`, "hist-7")
+			if err != nil {
+				b.Fatal(err)
+			}
+			n := 0
+			for rows.Next() {
+				var id mssql.UniqueIdentifier
+				var life string
+				var c, e time.Time
+				if err := rows.Scan(&id, &life, &c, &e); err != nil {
+					b.Fatal(err)
+				}
+				if n == 0 {
+					last = id.String()
+				}
+				n++
+			}
+			rows.Close()
+			if n != 20 {
+				b.Fatalf("%d rows", n)
+			}
+		}
+	})
+	b.Run("tree", func(b *testing.B) {
+		for b.Loop() {
+			rows, err := s.sql.QueryContext(ctx, "SELECT "+execCols+" FROM jobs.job_executions WHERE job_execution_id = @p1", last)
+			if got := scanExecs(b, rows, err); len(got) != 3 {
+				b.Fatalf("%d rows", len(got))
+			}
+		}
+	})
+	// What the agent costs per tick when nothing is running, over this history.
+	b.Run("idle-step", func(b *testing.B) {
+		for b.Loop() {
+			if err := s.agent.Step(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

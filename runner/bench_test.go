@@ -1,0 +1,126 @@
+package runner_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/ejops/ejops/emulator"
+	"github.com/ejops/ejops/runner"
+	"github.com/ejops/ejops/runner/jobdb"
+	"github.com/ejops/ejops/spec"
+)
+
+// fleet returns specs of n jobs with three steps each over one target group.
+func fleet(n int) *spec.Set {
+	set := &spec.Set{
+		Agent:        &spec.Agent{Authentication: spec.AuthManagedIdentity},
+		TargetGroups: []*spec.TargetGroup{{Meta: spec.Meta{Name: "tenants"}, Members: []spec.Member{{Server: "t1.database.windows.net", Database: "a", Membership: "Include"}}}},
+	}
+	for i := range n {
+		j := &spec.Job{Meta: spec.Meta{Name: fmt.Sprintf("job-%05d", i)}, Description: "maintenance"}
+		for s := range 3 {
+			j.Steps = append(j.Steps, &spec.Step{Name: fmt.Sprintf("step-%d", s), TargetGroup: "tenants",
+				Command: fmt.Sprintf("IF OBJECT_ID(N'dbo.t%d', N'U') IS NULL CREATE TABLE dbo.t%d (id int);", s, s),
+				Timeout: spec.DefaultTimeout, Retry: spec.Retry{Attempts: spec.DefaultRetryAttempts, InitialInterval: spec.DefaultInitialInterval,
+					MaxInterval: spec.DefaultMaxInterval, BackoffMultiplier: spec.DefaultBackoffMultiplier}})
+		}
+		set.Jobs = append(set.Jobs, j)
+	}
+	return set
+}
+
+func openEmulator(tb testing.TB) (*emulator.Emulator, *jobdb.DB) {
+	tb.Helper()
+	em, err := emulator.New(emulator.Options{User: "ejops", Password: "bench-pw"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	addr, err := em.Listen("127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	db, err := jobdb.Open(em.DSN(addr), nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		db.Close()
+		em.Close()
+	})
+	return em, db
+}
+
+func planFor(tb testing.TB, db *jobdb.DB, d *runner.Desired) *runner.Plan {
+	tb.Helper()
+	live, err := db.Read(context.Background())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p, err := runner.Diff(d, live, runner.Options{Scope: "bench", Now: time.Now()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+func apply(tb testing.TB, db *jobdb.DB, d *runner.Desired) runner.Report {
+	tb.Helper()
+	rep, err := runner.Apply(context.Background(), db, planFor(tb, db, d), runner.ApplyOptions{LockWait: time.Minute})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return rep
+}
+
+// TestReadIsOneRoundTrip checks the read-once rule with many jobs.
+func TestReadIsOneRoundTrip(t *testing.T) {
+	em, db := openEmulator(t)
+	d := runner.FromSpec(fleet(300))
+	apply(t, db, d)
+	// Warm the pool so the measured read reuses a logged-in connection.
+	if _, err := db.Read(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	em.ResetStats()
+	p := planFor(t, db, d)
+	if !p.Empty() {
+		t.Fatalf("plan after apply has %d changes", len(p.Changes))
+	}
+	if n := em.Stats().RoundTrips; n != 1 {
+		t.Fatalf("reading 300 jobs took %d round trips, want 1", n)
+	}
+}
+
+// BenchmarkPlan measures read + diff of an unchanged job database of n jobs × 3 steps.
+func BenchmarkPlan(b *testing.B) {
+	for _, n := range []int{10, 100, 1000, 10000} {
+		b.Run(fmt.Sprintf("jobs=%d", n), func(b *testing.B) {
+			_, db := openEmulator(b)
+			d := runner.FromSpec(fleet(n))
+			apply(b, db, d)
+			b.ResetTimer()
+			for b.Loop() {
+				if p := planFor(b, db, d); !p.Empty() {
+					b.Fatal("plan not empty")
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkApply measures creating n jobs × 3 steps in a fresh job database.
+func BenchmarkApply(b *testing.B) {
+	for _, n := range []int{10, 100, 1000, 10000} {
+		b.Run(fmt.Sprintf("jobs=%d", n), func(b *testing.B) {
+			d := runner.FromSpec(fleet(n))
+			for b.Loop() {
+				b.StopTimer()
+				_, db := openEmulator(b)
+				b.StartTimer()
+				apply(b, db, d)
+			}
+		})
+	}
+}
