@@ -28,6 +28,8 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+	// readFile reads secret files.
+	readFile func(string) ([]byte, error)
 }
 
 // command is one subcommand: a one-line summary and a function returning the exit code.
@@ -41,7 +43,12 @@ var commands = map[string]command{}
 
 // Main runs ejops with args (without the program name) and returns the exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	return run(&env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, readFile: os.ReadFile}, args)
+}
+
+// run dispatches to the command named by args[0].
+func run(e *env, args []string) int {
+	stderr := e.stderr
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stderr)
 		if len(args) == 0 {

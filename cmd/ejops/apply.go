@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/ejops/ejops/runner"
+)
+
+func init() {
+	commands["apply"] = command{summary: "sync the job database with the specs, in one transaction", run: runApply}
+}
+
+func runApply(ctx context.Context, e *env, args []string) int {
+	var f dbFlags
+	fs := newFlags(e, "apply", "[flags] [PATH...]", `  ejops apply examples/quickstart
+  ejops apply --yes --prune --job-db "$EJOPS_JOB_DB" jobs/
+  ejops apply --plan plan.json`)
+	f.register(fs)
+	planFile := fs.String("plan", "", "apply the plan saved by plan --out `FILE` (refused when the job database moved since)")
+	prune := fs.Bool("prune", false, "delete owned objects that left the specs")
+	yes := fs.Bool("yes", false, "do not ask for confirmation on a terminal")
+	maxDeletes := fs.Int("max-deletes", 10, "refuse to apply a plan that deletes more than `N` objects")
+	lockWait := fs.Duration("lock-wait", time.Minute, "how long to wait for another apply to finish")
+	format := fs.String("format", "text", "output format of the plan: text or json")
+	noColor := fs.Bool("no-color", false, "never colour the output")
+	if code := parseFlags(fs, args); code >= 0 {
+		return code
+	}
+	if *format != "text" && *format != "json" {
+		return usageErrorf(e, "apply: unknown --format %q (text or json)", *format)
+	}
+	if *planFile != "" && fs.NArg() > 0 {
+		return usageErrorf(e, "apply: --plan takes no PATH arguments: the saved plan holds the specs")
+	}
+	var desired *runner.Desired
+	savedHash := ""
+	if *planFile != "" {
+		b, err := os.ReadFile(*planFile)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "ejops: %v\n", err)
+			return exitFailure
+		}
+		var sp savedPlan
+		if err := json.Unmarshal(b, &sp); err != nil || sp.FormatVersion != runner.PlanFormatVersion || sp.Desired == nil {
+			fmt.Fprintf(e.stderr, "ejops: %s is not a plan saved by this version of ejops plan --out\n", *planFile)
+			return exitFailure
+		}
+		desired, f.scope, *prune, savedHash = sp.Desired, sp.Scope, sp.Prune, sp.LiveHash
+	} else {
+		set := loadSpecs(e, fs.Args())
+		if set == nil {
+			return exitFailure
+		}
+		if *prune && set.Documents == 0 {
+			fmt.Fprintln(e.stderr, "ejops: no spec documents were loaded; refusing to prune everything (check the paths)")
+			return exitFailure
+		}
+		desired = runner.FromSpec(set)
+	}
+	db, err := f.open(e)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ejops: %v\n", err)
+		return exitFailure
+	}
+	defer db.Close()
+	rctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	live, err := db.Read(rctx)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ejops: %v\n", err)
+		return exitFailure
+	}
+	if savedHash != "" && savedHash != live.Hash() {
+		fmt.Fprintf(e.stderr, "ejops: %v\n", runner.ErrStale)
+		return exitFailure
+	}
+	p, err := runner.Diff(desired, live, runner.Options{Scope: f.scope, Prune: *prune, Secret: runner.ResolveSecret(e.getenv, e.readFile), Now: time.Now().UTC()})
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ejops: %v\n", err)
+		return exitFailure
+	}
+	if _, _, destroy := p.Counts(); destroy > *maxDeletes {
+		fmt.Fprintf(e.stderr, "ejops: the plan deletes %d objects, more than --max-deletes %d; nothing was applied\n", destroy, *maxDeletes)
+		return exitFailure
+	}
+	if *format == "json" {
+		if err := runner.RenderJSON(e.stdout, p); err != nil {
+			fmt.Fprintf(e.stderr, "ejops: %v\n", err)
+			return exitFailure
+		}
+	} else {
+		runner.RenderText(e.stdout, p, colors(e, *noColor))
+	}
+	if !p.Writes() {
+		return exitOK
+	}
+	if !p.Empty() && !*yes && isTerminal(e.stdin) && isTerminal(e.stdout) {
+		fmt.Fprint(e.stdout, "\nApply these changes? Only 'yes' is accepted: ")
+		answer, _ := bufio.NewReader(e.stdin).ReadString('\n')
+		if strings.TrimSpace(answer) != "yes" {
+			fmt.Fprintln(e.stderr, "ejops: apply canceled; nothing was changed")
+			return exitFailure
+		}
+	}
+	actx, acancel := context.WithTimeout(ctx, f.timeout)
+	defer acancel()
+	rep, err := runner.Apply(actx, db, p, runner.ApplyOptions{
+		Secret: runner.ResolveSecret(e.getenv, e.readFile), AppliedBy: appliedBy(fs.Args()), LockWait: *lockWait,
+	})
+	if err != nil {
+		if errors.Is(err, runner.ErrStale) {
+			fmt.Fprintf(e.stderr, "ejops: %v\n", err)
+		} else {
+			fmt.Fprintf(e.stderr, "ejops: apply failed, rolled back: %v\n", err)
+		}
+		return exitFailure
+	}
+	add, change, destroy := p.Counts()
+	fmt.Fprintf(e.stdout, "\nApply complete: %d added, %d changed, %d destroyed (%d calls).\n", add, change, destroy, rep.Calls)
+	return exitOK
+}
+
+// appliedBy names what is applied: the git commit of the first path, if it is in a work tree.
+func appliedBy(paths []string) string {
+	dir := "."
+	if len(paths) > 0 {
+		if st, err := os.Stat(paths[0]); err == nil && st.IsDir() {
+			dir = paths[0]
+		}
+	}
+	out, err := exec.Command("git", "-C", dir, "rev-parse", "HEAD").Output()
+	if err != nil {
+		return "ejops " + buildVersion()
+	}
+	return "git " + strings.TrimSpace(string(out))
+}

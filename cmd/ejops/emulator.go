@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/ejops/ejops/emulator"
+)
+
+func init() {
+	commands["emulator"] = command{summary: "serve the job-database emulator over TDS", run: runEmulator}
+}
+
+// emulatorArgs are the parsed flags of ejops emulator.
+type emulatorArgs struct {
+	listen   string
+	state    string
+	user     string
+	password string
+}
+
+func parseEmulatorArgs(e *env, args []string) (emulatorArgs, int) {
+	fs := newFlags(e, "emulator", "[--listen ADDR] [--state FILE] [--user U] [--password P]",
+		`  ejops emulator
+  ejops emulator --listen 127.0.0.1:14330 --state .ejops/jobdb.json
+  EJOPS_EMULATOR_PASSWORD=secret ejops emulator --user admin`)
+	var a emulatorArgs
+	fs.StringVar(&a.listen, "listen", "127.0.0.1:1433", "TCP `address` to serve TDS on")
+	fs.StringVar(&a.state, "state", "", "state `file` to load and persist (default: in memory)")
+	fs.StringVar(&a.user, "user", emulator.DefaultUser, "login `name`")
+	fs.StringVar(&a.password, "password", "", "login `password` (default: $EJOPS_EMULATOR_PASSWORD, else random)")
+	if code := parseFlags(fs, args); code >= 0 {
+		return a, code
+	}
+	if fs.NArg() > 0 {
+		return a, usageErrorf(e, "emulator takes no arguments")
+	}
+	if a.password == "" {
+		a.password = e.getenv("EJOPS_EMULATOR_PASSWORD")
+	}
+	return a, -1
+}
+
+func runEmulator(ctx context.Context, e *env, args []string) int {
+	a, code := parseEmulatorArgs(e, args)
+	if code >= 0 {
+		return code
+	}
+	logger := slog.New(slog.NewTextHandler(e.stderr, nil))
+	em, err := emulator.New(emulator.Options{User: a.user, Password: a.password, StatePath: a.state, Logger: logger})
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ejops: %v\n", err)
+		return exitFailure
+	}
+	addr, err := em.Listen(a.listen)
+	if err != nil {
+		em.Close()
+		fmt.Fprintf(e.stderr, "ejops: %v\n", err)
+		return exitFailure
+	}
+	fmt.Fprintln(e.stdout, em.DSN(addr))
+	<-ctx.Done()
+	logger.Info("shutting down")
+	if err := em.Close(); err != nil {
+		fmt.Fprintf(e.stderr, "ejops: close emulator: %v\n", err)
+		return exitFailure
+	}
+	return exitOK
+}

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/ejops/ejops/runner"
+)
+
+func init() {
+	commands["export"] = command{summary: "write specs for what the live job database holds", run: runExport}
+}
+
+func runExport(ctx context.Context, e *env, args []string) int {
+	var f dbFlags
+	fs := newFlags(e, "export", "--out DIR [flags]", `  ejops export --out jobs/ --job-db "$EJOPS_JOB_DB"
+  ejops plan jobs/        # shows no changes`)
+	f.register(fs)
+	out := fs.String("out", "", "write the specs under `DIR` (created; existing files are not overwritten)")
+	force := fs.Bool("force", false, "overwrite existing files")
+	if code := parseFlags(fs, args); code >= 0 {
+		return code
+	}
+	if *out == "" || fs.NArg() > 0 {
+		return usageErrorf(e, "export: --out DIR is required and no arguments are taken")
+	}
+	db, err := f.open(e)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ejops: %v\n", err)
+		return exitFailure
+	}
+	defer db.Close()
+	rctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	live, err := db.Read(rctx)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ejops: %v\n", err)
+		return exitFailure
+	}
+	files := runner.Export(live)
+	paths := runner.SortedPaths(files)
+	if !*force {
+		for _, p := range paths {
+			if _, err := os.Stat(filepath.Join(*out, p)); err == nil {
+				fmt.Fprintf(e.stderr, "ejops: %s exists; nothing was written (use --force to overwrite)\n", filepath.Join(*out, p))
+				return exitFailure
+			}
+		}
+	}
+	for _, p := range paths {
+		dst := filepath.Join(*out, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			fmt.Fprintf(e.stderr, "ejops: %v\n", err)
+			return exitFailure
+		}
+		if err := os.WriteFile(dst, files[p], 0o644); err != nil {
+			fmt.Fprintf(e.stderr, "ejops: %v\n", err)
+			return exitFailure
+		}
+		fmt.Fprintln(e.stdout, dst)
+	}
+	fmt.Fprintf(e.stderr, "ejops: exported %d files; credentials read their secrets from EJOPS_SECRET_* variables: set them or edit secretFrom\n", len(paths))
+	return exitOK
+}

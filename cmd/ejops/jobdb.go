@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"database/sql/driver"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/ejops/ejops/emulator"
+	"github.com/ejops/ejops/runner"
+	"github.com/ejops/ejops/runner/jobdb"
+	"github.com/ejops/ejops/spec"
+)
+
+// dbFlags are the flags of every command that talks to the job database.
+type dbFlags struct {
+	dsn     string
+	scope   string
+	timeout time.Duration
+}
+
+func (f *dbFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.dsn, "job-db", "", "job database: sqlserver://…, azuresql://…?fedauth=…, or embedded:PATH\n(default $EJOPS_JOB_DB, else the embedded job database in "+jobdb.DefaultEmbeddedState+")")
+	fs.StringVar(&f.scope, "scope", "default", "ownership scope: only objects applied under this scope are ever deleted")
+	fs.DurationVar(&f.timeout, "db-timeout", 2*time.Minute, "timeout of each job database operation")
+}
+
+// embedded opens the in-process emulator: the same server the emulator command serves over TCP.
+func embedded(path string) (driver.Connector, func() error, error) {
+	em, conn, err := emulator.OpenEmbedded(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return conn, em.Close, nil
+}
+
+// open connects to the job database the flags and environment name.
+func (f *dbFlags) open(e *env) (*jobdb.DB, error) {
+	dsn := f.dsn
+	if dsn == "" {
+		dsn = e.getenv("EJOPS_JOB_DB")
+	}
+	db, err := jobdb.Open(dsn, embedded)
+	if err != nil {
+		return nil, err
+	}
+	if db.Embedded != "" {
+		fmt.Fprintf(e.stderr, "ejops: using the embedded job database %s (set --job-db or EJOPS_JOB_DB for a real one)\n", db.Embedded)
+	}
+	return db, nil
+}
+
+// loadSpecs loads and checks the specs, printing diagnostics to stderr. It returns nil when there
+// are errors.
+func loadSpecs(e *env, paths []string) *spec.Set {
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	set, diags := spec.Load(paths...)
+	diags.Sort()
+	for _, d := range diags {
+		fmt.Fprintln(e.stderr, d)
+	}
+	if diags.HasErrors() {
+		fmt.Fprintf(e.stderr, "ejops: %d error(s) in the specs; nothing was read or changed\n", diags.Count(spec.Error))
+		return nil
+	}
+	return set
+}
+
+// makePlan reads the live state and diffs the specs against it.
+func makePlan(ctx context.Context, e *env, db *jobdb.DB, set *spec.Set, f *dbFlags, prune bool) (*runner.Plan, error) {
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	live, err := db.Read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return runner.Diff(runner.FromSpec(set), live, runner.Options{
+		Scope: f.scope, Prune: prune, Secret: runner.ResolveSecret(e.getenv, e.readFile), Now: time.Now().UTC(),
+	})
+}
+
+// isTerminal reports whether w is a terminal, for colour and prompts.
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func colors(e *env, noColor bool) runner.Colors {
+	if noColor || e.getenv("NO_COLOR") != "" || !isTerminal(e.stdout) {
+		return runner.Colors{}
+	}
+	return runner.ANSI
+}

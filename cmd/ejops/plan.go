@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/ejops/ejops/runner"
+)
+
+func init() {
+	commands["plan"] = command{summary: "show what apply would change in the job database", run: runPlan}
+}
+
+// savedPlan is the file plan --out writes: the desired state (secret references only), the plan
+// and the digest of the live state it was made against.
+type savedPlan struct {
+	FormatVersion string          `json:"format_version"`
+	Scope         string          `json:"scope"`
+	Prune         bool            `json:"prune"`
+	Desired       *runner.Desired `json:"desired"`
+	LiveHash      string          `json:"liveHash"`
+}
+
+func runPlan(ctx context.Context, e *env, args []string) int {
+	var f dbFlags
+	fs := newFlags(e, "plan", "[flags] [PATH...]", `  ejops plan examples/quickstart
+  ejops plan --detailed-exitcode --job-db "$EJOPS_JOB_DB" jobs/
+  ejops plan --out plan.json jobs/ && ejops apply --plan plan.json`)
+	f.register(fs)
+	format := fs.String("format", "text", "output format: text or json")
+	detailed := fs.Bool("detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
+	out := fs.String("out", "", "save the plan to `FILE` for apply --plan")
+	prune := fs.Bool("prune", false, "plan deletion of owned objects that left the specs")
+	noColor := fs.Bool("no-color", false, "never colour the output")
+	if code := parseFlags(fs, args); code >= 0 {
+		return code
+	}
+	if *format != "text" && *format != "json" {
+		return usageErrorf(e, "plan: unknown --format %q (text or json)", *format)
+	}
+	set := loadSpecs(e, fs.Args())
+	if set == nil {
+		return exitFailure
+	}
+	db, err := f.open(e)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ejops: %v\n", err)
+		return exitFailure
+	}
+	defer db.Close()
+	p, err := makePlan(ctx, e, db, set, &f, *prune)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ejops: %v\n", err)
+		return exitFailure
+	}
+	if *out != "" {
+		sp := savedPlan{FormatVersion: runner.PlanFormatVersion, Scope: f.scope, Prune: *prune, Desired: runner.FromSpec(set), LiveHash: p.LiveHash}
+		b, _ := json.MarshalIndent(sp, "", "  ")
+		if err := os.WriteFile(*out, append(b, '\n'), 0o600); err != nil {
+			fmt.Fprintf(e.stderr, "ejops: save plan: %v\n", err)
+			return exitFailure
+		}
+	}
+	if *format == "json" {
+		if err := runner.RenderJSON(e.stdout, p); err != nil {
+			fmt.Fprintf(e.stderr, "ejops: %v\n", err)
+			return exitFailure
+		}
+	} else {
+		runner.RenderText(e.stdout, p, colors(e, *noColor))
+	}
+	if *detailed && !p.Empty() {
+		return exitChanges
+	}
+	return exitOK
+}

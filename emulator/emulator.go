@@ -1,0 +1,259 @@
+package emulator
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql/driver"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"sync"
+	"time"
+
+	mssql "github.com/microsoft/go-mssqldb"
+
+	"github.com/ejops/ejops/emulator/jobdb"
+	"github.com/ejops/ejops/emulator/sqlexec"
+	"github.com/ejops/ejops/emulator/sqlval"
+	"github.com/ejops/ejops/emulator/tds"
+)
+
+// Database is the name of the emulated job database.
+const Database = "jobdb"
+
+// DefaultUser is the login name when Options.User is empty.
+const DefaultUser = "ejops"
+
+// Options configures an Emulator.
+type Options struct {
+	User      string           // login name; default DefaultUser
+	Password  string           // login password; a random one when empty (see Password)
+	StatePath string           // state file; "" keeps the job database in memory
+	Logger    *slog.Logger     // connection and request events; nil discards them
+	Now       func() time.Time // clock of the job database; default sqlval.Now
+}
+
+// Emulator is a running job-database emulator.
+type Emulator struct {
+	user     string
+	password string
+	db       *jobdb.DB
+	handler  *sqlexec.Handler
+	srv      *tds.Server
+	logger   *slog.Logger
+
+	mu        sync.Mutex
+	listeners []net.Listener
+	closed    bool
+	serving   sync.WaitGroup
+}
+
+// New opens the job database (loading StatePath when it exists) and prepares the server.
+func New(opts Options) (*Emulator, error) {
+	if opts.User == "" {
+		opts.User = DefaultUser
+	}
+	if opts.Password == "" {
+		p, err := RandomPassword()
+		if err != nil {
+			return nil, err
+		}
+		opts.Password = p
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	db, err := jobdb.Open(jobdb.Options{Now: opts.Now, StatePath: opts.StatePath, Database: Database})
+	if err != nil {
+		return nil, fmt.Errorf("open job database: %w", err)
+	}
+	h := sqlexec.NewHandler(db, sqlexec.Options{User: opts.User, Password: opts.Password, Database: Database, Now: opts.Now})
+	return &Emulator{
+		user:     opts.User,
+		password: opts.Password,
+		db:       db,
+		handler:  h,
+		srv:      tds.NewServer(h, tds.Options{Logger: logger, ServerName: "ejops"}),
+		logger:   logger,
+	}, nil
+}
+
+// RandomPassword returns a fresh random password for the emulator's login.
+func RandomPassword() (string, error) {
+	var b [18]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("generate password: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+// User is the login name clients use.
+func (e *Emulator) User() string { return e.user }
+
+// Password is the login password clients use.
+func (e *Emulator) Password() string { return e.password }
+
+// Listen listens on addr (for example "127.0.0.1:0") and serves connections in the background
+// until Close. It returns the bound address.
+func (e *Emulator) Listen(addr string) (net.Addr, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		ln.Close()
+		return nil, errors.New("emulator is closed")
+	}
+	e.listeners = append(e.listeners, ln)
+	e.serving.Add(1)
+	e.mu.Unlock()
+	go func() {
+		defer e.serving.Done()
+		if err := e.srv.Serve(ln); err != nil && !errors.Is(err, tds.ErrServerClosed) {
+			e.logger.Error("serve", "addr", ln.Addr().String(), "err", err)
+		}
+	}()
+	e.logger.Info("listening", "addr", ln.Addr().String())
+	return ln.Addr(), nil
+}
+
+// Serve serves connections from ln until Close or a listener error.
+func (e *Emulator) Serve(ln net.Listener) error {
+	err := e.srv.Serve(ln)
+	if errors.Is(err, tds.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// DSN returns the go-mssqldb connection string for a server listening on addr.
+func (e *Emulator) DSN(addr net.Addr) string {
+	u := url.URL{
+		Scheme:   "sqlserver",
+		User:     url.UserPassword(e.user, e.password),
+		Host:     addr.String(),
+		RawQuery: "database=" + Database + "&encrypt=disable",
+	}
+	return u.String()
+}
+
+// Connector returns a go-mssqldb connector that talks to the emulator in process, through
+// net.Pipe, without any port.
+func (e *Emulator) Connector() (driver.Connector, error) {
+	u := url.URL{
+		Scheme:   "sqlserver",
+		User:     url.UserPassword(e.user, e.password),
+		Host:     "emulator",
+		RawQuery: "database=" + Database + "&encrypt=disable",
+	}
+	c, err := mssql.NewConnector(u.String())
+	if err != nil {
+		return nil, fmt.Errorf("create connector: %w", err)
+	}
+	c.Dialer = pipeDialer{e}
+	return c, nil
+}
+
+// pipeDialer connects go-mssqldb to the emulator through net.Pipe.
+type pipeDialer struct{ e *Emulator }
+
+func (d pipeDialer) DialContext(ctx context.Context, _, _ string) (net.Conn, error) {
+	d.e.mu.Lock()
+	closed := d.e.closed
+	if !closed {
+		d.e.serving.Add(1)
+	}
+	d.e.mu.Unlock()
+	if closed {
+		return nil, errors.New("emulator is closed")
+	}
+	client, server := net.Pipe()
+	go func() {
+		defer d.e.serving.Done()
+		d.e.srv.ServeConn(context.Background(), server)
+	}()
+	return client, nil
+}
+
+func (pipeDialer) HostName() string { return "emulator" }
+
+// Close stops serving, closes every connection and the job database.
+func (e *Emulator) Close() error {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil
+	}
+	e.closed = true
+	e.mu.Unlock()
+	err := e.srv.Close()
+	e.serving.Wait()
+	if cerr := e.db.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// DropAfter closes the connection of the request that follows the next n requests, without
+// running or answering it; n < 0 disarms the fault.
+func (e *Emulator) DropAfter(n int) { e.srv.DropAfter(n) }
+
+// SetDelay delays every reply by d; 0 disables the delay.
+func (e *Emulator) SetDelay(d time.Duration) { e.srv.SetDelay(d) }
+
+// FailNextCommit makes the next transaction commit fail and roll back.
+func (e *Emulator) FailNextCommit() {
+	e.db.FailNextCommit(&sqlval.Error{Number: 3998, Class: 16, State: 1,
+		Message: "Uncommittable transaction is detected at the end of the batch. The transaction is rolled back."})
+}
+
+// Stats are the emulator's counters since the last ResetStats.
+type Stats struct {
+	RoundTrips int64          // requests over all connections, closed ones included
+	Conns      []ConnStats    // live connections
+	Procs      map[string]int // procedure calls by lower-case name with schema, RPC and EXEC alike
+}
+
+// ConnStats counts one live connection's round trips.
+type ConnStats struct {
+	ID         uint64
+	Remote     string
+	RoundTrips int64
+}
+
+// Stats returns a snapshot of the counters.
+func (e *Emulator) Stats() Stats {
+	ss := e.srv.Stats()
+	st := Stats{RoundTrips: ss.Total.Requests, Procs: e.handler.Calls()}
+	for _, c := range ss.Conns {
+		st.Conns = append(st.Conns, ConnStats{ID: c.ID, Remote: c.Remote, RoundTrips: c.Requests})
+	}
+	return st
+}
+
+// ResetStats zeroes the counters.
+func (e *Emulator) ResetStats() {
+	e.srv.ResetStats()
+	e.handler.ResetCalls()
+}
+
+// OpenEmbedded opens the embedded job database persisted at statePath and returns a connector
+// to it; the CLI uses it when no job database is configured. Close the Emulator when done.
+func OpenEmbedded(statePath string) (*Emulator, driver.Connector, error) {
+	e, err := New(Options{StatePath: statePath})
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := e.Connector()
+	if err != nil {
+		e.Close()
+		return nil, nil, err
+	}
+	return e, c, nil
+}
