@@ -10,11 +10,14 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
 	mssql "github.com/microsoft/go-mssqldb"
 
+	"github.com/ejops/ejops/emulator/agent"
 	"github.com/ejops/ejops/emulator/jobdb"
 	"github.com/ejops/ejops/emulator/sqlexec"
 	"github.com/ejops/ejops/emulator/sqlval"
@@ -33,7 +36,9 @@ type Options struct {
 	Password  string           // login password; a random one when empty (see Password)
 	StatePath string           // state file; "" keeps the job database in memory
 	Logger    *slog.Logger     // connection and request events; nil discards them
-	Now       func() time.Time // clock of the job database; default sqlval.Now
+	Now       func() time.Time // clock of the job database; default the agent's Clock
+	Fleet     string           // fleet file of the agent simulation, reloaded when it changes; "" for none
+	Clock     agent.Clock      // clock of the agent simulation; default the real clock
 }
 
 // Emulator is a running job-database emulator.
@@ -44,6 +49,9 @@ type Emulator struct {
 	handler  *sqlexec.Handler
 	srv      *tds.Server
 	logger   *slog.Logger
+	agent    *agent.Agent
+	fleet    string
+	stop     context.CancelFunc
 
 	mu        sync.Mutex
 	listeners []net.Listener
@@ -67,19 +75,70 @@ func New(opts Options) (*Emulator, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.Clock == nil {
+		opts.Clock = agent.RealClock{}
+	}
+	if opts.Now == nil {
+		opts.Now = func() time.Time { return opts.Clock.Now().UTC().Truncate(100 * time.Nanosecond) }
+	}
+	var fleet *agent.Fleet
+	if opts.Fleet != "" {
+		f, err := agent.LoadFleet(opts.Fleet)
+		if err != nil {
+			return nil, err
+		}
+		fleet = f
+	}
 	db, err := jobdb.Open(jobdb.Options{Now: opts.Now, StatePath: opts.StatePath, Database: Database})
 	if err != nil {
 		return nil, fmt.Errorf("open job database: %w", err)
 	}
 	h := sqlexec.NewHandler(db, sqlexec.Options{User: opts.User, Password: opts.Password, Database: Database, Now: opts.Now})
-	return &Emulator{
+	e := &Emulator{
 		user:     opts.User,
 		password: opts.Password,
 		db:       db,
 		handler:  h,
 		srv:      tds.NewServer(h, tds.Options{Logger: logger, ServerName: "ejops"}),
 		logger:   logger,
-	}, nil
+		agent:    agent.New(db, agent.Options{Fleet: fleet, Clock: opts.Clock, Logger: logger.With("component", "agent")}),
+		fleet:    opts.Fleet,
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	e.stop = stop
+	e.serving.Add(1)
+	go func() {
+		defer e.serving.Done()
+		if err := e.agent.Run(ctx); err != nil && ctx.Err() == nil {
+			logger.Error("agent", "err", err)
+		}
+	}()
+	if opts.Fleet != "" {
+		e.serving.Add(1)
+		go func() {
+			defer e.serving.Done()
+			if err := agent.WatchFleet(ctx, opts.Fleet, e.agent); err != nil && ctx.Err() == nil {
+				logger.Error("watch fleet", "file", opts.Fleet, "err", err)
+			}
+		}()
+	}
+	return e, nil
+}
+
+// Agent is the agent simulation, for tests that drive its clock.
+func (e *Emulator) Agent() *agent.Agent { return e.agent }
+
+// ReloadFleet reads the fleet file again; an invalid file keeps the fleet in use.
+func (e *Emulator) ReloadFleet() error {
+	if e.fleet == "" {
+		return errors.New("the emulator runs without a fleet file")
+	}
+	f, err := agent.LoadFleet(e.fleet)
+	if err != nil {
+		return err
+	}
+	e.agent.SetFleet(f)
+	return nil
 }
 
 // RandomPassword returns a fresh random password for the emulator's login.
@@ -192,6 +251,7 @@ func (e *Emulator) Close() error {
 	}
 	e.closed = true
 	e.mu.Unlock()
+	e.stop()
 	err := e.srv.Close()
 	e.serving.Wait()
 	if cerr := e.db.Close(); cerr != nil && err == nil {
@@ -245,8 +305,16 @@ func (e *Emulator) ResetStats() {
 
 // OpenEmbedded opens the embedded job database persisted at statePath and returns a connector
 // to it; the CLI uses it when no job database is configured. Close the Emulator when done.
+// A fleet.yaml beside the state file feeds the agent simulation.
 func OpenEmbedded(statePath string) (*Emulator, driver.Connector, error) {
-	e, err := New(Options{StatePath: statePath})
+	if err := os.MkdirAll(filepath.Dir(statePath), 0o755); err != nil {
+		return nil, nil, fmt.Errorf("create %s: %w", filepath.Dir(statePath), err)
+	}
+	opts := Options{StatePath: statePath}
+	if fleet := filepath.Join(filepath.Dir(statePath), "fleet.yaml"); fileExists(fleet) {
+		opts.Fleet = fleet
+	}
+	e, err := New(opts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -256,4 +324,9 @@ func OpenEmbedded(statePath string) (*Emulator, driver.Connector, error) {
 		return nil, nil, err
 	}
 	return e, c, nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/ejops/ejops/emulator/agent"
 )
 
 // TestTutorialWithFreeTDS runs Microsoft's elastic jobs T-SQL tutorial through FreeTDS tsql, an
@@ -19,7 +21,9 @@ func TestTutorialWithFreeTDS(t *testing.T) {
 	if err != nil {
 		t.Fatal("FreeTDS tsql is required (apt-get install freetds-bin)")
 	}
-	e, err := New(Options{Password: "Tutorial-pw1"})
+	// A simulated clock that never moves keeps the agent from picking up the started execution,
+	// so the script sees it Created, as on a real job database before the agent polls.
+	e, err := New(Options{Password: "Tutorial-pw1", Clock: agent.NewFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))})
 	if err != nil {
 		t.Fatal(err)
 	}

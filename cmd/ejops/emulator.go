@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/ejops/ejops/emulator"
 )
@@ -18,18 +21,20 @@ type emulatorArgs struct {
 	state    string
 	user     string
 	password string
+	fleet    string
 }
 
 func parseEmulatorArgs(e *env, args []string) (emulatorArgs, int) {
-	fs := newFlags(e, "emulator", "[--listen ADDR] [--state FILE] [--user U] [--password P]",
+	fs := newFlags(e, "emulator", "[--listen ADDR] [--state FILE] [--fleet FILE] [--user U] [--password P]",
 		`  ejops emulator
-  ejops emulator --listen 127.0.0.1:14330 --state .ejops/jobdb.json
+  ejops emulator --listen 127.0.0.1:14330 --state .ejops/jobdb.json --fleet examples/fleet.yaml
   EJOPS_EMULATOR_PASSWORD=secret ejops emulator --user admin`)
 	var a emulatorArgs
 	fs.StringVar(&a.listen, "listen", "127.0.0.1:1433", "TCP `address` to serve TDS on")
 	fs.StringVar(&a.state, "state", "", "state `file` to load and persist (default: in memory)")
 	fs.StringVar(&a.user, "user", emulator.DefaultUser, "login `name`")
 	fs.StringVar(&a.password, "password", "", "login `password` (default: $EJOPS_EMULATOR_PASSWORD, else random)")
+	fs.StringVar(&a.fleet, "fleet", "", "fleet `file` of simulated servers, pools and databases that started jobs run on\n(reloaded when it changes or on SIGHUP; see examples/fleet.yaml)")
 	if code := parseFlags(fs, args); code >= 0 {
 		return a, code
 	}
@@ -48,7 +53,7 @@ func runEmulator(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 	logger := slog.New(slog.NewTextHandler(e.stderr, nil))
-	em, err := emulator.New(emulator.Options{User: a.user, Password: a.password, StatePath: a.state, Logger: logger})
+	em, err := emulator.New(emulator.Options{User: a.user, Password: a.password, StatePath: a.state, Fleet: a.fleet, Logger: logger})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "ejops: %v\n", err)
 		return exitFailure
@@ -60,7 +65,20 @@ func runEmulator(ctx context.Context, e *env, args []string) int {
 		return exitFailure
 	}
 	fmt.Fprintln(e.stdout, em.DSN(addr))
-	<-ctx.Done()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for ctx.Err() == nil {
+		select {
+		case <-hup:
+			if err := em.ReloadFleet(); err != nil {
+				logger.Error("reload fleet", "err", err)
+			} else {
+				logger.Info("fleet reloaded", "file", a.fleet)
+			}
+		case <-ctx.Done():
+		}
+	}
 	logger.Info("shutting down")
 	if err := em.Close(); err != nil {
 		fmt.Fprintf(e.stderr, "ejops: close emulator: %v\n", err)

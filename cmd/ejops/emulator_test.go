@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe to read while a command writes it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestEmulatorCommandRunsJobsOverTheFleet serves ejops emulator --fleet on a free port, starts a
+// job over a target group of fleet databases, and follows it to Succeeded; a database added to the
+// fleet file shows up in the next run.
+func TestEmulatorCommandRunsJobsOverTheFleet(t *testing.T) {
+	fleet := filepath.Join(t.TempDir(), "fleet.yaml")
+	write := func(dbs string) {
+		t.Helper()
+		if err := os.WriteFile(fleet, []byte("servers:\n  - name: s1.database.windows.net\n    databases: ["+dbs+"]\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a, b")
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- runEmulator(ctx, &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }},
+			[]string{"--listen", "127.0.0.1:0", "--fleet", fleet, "--password", "Emu-pw-1"})
+	}()
+	defer func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("emulator exit %d\n%s", code, stderr.String())
+		}
+	}()
+	var dsn string
+	for deadline := time.Now().Add(10 * time.Second); dsn == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		dsn = strings.TrimSpace(stdout.String())
+	}
+	if !strings.HasPrefix(dsn, "sqlserver://") {
+		t.Fatalf("no DSN printed: %q\n%s", dsn, stderr.String())
+	}
+	db, err := sql.Open("sqlserver", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{
+		"EXEC jobs.sp_add_target_group N'g'",
+		"EXEC jobs.sp_add_target_group_member @target_group_name = N'g', @target_type = N'SqlServer', @server_name = N's1.database.windows.net'",
+		"EXEC jobs.sp_add_job @job_name = N'j'",
+		"EXEC jobs.sp_add_jobstep @job_name = N'j', @command = N'SELECT 1;', @target_group_name = N'g'",
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	// runJob starts the job and returns the number of databases it ran on once it succeeded.
+	runJob := func() int {
+		t.Helper()
+		var id string
+		if err := db.QueryRow("DECLARE @id uniqueidentifier; EXEC jobs.sp_start_job @job_name = N'j', @job_execution_id = @id OUTPUT; SELECT CAST(@id AS nvarchar(36))").Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			var lifecycle string
+			if err := db.QueryRow("SELECT lifecycle FROM jobs.job_executions WHERE job_execution_id = @p1 AND step_id IS NULL", id).Scan(&lifecycle); err != nil {
+				t.Fatal(err)
+			}
+			if lifecycle == "Succeeded" {
+				var n int
+				if err := db.QueryRow("SELECT COUNT(*) FROM jobs.job_executions WHERE job_execution_id = @p1 AND target_type = N'SqlDatabase'", id).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			if lifecycle != "Created" && lifecycle != "InProgress" && lifecycle != "WaitingForChildJobExecutions" {
+				t.Fatalf("execution ended %s", lifecycle)
+			}
+		}
+		t.Fatal("the execution did not finish")
+		return 0
+	}
+	if n := runJob(); n != 2 {
+		t.Fatalf("ran on %d databases, want 2", n)
+	}
+	write("a, b, c")
+	time.Sleep(500 * time.Millisecond) // the watcher debounces changes
+	if n := runJob(); n != 3 {
+		t.Fatalf("after adding a database to the fleet: ran on %d databases, want 3", n)
+	}
+}
