@@ -94,6 +94,9 @@ func runOp(ctx context.Context, tx *jobdb.Tx, op Op, secret func(spec.SecretRef)
 				c.Verb, jobdb.QuoteName(c.Name), jobdb.QuoteString(c.Identity), jobdb.QuoteString(s))
 		}
 		if err := tx.Statement(ctx, stmt); err != nil {
+			if jobdb.ErrorNumber(err) == 15581 {
+				return fmt.Errorf("%s DATABASE SCOPED CREDENTIAL: %w (the job database needs a master key first: CREATE MASTER KEY)", c.Verb, err)
+			}
 			return fmt.Errorf("%s DATABASE SCOPED CREDENTIAL: %w", c.Verb, err)
 		}
 		return nil

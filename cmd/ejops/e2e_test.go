@@ -403,3 +403,17 @@ func TestExportThenPlanIsEmpty(t *testing.T) {
 		t.Fatalf("plan on the export:\n%s", out)
 	}
 }
+
+func TestCredentialWithoutMasterKeyRollsBackWithAHint(t *testing.T) {
+	j := startJobDB(t)
+	t.Setenv("CRED_SECRET", "pw")
+	dir := writeSpecs(t, map[string]string{"agent.yaml": miAgent, "tg.yaml": tenants, "job.yaml": jobSpec("nightly", "a"),
+		"cred.yaml": "apiVersion: ejops/v1\nkind: Credential\nmetadata: {name: c}\nspec:\n  identity: u\n  secretFrom: {env: CRED_SECRET}\n"})
+	code, _, errOut := j.ejops(t, "apply", "--yes", dir)
+	if code != 1 || !strings.Contains(errOut, "CREATE MASTER KEY") || !strings.Contains(errOut, "nothing was applied") {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	if n := j.scalar(t, "SELECT COUNT(*) FROM jobs.jobs").(int64); n != 0 {
+		t.Fatalf("%d jobs applied", n)
+	}
+}

@@ -52,14 +52,13 @@ func (f *dbFlags) open(e *env) (*jobdb.DB, error) {
 	return db, nil
 }
 
-// loadSpecs loads and checks the specs, printing diagnostics to stderr. It returns nil when there
-// are errors.
+// loadSpecs validates the specs as validate does, lint included, printing diagnostics to stderr.
+// It returns nil when there are errors.
 func loadSpecs(e *env, paths []string) *spec.Set {
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
-	set, diags := spec.Load(paths...)
-	diags.Sort()
+	set, diags := validate(paths)
 	for _, d := range diags {
 		fmt.Fprintln(e.stderr, d)
 	}

@@ -144,7 +144,7 @@ func explain(code string) (string, bool) {
 	if text, ok := spec.Explain(code); ok {
 		return text, true
 	}
-	return lintExplain(code)
+	return lint.Explain(code)
 }
 
 // lintSet runs the T-SQL lint over the steps of the valid jobs, on every core.
@@ -172,5 +172,3 @@ func lintRules() report.Rules {
 	}
 	return out
 }
-
-func lintExplain(code string) (string, bool) { return lint.Explain(code) }

@@ -308,3 +308,12 @@ var InventoryDDL = []string{
     PRIMARY KEY (scope, kind, name)
 )`,
 }
+
+// ErrorNumber returns the SQL Server error number of err, or 0.
+func ErrorNumber(err error) int32 {
+	var e mssql.Error
+	if errors.As(err, &e) {
+		return e.Number
+	}
+	return 0
+}
