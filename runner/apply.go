@@ -12,7 +12,8 @@ import (
 	"github.com/ejops/ejops/spec"
 )
 
-// ErrStale is returned when the live state moved since the plan was made.
+// ErrStale is returned when the live state moved since the plan was made and cannot be planned
+// again.
 var ErrStale = errors.New("the job database changed since this plan was made; run plan again")
 
 // ApplyOptions steer Apply.
@@ -21,12 +22,16 @@ type ApplyOptions struct {
 	AppliedBy string        // recorded in the inventory, e.g. a git commit
 	LockWait  time.Duration // how long to wait for another apply to finish
 	Now       func() time.Time
+	// Replan makes a fresh plan from the live state read under the lock when it differs from the
+	// plan's; nil refuses with ErrStale instead (saved plans, plans the user confirmed).
+	Replan func(live *jobdb.State) (*Plan, error)
 }
 
 // Report says what an apply did.
 type Report struct {
-	Calls   int      // procedure calls and statements sent
-	Applied []string // one line per applied change
+	Added, Changed, Destroyed int
+	Calls                     int      // procedure calls and statements sent
+	Applied                   []string // one line per applied change
 }
 
 // Apply executes p in one transaction with XACT_ABORT ON under the apply lock. It refuses with
@@ -55,7 +60,14 @@ func Apply(ctx context.Context, db *jobdb.DB, p *Plan, opt ApplyOptions) (Report
 		return rep, err
 	}
 	if live.Hash() != p.LiveHash {
-		return rep, ErrStale
+		if opt.Replan == nil {
+			return rep, ErrStale
+		}
+		// Someone (the agent disabling a Once job, another tool) changed the job database since
+		// the plan was shown: plan again under the lock.
+		if p, err = opt.Replan(live); err != nil {
+			return rep, err
+		}
 	}
 	fingerprints := map[string]string{}
 	for _, c := range p.Changes {
@@ -73,6 +85,7 @@ func Apply(ctx context.Context, db *jobdb.DB, p *Plan, opt ApplyOptions) (Report
 		return rep, err
 	}
 	done = true
+	rep.Added, rep.Changed, rep.Destroyed = p.Counts()
 	rep.Calls = tx.Calls
 	return rep, nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ejops/ejops/runner"
+	"github.com/ejops/ejops/runner/jobdb"
 )
 
 func init() {
@@ -82,13 +83,15 @@ func runApply(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "ejops: %v\n", runner.ErrStale)
 		return exitFailure
 	}
-	p, err := runner.Diff(desired, live, runner.Options{Scope: f.scope, Prune: *prune, Secret: runner.ResolveSecret(e.getenv, e.readFile), Now: time.Now().UTC()})
+	secrets := runner.ResolveSecret(e.getenv, e.readFile)
+	diffOpts := runner.Options{Scope: f.scope, Prune: *prune, Secret: secrets, Now: time.Now().UTC()}
+	p, err := runner.Diff(desired, live, diffOpts)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "ejops: %v\n", err)
 		return exitFailure
 	}
-	if _, _, destroy := p.Counts(); destroy > *maxDeletes {
-		fmt.Fprintf(e.stderr, "ejops: the plan deletes %d objects, more than --max-deletes %d; nothing was applied\n", destroy, *maxDeletes)
+	if err := checkDeletes(p, *maxDeletes); err != nil {
+		fmt.Fprintf(e.stderr, "ejops: %v\n", err)
 		return exitFailure
 	}
 	if *format == "json" {
@@ -102,7 +105,20 @@ func runApply(ctx context.Context, e *env, args []string) int {
 	if !p.Writes() {
 		return exitOK
 	}
-	if !p.Empty() && !*yes && isTerminal(e.stdin) && isTerminal(e.stdout) {
+	opts := runner.ApplyOptions{Secret: secrets, AppliedBy: appliedBy(fs.Args()), LockWait: *lockWait}
+	confirm := !p.Empty() && !*yes && isTerminal(e.stdin) && isTerminal(e.stdout)
+	if savedHash == "" && !confirm {
+		// Nobody reviewed this exact plan: if the job database moves before the lock is taken,
+		// apply what the specs ask for against what is there then.
+		opts.Replan = func(live *jobdb.State) (*runner.Plan, error) {
+			p, err := runner.Diff(desired, live, diffOpts)
+			if err == nil {
+				err = checkDeletes(p, *maxDeletes)
+			}
+			return p, err
+		}
+	}
+	if confirm {
 		fmt.Fprint(e.stdout, "\nApply these changes? Only 'yes' is accepted: ")
 		answer, _ := bufio.NewReader(e.stdin).ReadString('\n')
 		if strings.TrimSpace(answer) != "yes" {
@@ -112,9 +128,7 @@ func runApply(ctx context.Context, e *env, args []string) int {
 	}
 	actx, acancel := context.WithTimeout(ctx, f.timeout)
 	defer acancel()
-	rep, err := runner.Apply(actx, db, p, runner.ApplyOptions{
-		Secret: runner.ResolveSecret(e.getenv, e.readFile), AppliedBy: appliedBy(fs.Args()), LockWait: *lockWait,
-	})
+	rep, err := runner.Apply(actx, db, p, opts)
 	if err != nil {
 		if errors.Is(err, runner.ErrStale) {
 			fmt.Fprintf(e.stderr, "ejops: %v\n", err)
@@ -123,9 +137,16 @@ func runApply(ctx context.Context, e *env, args []string) int {
 		}
 		return exitFailure
 	}
-	add, change, destroy := p.Counts()
-	fmt.Fprintf(e.stdout, "\nApply complete: %d added, %d changed, %d destroyed (%d calls).\n", add, change, destroy, rep.Calls)
+	fmt.Fprintf(e.stdout, "\nApply complete: %d added, %d changed, %d destroyed (%d calls).\n", rep.Added, rep.Changed, rep.Destroyed, rep.Calls)
 	return exitOK
+}
+
+// checkDeletes is the --max-deletes guard.
+func checkDeletes(p *runner.Plan, max int) error {
+	if _, _, destroy := p.Counts(); destroy > max {
+		return fmt.Errorf("the plan deletes %d objects, more than --max-deletes %d; nothing was applied", destroy, max)
+	}
+	return nil
 }
 
 // appliedBy names what is applied: the git commit of the first path, if it is in a work tree.
