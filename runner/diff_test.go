@@ -333,3 +333,14 @@ func TestDiffStepsProperty(t *testing.T) {
 		}
 	}
 }
+
+func TestDiffForgetsOwnedObjectsDeletedOutsideEjops(t *testing.T) {
+	live := &jobdb.State{Inventory: []jobdb.Owned{owned("default", KindJob, "gone"), owned("other", KindJob, "theirs")}}
+	if p := diff(t, &Desired{}, live, false); len(p.Inventory) != 0 {
+		t.Fatalf("without prune: inventory ops %+v", p.Inventory)
+	}
+	p := diff(t, &Desired{}, live, true)
+	if len(p.Inventory) != 1 || !p.Inventory[0].Remove || p.Inventory[0].Name != "gone" || !p.Empty() {
+		t.Fatalf("with prune: inventory ops %+v, changes %v", p.Inventory, procs(p))
+	}
+}

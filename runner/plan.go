@@ -351,8 +351,9 @@ func Diff(d *Desired, live *jobdb.State, opt Options) (*Plan, error) {
 	}
 	// Owned rows whose object vanished from the job database are forgotten when pruning.
 	if opt.Prune {
+		inLive, inSpecs := liveNames(live), desiredNames(d)
 		for _, o := range live.Inventory {
-			if o.Scope == opt.Scope && !liveHas(live, o.Kind, o.Name) && !desiredHas(d, o.Kind, o.Name) {
+			if k := key(o.Kind, o.Name); o.Scope == opt.Scope && !inLive[k] && !inSpecs[k] {
 				p.Inventory = append(p.Inventory, InventoryOp{Kind: o.Kind, Name: o.Name, Remove: true})
 			}
 		}
@@ -362,52 +363,33 @@ func Diff(d *Desired, live *jobdb.State, opt Options) (*Plan, error) {
 
 func key(kind, name string) string { return kind + "\x00" + strings.ToLower(name) }
 
-func liveHas(s *jobdb.State, kind, name string) bool {
-	switch kind {
-	case KindCredential:
-		for _, c := range s.Credentials {
-			if sameName(c.Name, name) {
-				return true
-			}
-		}
-	case KindTargetGroup:
-		for _, g := range s.TargetGroups {
-			if sameName(g.Name, name) {
-				return true
-			}
-		}
-	case KindJob:
-		for _, j := range s.Jobs {
-			if sameName(j.Name, name) {
-				return true
-			}
-		}
+// liveNames and desiredNames list the objects of each kind, keyed by key(kind, name).
+func liveNames(s *jobdb.State) map[string]bool {
+	names := map[string]bool{}
+	for _, c := range s.Credentials {
+		names[key(KindCredential, c.Name)] = true
 	}
-	return false
+	for _, g := range s.TargetGroups {
+		names[key(KindTargetGroup, g.Name)] = true
+	}
+	for _, j := range s.Jobs {
+		names[key(KindJob, j.Name)] = true
+	}
+	return names
 }
 
-func desiredHas(d *Desired, kind, name string) bool {
-	switch kind {
-	case KindCredential:
-		for _, c := range d.Credentials {
-			if sameName(c.Name, name) {
-				return true
-			}
-		}
-	case KindTargetGroup:
-		for _, g := range d.TargetGroups {
-			if sameName(g.Name, name) {
-				return true
-			}
-		}
-	case KindJob:
-		for _, j := range d.Jobs {
-			if sameName(j.Name, name) {
-				return true
-			}
-		}
+func desiredNames(d *Desired) map[string]bool {
+	names := map[string]bool{}
+	for _, c := range d.Credentials {
+		names[key(KindCredential, c.Name)] = true
 	}
-	return false
+	for _, g := range d.TargetGroups {
+		names[key(KindTargetGroup, g.Name)] = true
+	}
+	for _, j := range d.Jobs {
+		names[key(KindJob, j.Name)] = true
+	}
+	return names
 }
 
 func memberKey(m jobdb.Member) string {
