@@ -14,7 +14,7 @@ mkdir -p "$out/specs" "$out/bin"
 
 export PATH="$(go env GOPATH)/bin:$PATH"
 if ! command -v kubeconform >/dev/null; then
-  go install github.com/yannh/kubeconform/cmd/kubeconform@latest
+  go install github.com/yannh/kubeconform/cmd/kubeconform@v0.8.0
 fi
 ejops=${EJOPS_BIN:-$out/bin/ejops} # EJOPS_BIN: measure an already built binary
 if [[ -z "${EJOPS_BIN:-}" ]]; then

@@ -461,7 +461,7 @@ func schedString(j jobdb.Job) string {
 	if j.IntervalType == "Once" {
 		return "Once"
 	}
-	return fmt.Sprintf("every %d %s", j.IntervalCount, j.IntervalType)
+	return fmt.Sprintf("every %d%s", j.IntervalCount, intervalUnit[j.IntervalType])
 }
 
 func timeString(t time.Time) string {

@@ -105,18 +105,25 @@ func renderFields(w io.Writer, indent string, fs []Field, create bool) {
 				}
 			}
 		case create:
-			fmt.Fprintf(w, "%s%s: %s\n", indent, f.Name, quote(f.New, f.Sensitive))
+			fmt.Fprintf(w, "%s%s: %s\n", indent, f.Name, show(f, f.New))
 		default:
-			fmt.Fprintf(w, "%s%s: %s -> %s\n", indent, f.Name, quote(f.Old, f.Sensitive), quote(f.New, f.Sensitive))
+			fmt.Fprintf(w, "%s%s: %s -> %s\n", indent, f.Name, show(f, f.Old), show(f, f.New))
 		}
 	}
 }
 
-func quote(s string, sensitive bool) string {
-	if sensitive {
+// textFields hold free text or names, shown quoted; other fields show numbers, flags and
+// durations as they are.
+var textFields = map[string]bool{"description": true, "identity": true, "targetGroup": true, "credential": true}
+
+func show(f Field, v string) string {
+	switch {
+	case f.Sensitive:
 		return "(sensitive)"
+	case textFields[f.Name] || v == "":
+		return fmt.Sprintf("%q", v)
 	}
-	return fmt.Sprintf("%q", s)
+	return v
 }
 
 // RenderJSON prints the versioned JSON plan document.

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ejops/ejops/runner/jobdb"
+	"github.com/ejops/ejops/spec"
 )
 
 // diffSteps returns the step changes and the shortest call sequence found for them: deletes, then
@@ -181,10 +183,11 @@ func stepFields(old, new jobdb.Step, all bool) []Field {
 	return fs
 }
 
-func secs(n int) string { return strconv.Itoa(n) + "s" }
+// secs shows a number of seconds as a spec duration: 300 → 5m.
+func secs(n int) string { return spec.FormatDuration(time.Duration(n) * time.Second) }
 
 func retryString(s jobdb.Step) string {
-	return fmt.Sprintf("%d attempts, %ds initial, %ds max, x%g", s.RetryAttempts, s.InitialRetrySecs, s.MaxRetrySecs, s.BackoffMultiplier)
+	return fmt.Sprintf("%d attempts, %s initial, %s max, x%g", s.RetryAttempts, secs(s.InitialRetrySecs), secs(s.MaxRetrySecs), s.BackoffMultiplier)
 }
 
 func outputString(o *jobdb.Output) string {

@@ -32,12 +32,12 @@ func UnifiedDiff(a, b string) []string {
 		case i < n && j < m && x[i] == y[j]:
 			ops = append(ops, line{' ', x[i], i, j})
 			i, j = i+1, j+1
-		case j < m && (i == n || lcs[i][j+1] >= lcs[i+1][j]):
-			ops = append(ops, line{'+', y[j], i, j})
-			j++
-		default:
+		case i < n && (j == m || lcs[i+1][j] >= lcs[i][j+1]):
 			ops = append(ops, line{'-', x[i], i, j})
 			i++
+		default:
+			ops = append(ops, line{'+', y[j], i, j})
+			j++
 		}
 	}
 	const context = 3
