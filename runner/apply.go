@@ -76,7 +76,7 @@ func Apply(ctx context.Context, db *jobdb.DB, p *Plan, opt ApplyOptions) (Report
 				return rep, fmt.Errorf("%s: %w (nothing was applied)", op.Object, err)
 			}
 		}
-		rep.Applied = append(rep.Applied, fmt.Sprintf("%s %s %s", c.Action, kindWord(c.Kind), c.Name))
+		rep.Applied = append(rep.Applied, fmt.Sprintf("%s %s %s (%s)", c.Action, kindWord(c.Kind), c.Name, plural(len(c.Ops), "call")))
 	}
 	if err := writeInventory(ctx, tx, p, live, opt, fingerprints); err != nil {
 		return rep, fmt.Errorf("inventory: %w (nothing was applied)", err)
@@ -198,4 +198,11 @@ func writeInventory(ctx context.Context, tx *jobdb.Tx, p *Plan, live *jobdb.Stat
 		}
 	}
 	return nil
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

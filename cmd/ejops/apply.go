@@ -137,7 +137,11 @@ func runApply(ctx context.Context, e *env, args []string) int {
 		}
 		return exitFailure
 	}
-	fmt.Fprintf(e.stdout, "\nApply complete: %d added, %d changed, %d destroyed (%d calls).\n", rep.Added, rep.Changed, rep.Destroyed, rep.Calls)
+	fmt.Fprintln(e.stdout)
+	for _, line := range rep.Applied {
+		fmt.Fprintf(e.stdout, "applied: %s\n", line)
+	}
+	fmt.Fprintf(e.stdout, "Apply complete: %d added, %d changed, %d destroyed (%s).\n", rep.Added, rep.Changed, rep.Destroyed, count(rep.Calls, "call"))
 	return exitOK
 }
 

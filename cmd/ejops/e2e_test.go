@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,13 +22,17 @@ type jobDB struct {
 	em  *emulator.Emulator
 	dsn string
 	db  *sql.DB
+	// logs holds everything the emulator logged, at debug level.
+	logs *syncBuffer
 	// secretFiles replaces reading secret files, for examples that name files outside the test.
 	secretFiles func(string) ([]byte, error)
 }
 
 func startJobDB(t *testing.T) *jobDB {
 	t.Helper()
-	em, err := emulator.New(emulator.Options{User: "ejops", Password: "emulator-pw"})
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	em, err := emulator.New(emulator.Options{User: "ejops", Password: "emulator-pw", Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +49,7 @@ func startJobDB(t *testing.T) *jobDB {
 		db.Close()
 		em.Close()
 	})
-	return &jobDB{em: em, dsn: dsn, db: db}
+	return &jobDB{em: em, dsn: dsn, db: db, logs: logs}
 }
 
 // ejops runs the CLI with the job database and returns the exit code, stdout and stderr. Secret
@@ -363,7 +368,10 @@ func TestAwkwardNamesRoundTripAndSecretsStayHidden(t *testing.T) {
 	exportDir := filepath.Join(t.TempDir(), "export")
 	_, out3, err3 := j.ejops(t, "export", "--out", exportDir)
 	planBytes, _ := os.ReadFile(planFile)
-	everything := out1 + err1 + out2 + err2 + out3 + err3 + string(planBytes)
+	everything := out1 + err1 + out2 + err2 + out3 + err3 + string(planBytes) + j.logs.String()
+	if !strings.Contains(j.logs.String(), "sp_add_job") {
+		t.Fatal("the emulator logged no requests: the log check would prove nothing")
+	}
 	_ = filepath.WalkDir(exportDir, func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
 			b, _ := os.ReadFile(p)
@@ -372,7 +380,7 @@ func TestAwkwardNamesRoundTripAndSecretsStayHidden(t *testing.T) {
 		return nil
 	})
 	if strings.Contains(everything, sentinel) {
-		t.Fatal("the secret appeared in output, a plan file or exported specs")
+		t.Fatal("the secret appeared in output, a plan file, exported specs or the emulator's log")
 	}
 	// Changing the secret is detected and applied with ALTER.
 	t.Setenv("ODD_SECRET", sentinel+"-rotated")
