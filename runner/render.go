@@ -57,7 +57,10 @@ func RenderText(w io.Writer, p *Plan, col Colors) {
 			if s.NewName != "" {
 				line += " -> " + s.NewName
 			}
-			if s.Position > 0 {
+			switch {
+			case s.Position > 0 && s.Action == Update:
+				line += fmt.Sprintf(" (moved to position %d)", s.Position)
+			case s.Position > 0:
 				line += fmt.Sprintf(" (position %d)", s.Position)
 			}
 			fmt.Fprintf(w, "      %s%s %s%s\n", col.of(s.Action), symbols[s.Action], line, col.Reset)

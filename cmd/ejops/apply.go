@@ -148,7 +148,7 @@ func runApply(ctx context.Context, e *env, args []string) int {
 // checkDeletes is the --max-deletes guard.
 func checkDeletes(p *runner.Plan, max int) error {
 	if _, _, destroy := p.Counts(); destroy > max {
-		return fmt.Errorf("the plan deletes %d objects, more than --max-deletes %d; nothing was applied", destroy, max)
+		return fmt.Errorf("the plan deletes %s, more than --max-deletes %d; nothing was applied", count(destroy, "object"), max)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"database/sql"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -8,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/ejops/ejops/emulator"
 )
 
 func TestMain(m *testing.M) {
@@ -29,7 +32,26 @@ func TestScripts(t *testing.T) {
 		UpdateScripts:       os.Getenv("UPDATE_GOLDEN") == "1",
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("EXAMPLES", examples)
-			return nil
+			// Every script gets a job database of its own, served over TCP: $JOBDB.
+			em, err := emulator.New(emulator.Options{Password: "script-pw"})
+			if err != nil {
+				return err
+			}
+			addr, err := em.Listen("127.0.0.1:0")
+			if err != nil {
+				em.Close()
+				return err
+			}
+			e.Setenv("JOBDB", em.DSN(addr))
+			e.Defer(func() { em.Close() })
+			// Credentials need a database master key, as on Azure.
+			db, err := sql.Open("sqlserver", em.DSN(addr))
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			_, err = db.Exec("CREATE MASTER KEY ENCRYPTION BY PASSWORD = 'Script-master-key-1'")
+			return err
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){"exitcode": cmdExitcode},
 	})
