@@ -39,7 +39,7 @@ func (s *Session) CreateCredential(name, identity, secretText string) *sqlval.Er
 	if err := checkIdent(name); err != nil {
 		return err
 	}
-	if charLen(identity) > 4000 {
+	if sqlval.CharLen(identity) > 4000 {
 		return sqlval.Errorf(8152, "String or binary data would be truncated.")
 	}
 	return s.write(s.ctx, false, func(w *state) *sqlval.Error {
@@ -74,7 +74,7 @@ func (s *Session) CreateCredential(name, identity, secretText string) *sqlval.Er
 // AlterCredential is ALTER DATABASE SCOPED CREDENTIAL: it resets identity and secret (an empty
 // secret clears it) [D]; 15151 if missing.
 func (s *Session) AlterCredential(name, identity, secretText string) *sqlval.Error {
-	if charLen(identity) > 4000 {
+	if sqlval.CharLen(identity) > 4000 {
 		return sqlval.Errorf(8152, "String or binary data would be truncated.")
 	}
 	return s.write(s.ctx, false, func(w *state) *sqlval.Error {

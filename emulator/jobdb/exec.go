@@ -159,7 +159,7 @@ func (db *DB) fixExecution(e *Execution) *sqlval.Error {
 		n int
 	}{{&e.StepName, 128}, {&e.TargetType, 128}, {&e.TargetGroupName, 128}, {&e.TargetServer, 256},
 		{&e.TargetDatabase, 128}, {&e.TargetResourceGroup, 128}, {&e.TargetElasticPool, 128}} {
-		*f.p = truncate(*f.p, f.n)
+		*f.p = sqlval.Truncate(*f.p, f.n)
 	}
 	if e.CurrentAttempts < math.MinInt32 || e.CurrentAttempts > math.MaxInt32 {
 		return sqlval.Errorf(8115, "Arithmetic overflow error converting expression to data type int.")

@@ -18,15 +18,22 @@ func FuzzParseUUID(f *testing.F) {
 	f.Add("{6f9619ff-8b86-d011-b42d-00c04fc964ff}")
 	f.Add("6F9619FF8B86D011B42D00C04FC964FF")
 	f.Fuzz(func(t *testing.T, s string) {
-		u, ok := parseUUID(s)
+		u, ok := sqlval.ParseUUID(s)
 		if !ok {
 			return
 		}
-		back, ok := parseUUID(u.String())
+		back, ok := sqlval.ParseUUID(u.String())
 		if !ok || back != u {
 			t.Fatalf("%q → %s does not round-trip", s, u)
 		}
 	})
+}
+
+// parseDateTime parses s as a datetime2 value.
+func parseDateTime(s string) (time.Time, bool) {
+	v, err := sqlval.Convert(s, tDT2)
+	tm, ok := v.(time.Time)
+	return tm, err == nil && ok
 }
 
 func FuzzParseDateTime(f *testing.F) {
@@ -153,11 +160,11 @@ func FuzzConvert(f *testing.F) {
 			got, err := convertArg(v, c)
 			if err != nil {
 				if got != nil || err.Message == "" {
-					t.Fatalf("convert %#v to %s: value with error", v, typeName(c))
+					t.Fatalf("convert %#v to %s: value with error", v, sqlval.TypeName(c))
 				}
 				continue
 			}
-			if sv, ok := got.(string); ok && c.Size > 0 && charLen(sv) > c.Size {
+			if sv, ok := got.(string); ok && c.Size > 0 && sqlval.CharLen(sv) > c.Size {
 				t.Fatalf("not truncated: %q", sv)
 			}
 		}

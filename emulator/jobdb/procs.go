@@ -280,6 +280,15 @@ func dupJobName(name string) *sqlval.Error {
 	return sqlval.Errorf(2601, "Cannot insert duplicate key row in object 'jobs_internal.jobs' with unique index 'IX_jobs_name_delete_requested_time_is_system'. The duplicate key value is (%s, <NULL>, 0).", name)
 }
 
+// setOrNull stores *v in dst, or records column col as NULL when v is nil.
+func setOrNull[T any](dst *T, v *T, nulls map[string]bool, col string) {
+	if v == nil {
+		nulls[col] = true
+		return
+	}
+	*dst = *v
+}
+
 func spAddJob(s *Session, w *state, c *call) *sqlval.Error {
 	name := c.str("job_name")
 	if name == nil {
@@ -287,36 +296,12 @@ func spAddJob(s *Session, w *state, c *call) *sqlval.Error {
 	}
 	j := &job{ID: newID(), Name: *name}
 	nulls := map[string]bool{}
-	if v := c.str("description"); v != nil {
-		j.Description = *v
-	} else {
-		nulls["description"] = true
-	}
-	if v := c.bit("enabled"); v != nil {
-		j.Enabled = *v
-	} else {
-		nulls["enabled"] = true
-	}
-	if v := c.str("schedule_interval_type"); v != nil {
-		j.IntervalType = *v
-	} else {
-		nulls["schedule_interval_type"] = true
-	}
-	if v := c.int("schedule_interval_count"); v != nil {
-		j.IntervalCount = *v
-	} else {
-		nulls["schedule_interval_count"] = true
-	}
-	if v := c.time("schedule_start_time"); v != nil {
-		j.StartTime = *v
-	} else {
-		nulls["schedule_start_time"] = true
-	}
-	if v := c.time("schedule_end_time"); v != nil {
-		j.EndTime = *v
-	} else {
-		nulls["schedule_end_time"] = true
-	}
+	setOrNull(&j.Description, c.str("description"), nulls, "description")
+	setOrNull(&j.Enabled, c.bit("enabled"), nulls, "enabled")
+	setOrNull(&j.IntervalType, c.str("schedule_interval_type"), nulls, "schedule_interval_type")
+	setOrNull(&j.IntervalCount, c.int("schedule_interval_count"), nulls, "schedule_interval_count")
+	setOrNull(&j.StartTime, c.time("schedule_start_time"), nulls, "schedule_start_time")
+	setOrNull(&j.EndTime, c.time("schedule_end_time"), nulls, "schedule_end_time")
 	if err := c.checkSchedule(j, "INSERT", nulls); err != nil {
 		return err
 	}
@@ -410,7 +395,7 @@ func spDeleteJob(s *Session, w *state, c *call) *sqlval.Error {
 // stepLimits are the CHECK constraints on jobstep_data [S].
 func (c *call) checkStep(st *step, stmt string) *sqlval.Error {
 	const tbl = "jobs_internal.jobstep_data"
-	if charLen(st.Command)*2 > 2*1024*1024 {
+	if sqlval.CharLen(st.Command)*2 > 2*1024*1024 {
 		return c.checkErr("INSERT", "CK_command_data_text_length", "jobs_internal.command_data", "text")
 	}
 	// Seconds are stored as milliseconds in an int column [S].

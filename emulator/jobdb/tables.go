@@ -43,8 +43,8 @@ func (st *state) schemaExists(name string) bool {
 // checkIdent rejects identifiers longer than sysname allows.
 func checkIdent(names ...string) *sqlval.Error {
 	for _, n := range names {
-		if charLen(n) > 128 {
-			e := sqlval.Errorf(103, "The identifier that starts with '%s' is too long. Maximum length is 128.", truncate(n, 128))
+		if sqlval.CharLen(n) > 128 {
+			e := sqlval.Errorf(103, "The identifier that starts with '%s' is too long. Maximum length is 128.", sqlval.Truncate(n, 128))
 			e.Class = 15
 			return e
 		}
@@ -101,7 +101,7 @@ func (s *Session) CreateTable(schema, name string, cols []ColumnDef) *sqlval.Err
 				c.Type.Nullable = false
 			}
 			if c.Default != nil {
-				v, err := convert(c.Default, c.Type)
+				v, err := sqlval.Convert(c.Default, c.Type)
 				if err != nil {
 					return err
 				}
@@ -144,7 +144,7 @@ func (w *state) table(name string) (*table, *sqlval.Error) {
 // checkRow converts a row to the column types and checks NULLs and lengths.
 func (t *table) checkRow(row []sqlval.Value, stmt string, dbName string) *sqlval.Error {
 	for i, c := range t.Cols {
-		v, err := convert(row[i], c.Type)
+		v, err := sqlval.Convert(row[i], c.Type)
 		if err != nil {
 			return err
 		}
@@ -153,7 +153,7 @@ func (t *table) checkRow(row []sqlval.Value, stmt string, dbName string) *sqlval
 			e.State = 2
 			return e
 		}
-		if sv, ok := v.(string); ok && c.Type.Size > 0 && charLen(sv) > c.Type.Size {
+		if sv, ok := v.(string); ok && c.Type.Size > 0 && sqlval.CharLen(sv) > c.Type.Size {
 			return sqlval.Errorf(8152, "String or binary data would be truncated.")
 		}
 		if bv, ok := v.([]byte); ok && c.Type.Size > 0 && len(bv) > c.Type.Size {

@@ -12,7 +12,7 @@ import (
 
 // colSpec renders a column as "name type(size) null".
 func colSpec(c sqlval.Column) string {
-	s := c.Name + " " + typeName(c)
+	s := c.Name + " " + sqlval.TypeName(c)
 	if c.Type == sqlval.NVarChar {
 		if c.Size == sqlval.Max {
 			s += "(max)"
@@ -107,7 +107,7 @@ func checkValues(t *testing.T, name string, r *Relation) {
 			case sqlval.NVarChar:
 				var sv string
 				sv, ok = v.(string)
-				if ok && c.Size != sqlval.Max && charLen(sv) > c.Size {
+				if ok && c.Size != sqlval.Max && sqlval.CharLen(sv) > c.Size {
 					t.Errorf("%s.%s: %q longer than %d", name, c.Name, sv, c.Size)
 				}
 			case sqlval.GUID:
@@ -116,7 +116,7 @@ func checkValues(t *testing.T, name string, r *Relation) {
 				_, ok = v.(time.Time)
 			}
 			if !ok {
-				t.Errorf("%s.%s: value %#v does not match type %s", name, c.Name, v, typeName(c))
+				t.Errorf("%s.%s: value %#v does not match type %s", name, c.Name, v, sqlval.TypeName(c))
 			}
 		}
 	}

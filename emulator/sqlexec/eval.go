@@ -81,7 +81,7 @@ func (b *batch) eval(e Expr, r *row) (sqlval.Value, *sqlval.Error) {
 				return !n, nil
 			}
 		}
-		return nil, sqlval.Errorf(8117, "Operand data type %s is invalid for %s operator.", typeName(valueType(v)), opName(x.Op))
+		return nil, sqlval.Errorf(8117, "Operand data type %s is invalid for %s operator.", sqlval.TypeName(sqlval.ValueType(v)), opName(x.Op))
 	case *Binary:
 		l, err := b.eval(x.L, r)
 		if err != nil {
@@ -207,7 +207,7 @@ func arith(op string, l, r sqlval.Value) (sqlval.Value, *sqlval.Error) {
 		if rr > lr {
 			t = r
 		}
-		return nil, sqlval.Errorf(8117, "Operand data type %s is invalid for %s operator.", typeName(valueType(t)), opName(op))
+		return nil, sqlval.Errorf(8117, "Operand data type %s is invalid for %s operator.", sqlval.TypeName(sqlval.ValueType(t)), opName(op))
 	}
 	if lr == 6 || rr == 6 {
 		a, err := convert(l, sqlval.Column{Type: sqlval.Float})
@@ -563,7 +563,7 @@ func init() {
 			}
 			return a[0], nil
 		}},
-		"LEN":   {1, 1, str(func(s string) sqlval.Value { return int64(utf16Len(strings.TrimRight(s, " "))) })},
+		"LEN":   {1, 1, str(func(s string) sqlval.Value { return int64(sqlval.CharLen(strings.TrimRight(s, " "))) })},
 		"UPPER": {1, 1, str(func(s string) sqlval.Value { return strings.ToUpper(s) })},
 		"LOWER": {1, 1, str(func(s string) sqlval.Value { return strings.ToLower(s) })},
 		"LTRIM": {1, 1, str(func(s string) sqlval.Value { return strings.TrimLeft(s, " ") })},
@@ -574,7 +574,7 @@ func init() {
 			case nil:
 				return nil, nil
 			case string:
-				return int64(2 * utf16Len(x)), nil
+				return int64(2 * sqlval.CharLen(x)), nil
 			case []byte:
 				return int64(len(x)), nil
 			case int64:

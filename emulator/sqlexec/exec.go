@@ -313,7 +313,7 @@ func (b *batch) execSQL(x *ExecStmt) *sqlval.Error {
 		if err != nil {
 			return err
 		}
-		params[i] = sqlval.Param{Name: a.Name, Output: a.Output, Value: v, Type: valueType(v)}
+		params[i] = sqlval.Param{Name: a.Name, Output: a.Output, Value: v, Type: sqlval.ValueType(v)}
 		if i < 2 && a.Name != "" {
 			params[i].Name = ""
 		}
@@ -939,7 +939,7 @@ func fixColumns(cols []sqlval.Column, plain []bool, rows [][]sqlval.Value) {
 			c.Type = sqlval.Int
 			for _, r := range rows {
 				if r[i] != nil {
-					t := valueType(r[i])
+					t := sqlval.ValueType(r[i])
 					c.Type, c.Size = t.Type, t.Size
 					break
 				}
@@ -962,7 +962,7 @@ func fixColumns(cols []sqlval.Column, plain []bool, rows [][]sqlval.Value) {
 			}
 			for _, r := range rows {
 				if s, ok := r[i].(string); ok {
-					if n := utf16Len(s); n > c.Size {
+					if n := sqlval.CharLen(s); n > c.Size {
 						c.Size = n
 					}
 				}

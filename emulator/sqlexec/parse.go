@@ -27,19 +27,23 @@ type parser struct {
 	notParen  map[int]bool // positions of "(" known not to open a parenthesized condition
 }
 
+// recoverParse, deferred, turns a parseError panic into *err and clears *res.
+func recoverParse[T any](res *T, err **sqlval.Error) {
+	if r := recover(); r != nil {
+		pe, ok := r.(parseError)
+		if !ok {
+			panic(r)
+		}
+		var zero T
+		*res, *err = zero, pe.err
+	}
+}
+
 // Parse parses a batch into statements. Errors are SQL Server's compile errors (102, 156, 105,
 // 191, 2715), with the line of the offending token.
 func Parse(src string) (stmts []Stmt, err *sqlval.Error) {
 	p := newParser(src)
-	defer func() {
-		if r := recover(); r != nil {
-			pe, ok := r.(parseError)
-			if !ok {
-				panic(r)
-			}
-			stmts, err = nil, pe.err
-		}
-	}()
+	defer recoverParse(&stmts, &err)
 	first := true
 	for !p.atEOF() {
 		if p.isPunct(";") {
@@ -1459,15 +1463,7 @@ func (p *parser) caseExpr() Expr {
 // "@p1 nvarchar(5),@x int output".
 func ParseDecl(decl string) (params []DeclParam, err *sqlval.Error) {
 	p := newParser(decl)
-	defer func() {
-		if r := recover(); r != nil {
-			pe, ok := r.(parseError)
-			if !ok {
-				panic(r)
-			}
-			params, err = nil, pe.err
-		}
-	}()
+	defer recoverParse(&params, &err)
 	for more := !p.atEOF(); more; {
 		t := p.peek()
 		if t.Kind != tsql.Variable {

@@ -231,14 +231,14 @@ func (s *Session) RPC(ctx context.Context, name string, params []sqlval.Param) s
 // outParam builds an echoed OUTPUT parameter of the requested type.
 func outParam(name string, typ sqlval.Column, v sqlval.Value) sqlval.Param {
 	if typ.Type == sqlval.Null {
-		typ = valueType(v)
+		typ = sqlval.ValueType(v)
 	}
 	if cv, err := convert(v, sqlval.Column{Type: typ.Type, Size: sqlval.Max}); err == nil {
 		v = cv
 	} else {
-		typ = valueType(v)
+		typ = sqlval.ValueType(v)
 	}
-	if s, ok := v.(string); ok && typ.Size != sqlval.Max && utf16Len(s) > typ.Size {
+	if s, ok := v.(string); ok && typ.Size != sqlval.Max && sqlval.CharLen(s) > typ.Size {
 		typ.Size = sqlval.Max
 	}
 	if b, ok := v.([]byte); ok && typ.Size != sqlval.Max && len(b) > typ.Size {
@@ -348,7 +348,7 @@ func (s *Session) runExecuteSQL(params []sqlval.Param) (map[string]*variable, in
 		d := decls[di]
 		v, cerr := convert(p.Value, d.Type)
 		if cerr != nil {
-			return nil, 0, sqlval.Errorf(8114, "Error converting data type %s to %s.", typeName(valueType(p.Value)), typeName(d.Type))
+			return nil, 0, sqlval.Errorf(8114, "Error converting data type %s to %s.", sqlval.TypeName(sqlval.ValueType(p.Value)), sqlval.TypeName(d.Type))
 		}
 		b.vars[d.Name].val = v
 		given[di] = true

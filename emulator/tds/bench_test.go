@@ -9,12 +9,7 @@ import (
 
 func BenchmarkRPCRoundTrip(b *testing.B) {
 	env := startServer(b)
-	db := env.open(b, "")
-	db.SetMaxOpenConns(1)
-	ctx := ctxT(b)
-	if err := db.PingContext(ctx); err != nil {
-		b.Fatal(err)
-	}
+	db, ctx := env.openOne(b)
 	for b.Loop() {
 		var v int64
 		if err := db.QueryRowContext(ctx, "echo", sql.Named("v", int64(42))).Scan(&v); err != nil {

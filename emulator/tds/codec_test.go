@@ -270,3 +270,33 @@ func TestParseRPCSeed(t *testing.T) {
 		t.Error("parseRPC accepted a truncated ALL_HEADERS")
 	}
 }
+
+// TestEncodeReal checks that a float column of Size 4 travels as FLTN(4) (real) and a plain float
+// column as FLTN(8).
+func TestEncodeReal(t *testing.T) {
+	for _, tc := range []struct {
+		size int
+		want []byte
+	}{
+		{4, append([]byte{4}, binary.LittleEndian.AppendUint32(nil, math.Float32bits(1.5))...)},
+		{0, append([]byte{8}, binary.LittleEndian.AppendUint64(nil, math.Float64bits(1.5))...)},
+	} {
+		c := sqlval.Column{Name: "r", Type: sqlval.Float, Size: tc.size, Nullable: true}
+		wc, err := resolveColumn(c, func(yield func(sqlval.Value) bool) { yield(1.5) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		var w tokenWriter
+		w.typeInfo(wc)
+		if got := w.buf; len(got) != 2 || got[0] != typeFltN || got[1] != tc.want[0] {
+			t.Errorf("size %d: TYPE_INFO = % x, want %02x %02x", tc.size, got, typeFltN, tc.want[0])
+		}
+		w.buf = nil
+		if err := w.value(wc, 1.5); err != nil {
+			t.Fatal(err)
+		}
+		if string(w.buf) != string(tc.want) {
+			t.Errorf("size %d: value = % x, want % x", tc.size, w.buf, tc.want)
+		}
+	}
+}

@@ -164,12 +164,7 @@ func TestResetConnectionReuse(t *testing.T) {
 
 func TestDropAfter(t *testing.T) {
 	env := startServer(t)
-	db := env.open(t, "")
-	db.SetMaxOpenConns(1)
-	ctx := ctxT(t)
-	if err := db.PingContext(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db, ctx := env.openOne(t)
 	env.srv.DropAfter(1)
 	if _, err := db.ExecContext(ctx, "count"); err != nil {
 		t.Fatalf("request before the drop = %v", err)
@@ -203,12 +198,7 @@ func TestDropAfter(t *testing.T) {
 
 func TestSetDelay(t *testing.T) {
 	env := startServer(t)
-	db := env.open(t, "")
-	db.SetMaxOpenConns(1)
-	ctx := ctxT(t)
-	if err := db.PingContext(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db, ctx := env.openOne(t)
 	env.srv.SetDelay(150 * time.Millisecond)
 	start := time.Now()
 	if _, err := db.ExecContext(ctx, "count"); err != nil {
@@ -232,12 +222,7 @@ func TestSetDelay(t *testing.T) {
 
 func TestStats(t *testing.T) {
 	env := startServer(t)
-	db := env.open(t, "")
-	db.SetMaxOpenConns(1)
-	ctx := ctxT(t)
-	if err := db.PingContext(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db, ctx := env.openOne(t)
 	for range 2 {
 		if _, err := db.ExecContext(ctx, "count"); err != nil {
 			t.Fatal(err)
@@ -306,12 +291,7 @@ func TestLogsHaveNoSecrets(t *testing.T) {
 
 func TestCloseClosesLiveConnections(t *testing.T) {
 	env := startServer(t)
-	db := env.open(t, "")
-	db.SetMaxOpenConns(1)
-	ctx := ctxT(t)
-	if err := db.PingContext(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db, ctx := env.openOne(t)
 	done := make(chan error, 1)
 	go func() {
 		_, err := db.ExecContext(ctx, "slow")

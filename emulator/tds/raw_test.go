@@ -72,14 +72,14 @@ func allHeaders(tran uint64) []byte {
 
 // rpcByName appends a call header (name, option flags) to b.
 func rpcByName(b []byte, name string) []byte {
-	b = binary.LittleEndian.AppendUint16(b, uint16(ucs2Len(name)))
+	b = binary.LittleEndian.AppendUint16(b, uint16(sqlval.CharLen(name)))
 	b = appendUCS2(b, name)
 	return binary.LittleEndian.AppendUint16(b, 0)
 }
 
 // intParam appends an INTN(8) parameter.
 func intParam(b []byte, name string, v int64) []byte {
-	b = append(b, byte(ucs2Len(name)))
+	b = append(b, byte(sqlval.CharLen(name)))
 	b = appendUCS2(b, name)
 	b = append(b, 0, typeIntN, 8, 8)
 	return binary.LittleEndian.AppendUint64(b, uint64(v))

@@ -78,6 +78,18 @@ func (e *testEnv) open(t testing.TB, extra string) *sql.DB {
 	return db
 }
 
+// openOne opens a pool of at most one connection and logs it in.
+func (e *testEnv) openOne(t testing.TB) (*sql.DB, context.Context) {
+	t.Helper()
+	db := e.open(t, "")
+	db.SetMaxOpenConns(1)
+	ctx := ctxT(t)
+	if err := db.PingContext(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return db, ctx
+}
+
 func ctxT(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)

@@ -199,6 +199,9 @@ func resolveColumn(c sqlval.Column, vals func(yield func(sqlval.Value) bool)) (w
 		wc.tid, wc.size = typeBitN, 1
 	case sqlval.Float:
 		wc.tid, wc.size = typeFltN, 8
+		if c.Size == 4 {
+			wc.size = 4 // real
+		}
 	case sqlval.GUID:
 		wc.tid, wc.size = typeGUID, 16
 	case sqlval.DateTime2:
@@ -271,7 +274,7 @@ func byteLen(kind sqlval.Type, v sqlval.Value) (int, error) {
 		if kind == sqlval.VarBinary {
 			return len(v), nil
 		}
-		return 2 * ucs2Len(v), nil
+		return 2 * sqlval.CharLen(v), nil
 	case []byte:
 		if kind == sqlval.VarBinary {
 			return len(v), nil
@@ -408,6 +411,11 @@ func (w *tokenWriter) value(wc wireCol, v sqlval.Value) error {
 			}
 			f = float64(n)
 		}
+		if wc.size == 4 {
+			w.u8(4)
+			w.u32(math.Float32bits(float32(f)))
+			break
+		}
 		w.u8(8)
 		w.u64(math.Float64bits(f))
 	case typeGUID:
@@ -465,7 +473,7 @@ func (w *tokenWriter) value(wc wireCol, v sqlval.Value) error {
 		if _, isStr := v.(string); isStr {
 			n = len(s)
 			if wc.tid == typeNVarChar {
-				n = 2 * ucs2Len(s)
+				n = 2 * sqlval.CharLen(s)
 			}
 		}
 		if wc.size == plp {

@@ -100,19 +100,6 @@ func appendUCS2(dst []byte, s string) []byte {
 	return dst
 }
 
-// ucs2Len is the number of UTF-16 code units of s.
-func ucs2Len(s string) int {
-	n := 0
-	for _, r := range s {
-		if r >= 0x10000 {
-			n += 2
-		} else {
-			n++
-		}
-	}
-	return n
-}
-
 // cp1252High maps bytes 0x80–0x9F of Windows-1252; other bytes map to the same code point (Latin-1).
 var cp1252High = [32]rune{
 	0x20AC, 0x81, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
