@@ -46,8 +46,7 @@ func runApply(ctx context.Context, e *env, args []string) int {
 	if *planFile != "" {
 		b, err := os.ReadFile(*planFile)
 		if err != nil {
-			fmt.Fprintf(e.stderr, "ejops: %v\n", err)
-			return exitFailure
+			return fail(e, err)
 		}
 		var sp savedPlan
 		if err := json.Unmarshal(b, &sp); err != nil || sp.FormatVersion != runner.PlanFormatVersion || sp.Desired == nil {
@@ -68,16 +67,14 @@ func runApply(ctx context.Context, e *env, args []string) int {
 	}
 	db, err := f.open(e)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "ejops: %v\n", err)
-		return exitFailure
+		return fail(e, err)
 	}
 	defer db.Close()
 	rctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
 	live, err := db.Read(rctx)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "ejops: %v\n", err)
-		return exitFailure
+		return fail(e, err)
 	}
 	if savedHash != "" && savedHash != live.Hash() {
 		fmt.Fprintf(e.stderr, "ejops: %v\n", runner.ErrStale)
@@ -87,20 +84,13 @@ func runApply(ctx context.Context, e *env, args []string) int {
 	diffOpts := runner.Options{Scope: f.scope, Prune: *prune, Secret: secrets, Now: time.Now().UTC()}
 	p, err := runner.Diff(desired, live, diffOpts)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "ejops: %v\n", err)
-		return exitFailure
+		return fail(e, err)
 	}
 	if err := checkDeletes(p, *maxDeletes); err != nil {
-		fmt.Fprintf(e.stderr, "ejops: %v\n", err)
-		return exitFailure
+		return fail(e, err)
 	}
-	if *format == "json" {
-		if err := runner.RenderJSON(e.stdout, p); err != nil {
-			fmt.Fprintf(e.stderr, "ejops: %v\n", err)
-			return exitFailure
-		}
-	} else {
-		runner.RenderText(e.stdout, p, colors(e, *noColor))
+	if err := renderPlan(e, p, *format, *noColor); err != nil {
+		return fail(e, err)
 	}
 	if !p.Writes() {
 		return exitOK

@@ -28,16 +28,14 @@ func runExport(ctx context.Context, e *env, args []string) int {
 	}
 	db, err := f.open(e)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "ejops: %v\n", err)
-		return exitFailure
+		return fail(e, err)
 	}
 	defer db.Close()
 	rctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
 	live, err := db.Read(rctx)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "ejops: %v\n", err)
-		return exitFailure
+		return fail(e, err)
 	}
 	files := runner.Export(live)
 	paths := runner.SortedPaths(files)
@@ -52,12 +50,10 @@ func runExport(ctx context.Context, e *env, args []string) int {
 	for _, p := range paths {
 		dst := filepath.Join(*out, filepath.FromSlash(p))
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			fmt.Fprintf(e.stderr, "ejops: %v\n", err)
-			return exitFailure
+			return fail(e, err)
 		}
 		if err := os.WriteFile(dst, files[p], 0o644); err != nil {
-			fmt.Fprintf(e.stderr, "ejops: %v\n", err)
-			return exitFailure
+			return fail(e, err)
 		}
 		fmt.Fprintln(e.stdout, dst)
 	}

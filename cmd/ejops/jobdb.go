@@ -98,3 +98,18 @@ func colors(e *env, noColor bool) runner.Colors {
 	}
 	return runner.ANSI
 }
+
+// renderPlan prints a plan in the chosen format.
+func renderPlan(e *env, p *runner.Plan, format string, noColor bool) error {
+	if format == "json" {
+		return runner.RenderJSON(e.stdout, p)
+	}
+	runner.RenderText(e.stdout, p, colors(e, noColor))
+	return nil
+}
+
+// fail reports an error and returns the failure exit code.
+func fail(e *env, err error) int {
+	fmt.Fprintf(e.stderr, "ejops: %v\n", err)
+	return exitFailure
+}

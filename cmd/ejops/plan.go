@@ -46,14 +46,12 @@ func runPlan(ctx context.Context, e *env, args []string) int {
 	}
 	db, err := f.open(e)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "ejops: %v\n", err)
-		return exitFailure
+		return fail(e, err)
 	}
 	defer db.Close()
 	p, err := makePlan(ctx, e, db, set, &f, *prune)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "ejops: %v\n", err)
-		return exitFailure
+		return fail(e, err)
 	}
 	if *out != "" {
 		sp := savedPlan{FormatVersion: runner.PlanFormatVersion, Scope: f.scope, Prune: *prune, Desired: runner.FromSpec(set), LiveHash: p.LiveHash}
@@ -63,13 +61,8 @@ func runPlan(ctx context.Context, e *env, args []string) int {
 			return exitFailure
 		}
 	}
-	if *format == "json" {
-		if err := runner.RenderJSON(e.stdout, p); err != nil {
-			fmt.Fprintf(e.stderr, "ejops: %v\n", err)
-			return exitFailure
-		}
-	} else {
-		runner.RenderText(e.stdout, p, colors(e, *noColor))
+	if err := renderPlan(e, p, *format, *noColor); err != nil {
+		return fail(e, err)
 	}
 	if *detailed && !p.Empty() {
 		return exitChanges
