@@ -35,8 +35,14 @@ func runApply(ctx context.Context, e *env, args []string) int {
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
 	}
+	if code := f.check(e); code >= 0 {
+		return code
+	}
 	if *format != "text" && *format != "json" {
 		return usageErrorf(e, "apply: unknown --format %q (text or json)", *format)
+	}
+	if *maxDeletes < 0 {
+		return usageErrorf(e, "apply: --max-deletes must be 0 or more")
 	}
 	if *planFile != "" && fs.NArg() > 0 {
 		return usageErrorf(e, "apply: --plan takes no PATH arguments: the saved plan holds the specs")
@@ -55,12 +61,8 @@ func runApply(ctx context.Context, e *env, args []string) int {
 		}
 		desired, f.scope, *prune, savedHash = sp.Desired, sp.Scope, sp.Prune, sp.LiveHash
 	} else {
-		set := loadSpecs(e, fs.Args())
+		set := loadSpecs(e, fs.Args(), *prune)
 		if set == nil {
-			return exitFailure
-		}
-		if *prune && set.Documents == 0 {
-			fmt.Fprintln(e.stderr, "ejops: no spec documents were loaded; refusing to prune everything (check the paths)")
 			return exitFailure
 		}
 		desired = runner.FromSpec(set)

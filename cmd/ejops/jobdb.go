@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ejops/ejops/emulator"
 	"github.com/ejops/ejops/runner"
@@ -25,6 +26,17 @@ func (f *dbFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.dsn, "job-db", "", "job database: sqlserver://…, azuresql://…?fedauth=…, or embedded:PATH\n(default $EJOPS_JOB_DB, else the embedded job database in "+jobdb.DefaultEmbeddedState+")")
 	fs.StringVar(&f.scope, "scope", "default", "ownership scope: only objects applied under this scope are ever deleted")
 	fs.DurationVar(&f.timeout, "db-timeout", 2*time.Minute, "timeout of each job database operation")
+}
+
+// check rejects flag values that cannot work; it returns the usage exit code, or -1 to go on.
+func (f *dbFlags) check(e *env) int {
+	switch {
+	case f.scope == "" || utf8.RuneCountInString(f.scope) > 128:
+		return usageErrorf(e, "--scope must be 1 to 128 characters")
+	case f.timeout <= 0:
+		return usageErrorf(e, "--db-timeout must be positive")
+	}
+	return -1
 }
 
 // embedded opens the in-process emulator: the same server the emulator command serves over TCP.
@@ -53,8 +65,9 @@ func (f *dbFlags) open(e *env) (*jobdb.DB, error) {
 }
 
 // loadSpecs validates the specs as validate does, lint included, printing diagnostics to stderr.
-// It returns nil when there are errors.
-func loadSpecs(e *env, paths []string) *spec.Set {
+// It returns nil when there are errors, or when pruning and no document was loaded (an empty or
+// failed load never prunes).
+func loadSpecs(e *env, paths []string, prune bool) *spec.Set {
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
@@ -64,6 +77,10 @@ func loadSpecs(e *env, paths []string) *spec.Set {
 	}
 	if diags.HasErrors() {
 		fmt.Fprintf(e.stderr, "ejops: %d error(s) in the specs; nothing was read or changed\n", diags.Count(spec.Error))
+		return nil
+	}
+	if prune && set.Documents == 0 {
+		fmt.Fprintln(e.stderr, "ejops: no spec documents were loaded; refusing to prune everything (check the paths)")
 		return nil
 	}
 	return set

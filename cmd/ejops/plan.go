@@ -37,10 +37,13 @@ func runPlan(ctx context.Context, e *env, args []string) int {
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
 	}
+	if code := f.check(e); code >= 0 {
+		return code
+	}
 	if *format != "text" && *format != "json" {
 		return usageErrorf(e, "plan: unknown --format %q (text or json)", *format)
 	}
-	set := loadSpecs(e, fs.Args())
+	set := loadSpecs(e, fs.Args(), *prune)
 	if set == nil {
 		return exitFailure
 	}

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -45,20 +46,45 @@ func Open(dsn string, embedded EmbeddedOpener) (*DB, error) {
 			return nil, fmt.Errorf("open embedded job database %s: %w", path, err)
 		}
 		return &DB{sql: sql.OpenDB(c), closer: closer, Embedded: path}, nil
-	case strings.HasPrefix(dsn, "sqlserver://"):
-		c, err := mssql.NewConnector(dsn)
+	case strings.HasPrefix(dsn, "sqlserver://"), strings.HasPrefix(dsn, "azuresql://"):
+		entra, u, err := connectionURL(dsn)
 		if err != nil {
 			return nil, fmt.Errorf("job database address: %w", redact(err, dsn))
 		}
-		return &DB{sql: sql.OpenDB(c)}, nil
-	case strings.HasPrefix(dsn, "azuresql://"):
-		c, err := azuread.NewConnector(dsn)
+		var c driver.Connector
+		if entra {
+			c, err = azuread.NewConnector(u)
+		} else {
+			c, err = mssql.NewConnector(u)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("job database address: %w", redact(err, dsn))
 		}
 		return &DB{sql: sql.OpenDB(c)}, nil
 	}
 	return nil, errors.New("job database address must start with sqlserver://, azuresql:// or embedded")
+}
+
+// connectionURL turns a job database address into the sqlserver:// URL go-mssqldb reads and says
+// whether it signs in with Microsoft Entra: azuresql:// addresses always do (fedauth defaults to
+// ActiveDirectoryDefault, the default credential chain), sqlserver:// ones when they name a fedauth.
+func connectionURL(dsn string) (entra bool, _ string, _ error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return false, "", err
+	}
+	if u.Host == "" {
+		return false, "", errors.New("no server in the address")
+	}
+	q := u.Query()
+	if u.Scheme == "azuresql" {
+		u.Scheme = "sqlserver"
+		if q.Get("fedauth") == "" {
+			q.Set("fedauth", "ActiveDirectoryDefault")
+		}
+		u.RawQuery = q.Encode()
+	}
+	return q.Get("fedauth") != "", u.String(), nil
 }
 
 // redact keeps a DSN's password out of an error message.

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/microsoft/go-mssqldb/msdsn"
 )
 
 func TestQuoting(t *testing.T) {
@@ -39,5 +41,33 @@ func TestOpenKeepsPasswordsOutOfErrors(t *testing.T) {
 	}
 	if got := redact(errors.New("bad user:pw in sqlserver://user:pw@h"), "sqlserver://user:pw@h"); strings.Contains(got.Error(), "pw") {
 		t.Fatalf("redact left the password: %v", got)
+	}
+}
+
+func TestConnectionURL(t *testing.T) {
+	cases := []struct {
+		dsn, host, db, fedauth string
+		entra                  bool
+	}{
+		{"sqlserver://u:p@h1:1433?database=jobdb", "h1", "jobdb", "", false},
+		{"azuresql://myserver.database.windows.net?database=jobdb", "myserver.database.windows.net", "jobdb", "ActiveDirectoryDefault", true},
+		{"azuresql://myserver.database.windows.net?database=jobdb&fedauth=ActiveDirectoryManagedIdentity", "myserver.database.windows.net", "jobdb", "ActiveDirectoryManagedIdentity", true},
+		{"sqlserver://app%40tenant:s@srv.database.windows.net?database=jobdb&fedauth=ActiveDirectoryServicePrincipal", "srv.database.windows.net", "jobdb", "ActiveDirectoryServicePrincipal", true},
+	}
+	for _, c := range cases {
+		entra, u, err := connectionURL(c.dsn)
+		if err != nil {
+			t.Fatalf("%s: %v", c.dsn, err)
+		}
+		cfg, err := msdsn.Parse(u)
+		if err != nil {
+			t.Fatalf("%s: go-mssqldb cannot read %s: %v", c.dsn, u, err)
+		}
+		if entra != c.entra || cfg.Host != c.host || cfg.Database != c.db || cfg.Parameters["fedauth"] != c.fedauth {
+			t.Errorf("%s: entra %t host %q database %q fedauth %q", c.dsn, entra, cfg.Host, cfg.Database, cfg.Parameters["fedauth"])
+		}
+	}
+	if _, _, err := connectionURL("azuresql://?database=x"); err == nil {
+		t.Error("an address without a server was accepted")
 	}
 }
