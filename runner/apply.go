@@ -71,12 +71,17 @@ func Apply(ctx context.Context, db *jobdb.DB, p *Plan, opt ApplyOptions) (Report
 	}
 	fingerprints := map[string]string{}
 	for _, c := range p.Changes {
+		version := int64(-1) // the job version the last step call returned
 		for _, op := range c.Ops {
-			if err := runOp(ctx, tx, op, opt.Secret, fingerprints); err != nil {
+			if err := runOp(ctx, tx, op, opt.Secret, fingerprints, &version); err != nil {
 				return rep, fmt.Errorf("%s: %w (nothing was applied)", op.Object, err)
 			}
 		}
-		rep.Applied = append(rep.Applied, fmt.Sprintf("%s %s %s (%s)", c.Action, kindWord(c.Kind), c.Name, plural(len(c.Ops), "call")))
+		line := fmt.Sprintf("%s %s %s (%s", c.Action, kindWord(c.Kind), c.Name, plural(len(c.Ops), "call"))
+		if version >= 0 {
+			line += fmt.Sprintf(", now version %d", version)
+		}
+		rep.Applied = append(rep.Applied, line+")")
 	}
 	if err := writeInventory(ctx, tx, p, live, opt, fingerprints); err != nil {
 		return rep, fmt.Errorf("inventory: %w (nothing was applied)", err)
@@ -90,7 +95,9 @@ func Apply(ctx context.Context, db *jobdb.DB, p *Plan, opt ApplyOptions) (Report
 	return rep, nil
 }
 
-func runOp(ctx context.Context, tx *jobdb.Tx, op Op, secret func(spec.SecretRef) (string, error), fps map[string]string) error {
+// runOp makes one call. Step procedures report the job's new version through @job_version OUTPUT
+// into version.
+func runOp(ctx context.Context, tx *jobdb.Tx, op Op, secret func(spec.SecretRef) (string, error), fps map[string]string, version *int64) error {
 	if c := op.Cred; c != nil {
 		stmt := fmt.Sprintf("DROP DATABASE SCOPED CREDENTIAL %s", jobdb.QuoteName(c.Name))
 		if c.Verb != "DROP" {
@@ -114,9 +121,12 @@ func runOp(ctx context.Context, tx *jobdb.Tx, op Op, secret func(spec.SecretRef)
 		}
 		return nil
 	}
-	args := make([]any, len(op.Args))
+	args := make([]any, len(op.Args), len(op.Args)+1)
 	for i, a := range op.Args {
 		args[i] = sql.Named(a.Name, a.Value)
+	}
+	if strings.HasSuffix(op.Proc, "_jobstep") {
+		args = append(args, sql.Named("job_version", sql.Out{Dest: version}))
 	}
 	if err := tx.Exec(ctx, op.Proc, args...); err != nil {
 		return fmt.Errorf("%s: %w", op.Proc, err)
