@@ -21,10 +21,11 @@ func Export(live *jobdb.State) map[string][]byte {
 	files := map[string][]byte{}
 	managedIdentity := false
 	var docs []*yaml.Node
+	envs := map[string]bool{}
 	for _, c := range live.Credentials {
 		docs = append(docs, document("Credential", c.Name, mapping(
 			"identity", scalar(c.Identity),
-			"secretFrom", mapping("env", scalar(secretEnv(c.Name))))))
+			"secretFrom", mapping("env", scalar(uniqueFile(envs, secretEnv(c.Name)))))))
 	}
 	if len(docs) > 0 {
 		files["credentials.yaml"] = encodeDocs(docs)
@@ -172,6 +173,7 @@ func fileName(name string) string {
 	return s
 }
 
+// uniqueFile returns base, or base-2, base-3… when a name that differs only in case is taken.
 func uniqueFile(used map[string]bool, base string) string {
 	name := base
 	for i := 2; used[strings.ToLower(name)]; i++ {

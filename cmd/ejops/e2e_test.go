@@ -160,6 +160,7 @@ func TestApplyThenPlanIsEmptyAndReapplyWritesNothing(t *testing.T) {
 			}
 			j.exec(t, "IF NOT EXISTS (SELECT * FROM sys.symmetric_keys WHERE name = N'##MS_DatabaseMasterKey##') CREATE MASTER KEY ENCRYPTION BY PASSWORD = 'Master-Key-1'")
 			j.mustRun(t, 0, "apply", "--yes", "--scope", filepath.Base(ex), ex)
+			exportThenPlan(t, j, set, filepath.Base(ex))
 			versions := j.scalar(t, "SELECT SUM(job_version) FROM jobs.jobs")
 			out := j.mustRun(t, 0, "plan", "--detailed-exitcode", "--scope", filepath.Base(ex), ex)
 			if !strings.Contains(out, "No changes.") {
@@ -174,6 +175,32 @@ func TestApplyThenPlanIsEmptyAndReapplyWritesNothing(t *testing.T) {
 				t.Fatalf("job versions moved from %v to %v", versions, v)
 			}
 		})
+	}
+}
+
+// exportThenPlan exports the job database and plans the export: no changes. The exported
+// credentials read their secrets from EJOPS_SECRET_* variables, set to the secrets applied.
+func exportThenPlan(t *testing.T, j *jobDB, applied *spec.Set, scope string) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "export")
+	j.mustRun(t, 0, "export", "--out", out)
+	secrets := map[string]string{}
+	for _, c := range applied.Credentials {
+		secrets[c.Name] = os.Getenv(c.SecretFrom.Env)
+		if c.SecretFrom.File != "" {
+			b, _ := j.secretFiles(c.SecretFrom.File)
+			secrets[c.Name] = string(b)
+		}
+	}
+	exported, diags := spec.Load(out)
+	if diags.HasErrors() {
+		t.Fatalf("the export does not load: %v", diags)
+	}
+	for _, c := range exported.Credentials {
+		t.Setenv(c.SecretFrom.Env, secrets[c.Name])
+	}
+	if plan := j.mustRun(t, 0, "plan", "--detailed-exitcode", "--scope", scope, out); !strings.Contains(plan, "No changes.") {
+		t.Fatalf("plan on the export:\n%s", plan)
 	}
 }
 
@@ -294,12 +321,20 @@ func TestCutConnectionLeavesJobDatabaseUnchanged(t *testing.T) {
 	j := startJobDB(t)
 	dir := writeSpecs(t, map[string]string{"agent.yaml": miAgent, "tg.yaml": tenants, "job.yaml": jobSpec("nightly", "a", "b", "c")})
 	j.db.SetMaxIdleConns(0) // every check logs in afresh, after the cut
-	for n := 1; n <= 8; n++ {
+	cutAfterSteps := false
+	for n := 1; ; n++ {
+		if n > 100 {
+			t.Fatal("apply never got through")
+		}
+		j.em.ResetStats()
 		j.em.DropAfter(n)
 		code, _, _ := j.ejops(t, "apply", "--yes", dir)
 		j.em.DropAfter(-1)
 		if code == 0 {
-			continue // the cut came after the commit
+			break // the cut came after the commit
+		}
+		if j.em.Stats().Procs["jobs.sp_add_jobstep"] > 0 {
+			cutAfterSteps = true
 		}
 		if c := j.scalar(t, "SELECT COUNT(*) FROM jobs.jobs").(int64); c != 0 {
 			t.Fatalf("cut after %d requests: %d jobs left behind", n, c)
@@ -307,7 +342,14 @@ func TestCutConnectionLeavesJobDatabaseUnchanged(t *testing.T) {
 		if c := j.scalar(t, "SELECT COUNT(*) FROM jobs.target_groups").(int64); c != 0 {
 			t.Fatalf("cut after %d requests: %d target groups left behind", n, c)
 		}
+		if c := j.scalar(t, "SELECT COUNT(*) FROM sys.tables WHERE name = N'inventory'").(int64); c != 0 {
+			t.Fatalf("cut after %d requests: the inventory table was left behind", n)
+		}
 	}
+	if !cutAfterSteps {
+		t.Fatal("no cut landed after the step calls: the test did not reach the later writes")
+	}
+	j.mustRun(t, 0, "plan", "--detailed-exitcode", dir)
 }
 
 func TestConcurrentAppliesAreSerialised(t *testing.T) {
@@ -423,5 +465,92 @@ func TestCredentialWithoutMasterKeyRollsBackWithAHint(t *testing.T) {
 	}
 	if n := j.scalar(t, "SELECT COUNT(*) FROM jobs.jobs").(int64); n != 0 {
 		t.Fatalf("%d jobs applied", n)
+	}
+}
+
+// TestOneFieldOneCall edits one field at a time through the CLI: plan shows exactly that field and
+// apply makes exactly the calls it needs, then plan is clean.
+func TestOneFieldOneCall(t *testing.T) {
+	j := startJobDB(t)
+	t.Setenv("CRED_SECRET", "first")
+	j.exec(t, "CREATE MASTER KEY ENCRYPTION BY PASSWORD = 'Master-Key-1'")
+	const base = `apiVersion: ejops/v1
+kind: Credential
+metadata: {name: refresh}
+spec: {identity: refresher, secretFrom: {env: CRED_SECRET}}
+---
+apiVersion: ejops/v1
+kind: TargetGroup
+metadata: {name: tenants}
+spec:
+  members:
+    - {server: t1.database.windows.net, refreshCredential: refresh}
+---
+apiVersion: ejops/v1
+kind: Job
+metadata: {name: nightly}
+spec:
+  description: statistics
+  enabled: true
+  schedule: {every: 1d, start: 2099-01-01T02:00:00Z}
+  steps:
+    - name: stats
+      targetGroup: tenants
+      command: EXEC sp_updatestats;
+      timeout: 2h
+      retry: {attempts: 3, initialInterval: 5s, maxInterval: 2m, backoffMultiplier: 2}
+      maxParallelism: 4
+      output: {server: r.database.windows.net, database: reports, table: runs}
+`
+	agent := "apiVersion: ejops/v1\nkind: Agent\nmetadata: {name: a}\nspec: {authentication: ManagedIdentity}\n"
+	dir := writeSpecs(t, map[string]string{"specs.yaml": base, "agent.yaml": agent})
+	j.mustRun(t, 0, "apply", "--yes", dir)
+	cases := []struct {
+		name, old, new, field string
+		calls                 int
+	}{
+		{"description", "description: statistics", "description: stats", "description", 1},
+		{"enabled", "enabled: true", "enabled: false", "enabled", 1},
+		{"interval", "every: 1d", "every: 2d", "schedule", 1},
+		{"start", "start: 2099-01-01T02:00:00Z", "start: 2099-01-02T02:00:00Z", "start", 1},
+		{"end", "start: 2099-01-02T02:00:00Z", "start: 2099-01-02T02:00:00Z, end: 2100-01-01T00:00:00Z", "end", 1},
+		{"command", "EXEC sp_updatestats;", "EXEC sp_updatestats @resample = 'resample';", "command", 1},
+		{"timeout", "timeout: 2h", "timeout: 3h", "timeout", 1},
+		{"attempts", "attempts: 3", "attempts: 4", "retry.attempts", 1},
+		{"initialInterval", "initialInterval: 5s", "initialInterval: 10s", "retry.initialInterval", 1},
+		{"maxInterval", "maxInterval: 2m", "maxInterval: 3m", "retry.maxInterval", 1},
+		{"multiplier", "backoffMultiplier: 2}", "backoffMultiplier: 3}", "retry.backoffMultiplier", 1},
+		{"maxParallelism cleared", "      maxParallelism: 4\n", "", "maxParallelism", 1},
+		{"output table", "table: runs", "table: runs2", "output", 1},
+		{"output cleared", "      output: {server: r.database.windows.net, database: reports, table: runs2}\n", "", "output", 1},
+		{"identity", "identity: refresher", "identity: refresher2", "identity", 1},
+		{"member membership", "refreshCredential: refresh}", "refreshCredential: refresh, membership: Exclude}", "member", 2},
+	}
+	spec := base
+	for _, c := range cases {
+		if !strings.Contains(spec, c.old) {
+			t.Fatalf("%s: %q not in the spec", c.name, c.old)
+		}
+		spec = strings.Replace(spec, c.old, c.new, 1)
+		if err := os.WriteFile(filepath.Join(dir, "specs.yaml"), []byte(spec), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		plan := j.mustRun(t, 2, "plan", "--detailed-exitcode", dir)
+		if !strings.Contains(plan, c.field) || !strings.Contains(plan, "1 to change") {
+			t.Errorf("%s: plan does not show one change of %s:\n%s", c.name, c.field, plan)
+		}
+		j.em.ResetStats()
+		j.mustRun(t, 0, "apply", "--yes", dir)
+		calls := j.procCalls()
+		if c.field == "identity" {
+			calls = 1 // ALTER DATABASE SCOPED CREDENTIAL is a statement, not a procedure
+			if n := j.procCalls(); n != 0 {
+				t.Errorf("identity: %d procedure calls, want none", n)
+			}
+		}
+		if calls != c.calls {
+			t.Errorf("%s: %d procedure calls, want %d", c.name, calls, c.calls)
+		}
+		j.mustRun(t, 0, "plan", "--detailed-exitcode", dir)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -15,6 +16,7 @@ type specModel struct {
 	jobs    map[string]*modelJob
 	members map[string][]string // target group → databases
 	seq     int
+	gone    []string // names of deleted steps, reused by later renames
 }
 
 type modelJob struct {
@@ -62,6 +64,7 @@ func (m *specModel) edit(rng *rand.Rand) string {
 		return fmt.Sprintf("insert step in %s at %d", name, i+1)
 	case k == 2 && len(j.steps) > 1:
 		i := rng.Intn(len(j.steps))
+		m.gone = append(m.gone, j.steps[i].name)
 		j.steps = append(j.steps[:i], j.steps[i+1:]...)
 		return fmt.Sprintf("delete step %d of %s", i+1, name)
 	case k == 3 && len(j.steps) > 1:
@@ -72,8 +75,20 @@ func (m *specModel) edit(rng *rand.Rand) string {
 		return fmt.Sprintf("move step of %s", name)
 	case k == 4:
 		i := rng.Intn(len(j.steps))
-		j.steps[i].name = m.fresh("renamed")
-		return fmt.Sprintf("rename step of %s", name)
+		newName := m.fresh("renamed")
+		// Reuse a deleted step's name when this job has no step of that name.
+		if len(m.gone) > 0 && rng.Intn(2) == 0 {
+			candidate := m.gone[rng.Intn(len(m.gone))]
+			if !j.hasStep(candidate) {
+				newName = candidate
+			}
+		}
+		j.steps[i].name = newName
+		return fmt.Sprintf("rename step of %s to %s", name, newName)
+	case k == 9 && len(j.steps) > 1:
+		a, b := rng.Intn(len(j.steps)), rng.Intn(len(j.steps))
+		j.steps[a].name, j.steps[b].name = j.steps[b].name, j.steps[a].name
+		return fmt.Sprintf("swap step names in %s", name)
 	case k == 5:
 		i := rng.Intn(len(j.steps))
 		j.steps[i].command = m.fresh("SELECT ")
@@ -96,6 +111,15 @@ func (m *specModel) edit(rng *rand.Rand) string {
 		}
 		return "change members of " + g
 	}
+}
+
+func (j *modelJob) hasStep(name string) bool {
+	for _, s := range j.steps {
+		if strings.EqualFold(s.name, name) {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *specModel) write(t *testing.T, dir string) {
@@ -170,7 +194,16 @@ func (m *specModel) render() string {
 func TestRandomEditsConverge(t *testing.T) {
 	j := startJobDB(t)
 	dir := t.TempDir()
-	rng := rand.New(rand.NewSource(7))
+	seed := int64(7)
+	if s := os.Getenv("EJOPS_PROPERTY_SEED"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seed = n
+	}
+	t.Logf("seed %d (set EJOPS_PROPERTY_SEED to replay another)", seed)
+	rng := rand.New(rand.NewSource(seed))
 	m := &specModel{jobs: map[string]*modelJob{}, members: map[string][]string{"g1": {"a"}, "g2": {"b"}}}
 	var history []string
 	for i := range 60 {
