@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -35,7 +36,14 @@ type DesiredCredential struct {
 func FromSpec(set *spec.Set) *Desired {
 	d := &Desired{}
 	for _, c := range set.Credentials {
-		d.Credentials = append(d.Credentials, DesiredCredential{jobdb.Credential{Name: c.Name, Identity: c.Identity}, c.SecretFrom})
+		ref := c.SecretFrom
+		if ref.File != "" {
+			// Absolute, so a saved plan applied from another folder reads the same file.
+			if abs, err := filepath.Abs(ref.File); err == nil {
+				ref.File = abs
+			}
+		}
+		d.Credentials = append(d.Credentials, DesiredCredential{jobdb.Credential{Name: c.Name, Identity: c.Identity}, ref})
 	}
 	for _, g := range set.TargetGroups {
 		tg := jobdb.TargetGroup{Name: g.Name, Members: []jobdb.Member{}}

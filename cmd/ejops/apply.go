@@ -47,6 +47,13 @@ func runApply(ctx context.Context, e *env, args []string) int {
 	if *planFile != "" && fs.NArg() > 0 {
 		return usageErrorf(e, "apply: --plan takes no PATH arguments: the saved plan holds the specs")
 	}
+	db, err := f.open(e)
+	if err != nil {
+		return fail(e, err)
+	}
+	defer db.Close()
+	wait, stop := readLive(ctx, db, f.timeout)
+	defer stop()
 	var desired *runner.Desired
 	savedHash := ""
 	if *planFile != "" {
@@ -67,14 +74,7 @@ func runApply(ctx context.Context, e *env, args []string) int {
 		}
 		desired = runner.FromSpec(set)
 	}
-	db, err := f.open(e)
-	if err != nil {
-		return fail(e, err)
-	}
-	defer db.Close()
-	rctx, cancel := context.WithTimeout(ctx, f.timeout)
-	defer cancel()
-	live, err := db.Read(rctx)
+	live, err := wait()
 	if err != nil {
 		return fail(e, err)
 	}

@@ -86,17 +86,26 @@ func loadSpecs(e *env, paths []string, prune bool) *spec.Set {
 	return set
 }
 
-// makePlan reads the live state and diffs the specs against it.
-func makePlan(ctx context.Context, e *env, db *jobdb.DB, set *spec.Set, f *dbFlags, prune bool) (*runner.Plan, error) {
-	ctx, cancel := context.WithTimeout(ctx, f.timeout)
-	defer cancel()
-	live, err := db.Read(ctx)
-	if err != nil {
-		return nil, err
+// readLive starts reading the live state, so the read overlaps loading and linting the specs.
+// wait returns the state; stop cancels a read still running and waits for it (defer it).
+func readLive(ctx context.Context, db *jobdb.DB, timeout time.Duration) (wait func() (*jobdb.State, error), stop func()) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	var st *jobdb.State
+	var err error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		st, err = db.Read(ctx)
+	}()
+	wait = func() (*jobdb.State, error) {
+		<-done
+		return st, err
 	}
-	return runner.Diff(runner.FromSpec(set), live, runner.Options{
-		Scope: f.scope, Prune: prune, Secret: runner.ResolveSecret(e.getenv, e.readFile), Now: time.Now().UTC(),
-	})
+	stop = func() {
+		cancel()
+		<-done
+	}
+	return wait, stop
 }
 
 // isTerminal reports whether w is a terminal, for colour and prompts.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/ejops/ejops/runner"
 )
@@ -43,16 +44,24 @@ func runPlan(ctx context.Context, e *env, args []string) int {
 	if *format != "text" && *format != "json" {
 		return usageErrorf(e, "plan: unknown --format %q (text or json)", *format)
 	}
-	set := loadSpecs(e, fs.Args(), *prune)
-	if set == nil {
-		return exitFailure
-	}
 	db, err := f.open(e)
 	if err != nil {
 		return fail(e, err)
 	}
 	defer db.Close()
-	p, err := makePlan(ctx, e, db, set, &f, *prune)
+	wait, stop := readLive(ctx, db, f.timeout)
+	defer stop()
+	set := loadSpecs(e, fs.Args(), *prune)
+	if set == nil {
+		return exitFailure
+	}
+	live, err := wait()
+	if err != nil {
+		return fail(e, err)
+	}
+	p, err := runner.Diff(runner.FromSpec(set), live, runner.Options{
+		Scope: f.scope, Prune: *prune, Secret: runner.ResolveSecret(e.getenv, e.readFile), Now: time.Now().UTC(),
+	})
 	if err != nil {
 		return fail(e, err)
 	}
