@@ -182,7 +182,7 @@ spec:
 	if p := j.FieldPos("spec.steps[0].timeout"); p != (Pos{"specs.yaml", 33, 16}) {
 		t.Errorf("FieldPos(timeout) = %v", p)
 	}
-	if s := j.Steps[1]; s.CommandSource != (Source{"specs.yaml", 41, 16, -1}) || s.Timeout != DefaultTimeout ||
+	if s := j.Steps[1]; s.CommandSource != (Source{"specs.yaml", 41, 17, -1}) || s.Timeout != DefaultTimeout ||
 		s.Retry != (Retry{DefaultRetryAttempts, DefaultInitialInterval, DefaultMaxInterval, DefaultBackoffMultiplier}) {
 		t.Errorf("plain step = %+v", s)
 	}

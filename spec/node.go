@@ -171,24 +171,48 @@ func offsetLineCol(s string, off int) (line, col int) {
 	return line, utf8.RuneCountInString(s[start:off]) + 1
 }
 
-// scalarSource says where the text of scalar n starts in its file.
+// scalarSource says where the text of scalar n starts in its file. Lines after the first map only
+// for literal block scalars (|), whose lines are the file's lines less the indentation; folded (>),
+// quoted and plain multi-line scalars join or unescape lines, so only their first line maps.
 func scalarSource(d *document, n *yaml.Node) Source {
-	if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) == 0 {
+	switch {
+	case n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0:
+		return Source{File: d.file, Line: n.Line, Col: n.Column + 1, Indent: -1}
+	case n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) == 0:
 		return Source{File: d.file, Line: n.Line, Col: n.Column, Indent: -1}
 	}
-	indent := 0
-	for l := n.Line + 1; ; l++ {
-		text, ok := d.lines.line(l)
-		if !ok {
+	indent := -1
+	if header, ok := d.lines.line(n.Line); ok && n.Column-1 <= len(header) {
+		// an explicit indentation indicator counts from the indentation of the key's mapping
+		ind := header[n.Column-1:]
+		if k := strings.IndexAny(ind, "123456789"); k >= 0 && k <= 2 {
+			prefix := header[:n.Column-1]
+			if c := strings.LastIndexByte(prefix, ':'); c >= 0 {
+				prefix = prefix[:c]
+			}
+			parent := len(prefix) - len(strings.TrimLeft(prefix, " -"))
+			indent = parent + int(ind[k]-'0')
+		}
+	}
+	if indent < 0 {
+		indent = 0
+		for l := n.Line + 1; ; l++ {
+			text, ok := d.lines.line(l)
+			if !ok {
+				break
+			}
+			if strings.TrimSpace(text) == "" {
+				continue
+			}
+			indent = len(text) - len(strings.TrimLeft(text, " "))
 			break
 		}
-		if strings.TrimSpace(text) == "" {
-			continue
-		}
-		indent = len(text) - len(strings.TrimLeft(text, " "))
-		break
 	}
-	return Source{File: d.file, Line: n.Line + 1, Col: indent + 1, Indent: indent}
+	src := Source{File: d.file, Line: n.Line + 1, Col: indent + 1, Indent: indent}
+	if n.Style&yaml.FoldedStyle != 0 {
+		src.Indent = -1
+	}
+	return src
 }
 
 // lineIndex finds lines of a file by number; the offsets are computed on first use.

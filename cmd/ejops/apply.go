@@ -16,7 +16,7 @@ import (
 )
 
 func init() {
-	commands["apply"] = command{summary: "sync the job database with the specs, in one transaction", run: runApply}
+	commands["apply"] = command{summary: "sync the job database with the specs, in one transaction", run: runApply, interruptible: true}
 }
 
 func runApply(ctx context.Context, e *env, args []string) int {

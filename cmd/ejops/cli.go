@@ -36,6 +36,9 @@ type env struct {
 type command struct {
 	summary string
 	run     func(ctx context.Context, e *env, args []string) int
+	// interruptible commands stop when ctx is canceled by SIGINT or SIGTERM; the others are
+	// left to the default signal handling.
+	interruptible bool
 }
 
 // commands is filled by the init function of each command's file.
@@ -61,8 +64,18 @@ func run(e *env, args []string) int {
 		fmt.Fprintf(stderr, "ejops: unknown command %q\nRun 'ejops help' for the list of commands.\n", args[0])
 		return exitUsage
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx := context.Background()
+	if cmd.interruptible {
+		// The first signal cancels the command, which stops cleanly (an apply rolls back); after
+		// it the default handling is back, so a second one ends the process at once.
+		var stop context.CancelFunc
+		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		go func() {
+			<-ctx.Done()
+			stop()
+		}()
+	}
 	return cmd.run(ctx, e, args[1:])
 }
 
@@ -93,14 +106,29 @@ func newFlags(e *env, name, synopsis, examples string) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses args and returns the exit code to stop with, or -1 to go on.
+// parseFlags parses args, flags and arguments in any order (as in "validate specs/ --strict"; after
+// "--" everything is an argument), and returns the exit code to stop with, or -1 to go on.
 func parseFlags(fs *flag.FlagSet, args []string) int {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return exitOK
+			}
+			return exitUsage
 		}
-		return exitUsage
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
 	}
+	_ = fs.Parse(append([]string{"--"}, positional...))
 	return -1
 }
 

@@ -12,7 +12,7 @@ import (
 )
 
 func init() {
-	commands["emulator"] = command{summary: "serve the job-database emulator over TDS", run: runEmulator}
+	commands["emulator"] = command{summary: "serve the job-database emulator over TDS", run: runEmulator, interruptible: true}
 }
 
 // emulatorArgs are the parsed flags of ejops emulator.

@@ -10,7 +10,7 @@ import (
 )
 
 func init() {
-	commands["export"] = command{summary: "write specs for what the live job database holds", run: runExport}
+	commands["export"] = command{summary: "write specs for what the live job database holds", run: runExport, interruptible: true}
 }
 
 func runExport(ctx context.Context, e *env, args []string) int {

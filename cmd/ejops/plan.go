@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	commands["plan"] = command{summary: "show what apply would change in the job database", run: runPlan}
+	commands["plan"] = command{summary: "show what apply would change in the job database", run: runPlan, interruptible: true}
 }
 
 // savedPlan is the file plan --out writes: the desired state (secret references only), the plan

@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/ejops/ejops/spec"
 	"github.com/ejops/ejops/spec/lint"
@@ -102,7 +100,7 @@ func runValidate(_ context.Context, e *env, args []string) int {
 // validate loads and checks the specs under paths and lints their steps' T-SQL.
 func validate(paths []string) (*spec.Set, spec.Diagnostics) {
 	set, ds := spec.Load(paths...)
-	ds = append(ds, lintSet(set)...)
+	ds = append(ds, lint.Lint(set)...)
 	ds.Sort()
 	return set, ds
 }
@@ -147,28 +145,11 @@ func explain(code string) (string, bool) {
 	return lint.Explain(code)
 }
 
-// lintSet runs the T-SQL lint over the steps of the valid jobs, on every core.
-func lintSet(set *spec.Set) spec.Diagnostics {
-	n := min(runtime.GOMAXPROCS(0), len(set.Jobs)/64+1)
-	parts := make([]spec.Diagnostics, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		part := &spec.Set{Agent: set.Agent, Jobs: set.Jobs[i*len(set.Jobs)/n : (i+1)*len(set.Jobs)/n]}
-		wg.Go(func() { parts[i] = lint.Lint(part) })
-	}
-	wg.Wait()
-	var ds spec.Diagnostics
-	for _, p := range parts {
-		ds = append(ds, p...)
-	}
-	return ds
-}
-
 // lintRules returns the lint rules' metadata for the report formats.
 func lintRules() report.Rules {
 	var out report.Rules
 	for _, r := range lint.Rules() {
-		out = append(out, report.Rule{ID: r.Code, Name: r.Name, Severity: r.Severity, Summary: r.Summary, Help: r.Help})
+		out = append(out, report.Rule{ID: r.Code, Name: r.Name, Severity: r.Severity, Summary: r.Summary, Help: r.Help, Bad: r.Bad, Good: r.Good})
 	}
 	return out
 }

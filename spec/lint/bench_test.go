@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,5 +45,28 @@ func BenchmarkLint1000x200(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		Lint(set)
+	}
+}
+
+// worstCaseSteps are steps of about 1 MB that stress the guard bookkeeping: many early exits at the
+// top of the batch, and deeply nested IFs.
+func worstCaseSteps() []*spec.Step {
+	var exits strings.Builder
+	for i := range 20000 {
+		fmt.Fprintf(&exits, "IF OBJECT_ID(N'dbo.T%d', N'U') IS NOT NULL RETURN;\n", i)
+	}
+	exits.WriteString("CREATE TABLE dbo.Last (Id int NOT NULL CONSTRAINT PK_Last PRIMARY KEY);\n")
+	nested := strings.Repeat("IF 1=1\n", 30000) + "ALTER TABLE dbo.T ADD C int NULL;\n"
+	return []*spec.Step{{Name: "exits", Command: exits.String()}, {Name: "nested", Command: nested}}
+}
+
+func BenchmarkLintWorstCase(b *testing.B) {
+	steps := worstCaseSteps()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		for _, st := range steps {
+			LintStep(st, Config{})
+		}
 	}
 }

@@ -41,7 +41,7 @@ func (u *unit) checkScriptVars(t tsql.Token) {
 }
 
 // checkCond runs the checks that apply to an IF or WHILE condition.
-func (u *unit) checkCond(n *node, guards []*cond) {
+func (u *unit) checkCond(n *node) {
 	u.checkCrossDB(n.toks)
 	c := n.cond
 	if n.kind != nIf || !c.sysProbe || !c.positive || c.negative || len(n.body) == 0 {
@@ -133,6 +133,7 @@ var objectPositions = map[string]bool{"FROM": true, "JOIN": true, "INTO": true, 
 	"DELETE": true, "TABLE": true, "EXEC": true, "EXECUTE": true, "REFERENCES": true, "APPLY": true}
 
 func (u *unit) checkCrossDB(toks []tsql.Token) {
+	var aliases map[string]bool
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
 		if t.Kind != tsql.Ident {
@@ -165,6 +166,16 @@ func (u *unit) checkCrossDB(toks []tsql.Token) {
 			continue
 		}
 		i = next - 1
+		// alias.column.method(…): an XML method such as e.Payload.nodes('/x') after APPLY
+		if next < len(toks) && toks[next].IsPunct("(") && xmlMethods[strings.ToLower(n.last())] {
+			continue
+		}
+		if aliases == nil {
+			aliases = declaredAliases(toks)
+		}
+		if len(n.parts) == 3 && aliases[strings.ToLower(n.parts[0])] {
+			continue
+		}
 		db := strings.ToLower(n.parts[len(n.parts)-3])
 		switch {
 		case len(n.parts) >= 4:
@@ -176,6 +187,39 @@ func (u *unit) checkCrossDB(toks []tsql.Token) {
 			u.report("EJ104", n.tok, "%s refers to database %s; Azure SQL Database rejects cross-database names (Msg 40515), and a multi-target job matches at most one database", n, n.parts[len(n.parts)-3])
 		}
 	}
+}
+
+// xmlMethods are the methods of the xml type, called as column.method(…).
+var xmlMethods = map[string]bool{"nodes": true, "value": true, "query": true, "exist": true, "modify": true}
+
+// notAlias are keywords that can follow a table name where an alias could stand.
+var notAlias = map[string]bool{"WHERE": true, "JOIN": true, "INNER": true, "LEFT": true, "RIGHT": true,
+	"FULL": true, "CROSS": true, "OUTER": true, "ON": true, "WITH": true, "GROUP": true, "ORDER": true,
+	"HAVING": true, "UNION": true, "EXCEPT": true, "INTERSECT": true, "OPTION": true, "SET": true,
+	"OUTPUT": true, "VALUES": true, "SELECT": true, "AS": true, "FOR": true, "PIVOT": true,
+	"UNPIVOT": true, "TABLESAMPLE": true, "USING": true, "WHEN": true, "DEFAULT": true}
+
+// declaredAliases collects the table and column-set aliases a statement declares: the name after
+// AS, and a bare identifier after a table name in FROM, JOIN or APPLY.
+func declaredAliases(toks []tsql.Token) map[string]bool {
+	out := map[string]bool{}
+	for i, t := range toks {
+		if t.Kind != tsql.Ident {
+			continue
+		}
+		switch t.Upper {
+		case "AS":
+			if i+1 < len(toks) && isNameTok(toks[i+1]) {
+				out[strings.ToLower(toks[i+1].Value())] = true
+			}
+		case "FROM", "JOIN", "APPLY", "UPDATE", "INTO":
+			_, next, ok := readName(toks, i+1)
+			if ok && next < len(toks) && (toks[next].Kind == tsql.BracketIdent || toks[next].Kind == tsql.Ident && !notAlias[toks[next].Upper] && !leading[toks[next].Upper]) {
+				out[strings.ToLower(toks[next].Value())] = true
+			}
+		}
+	}
+	return out
 }
 
 func (u *unit) checkModule(st *stmt) {
@@ -213,13 +257,20 @@ func (u *unit) checkObjectDef(st *stmt, kind string, n name, orAlter bool) {
 	switch {
 	case orAlter:
 	case kw.Is("CREATE"):
-		if guardOf(st, n.last()) == guarded {
+		switch guardOf(st, absent, n.last()) {
+		case guarded:
 			u.reportSev("EJ202", spec.Info, kw, "guarded CREATE %s %s never updates an existing definition; use CREATE OR ALTER", kind, n)
-		} else {
+		case wrongSense:
+			u.report("EJ202", kw, "CREATE %s %s runs only when %s already exists, so it fails with Msg 2714 whenever it runs; use CREATE OR ALTER %s", kind, n, n.last(), kind)
+		default:
 			u.report("EJ202", kw, "CREATE %s %s fails on the second run with Msg 2714; use CREATE OR ALTER %s", kind, n, kind)
 		}
 	default:
-		if guardOf(st, n.last()) != guarded {
+		switch guardOf(st, present, n.last()) {
+		case wrongSense:
+			u.report("EJ202", kw, "ALTER %s %s runs only when %s does not exist, so it fails whenever it runs; use CREATE OR ALTER %s", kind, n, n.last(), kind)
+		case guarded:
+		default:
 			u.report("EJ202", kw, "ALTER %s %s fails on a database where it does not exist yet; use CREATE OR ALTER %s", kind, n, kind)
 		}
 	}
@@ -353,7 +404,7 @@ func (u *unit) checkCreate(st *stmt) {
 	if u.dropped[key] {
 		return
 	}
-	g := guardOf(st, names...)
+	g := guardOf(st, absent, names...)
 	if len(names) == 0 && hasSysProbe(st) {
 		g = guarded
 	}
@@ -362,12 +413,24 @@ func (u *unit) checkCreate(st *stmt) {
 		u.report("EJ207", toks[0], "CREATE %s %s is not guarded; a retry fails because it already exists (wrap it in an existence probe such as %s)", what, n, probeHint(kind, n))
 	case otherProbe:
 		u.reportSev("EJ207", spec.Warning, toks[0], "CREATE %s %s is guarded by a probe that does not mention %s", what, n, n.last())
+	case wrongSense:
+		u.report("EJ207", toks[0], "CREATE %s %s runs only when %s already exists (the guard tests the wrong sense): it is never created, and fails when it runs", what, n, n.last())
 	}
 }
 
+// pkProbe reports whether a guard reads OBJECTPROPERTY(…, 'TableHasPrimaryKey') of table.
+func pkProbe(st *stmt, table string) bool {
+	for g := st.guards; g != nil; g = g.parent {
+		if g.c.names["tablehasprimarykey"] && g.c.mentions([]string{table}) {
+			return true
+		}
+	}
+	return false
+}
+
 func hasSysProbe(st *stmt) bool {
-	for _, c := range st.guards {
-		if c.sysProbe || c.exists {
+	for g := st.guards; g != nil; g = g.parent {
+		if g.c.sysProbe || g.c.exists {
 			return true
 		}
 	}
@@ -415,7 +478,9 @@ func (u *unit) createTable(st *stmt, n name) {
 		u.report("EJ210", st.toks[0], "%s is dropped and created again: every run and every retry throws its data away; create it under a guard instead", n)
 		return
 	}
-	switch guardOf(st, n.last()) {
+	switch guardOf(st, absent, n.last()) {
+	case wrongSense:
+		u.report("EJ201", st.toks[0], "CREATE TABLE %s runs only when %s already exists (the guard tests the wrong sense): the table is never created, and a run fails with Msg 2714", n, n.last())
 	case unguarded:
 		u.report("EJ201", st.toks[0], "CREATE TABLE %s is not guarded; a retry fails with Msg 2714 (wrap it in IF OBJECT_ID(N'%s', N'U') IS NULL)", n, n)
 	case otherProbe:
@@ -442,7 +507,9 @@ func (u *unit) checkSelectInto(st *stmt) {
 		u.report("EJ210", toks[into], "%s is dropped and created again by SELECT … INTO: every run throws its data away", n)
 		return
 	}
-	switch guardOf(st, n.last()) {
+	switch guardOf(st, absent, n.last()) {
+	case wrongSense:
+		u.report("EJ201", toks[into], "SELECT … INTO %s runs only when %s already exists (the guard tests the wrong sense): it fails with Msg 2714 whenever it runs", n, n.last())
 	case unguarded:
 		u.report("EJ201", toks[into], "SELECT … INTO %s creates a table and fails on a retry with Msg 2714 (guard it with IF OBJECT_ID(N'%s', N'U') IS NULL)", n, n)
 	case otherProbe:
@@ -474,7 +541,13 @@ func (u *unit) createIndex(st *stmt, at int) {
 			}
 		}
 	}
-	switch guardOf(st, ix.last()) {
+	g := guardOf(st, absent, ix.last())
+	if g != guarded && g != wrongSense && tableAbsent(st, table.last()) {
+		g = guarded
+	}
+	switch g {
+	case wrongSense:
+		u.report("EJ205", toks[0], "CREATE INDEX %s runs only when %s already exists (the guard tests the wrong sense): it fails with Msg 1913 whenever it runs", ix, ix.last())
 	case unguarded:
 		if dropExisting {
 			u.report("EJ205", toks[0], "CREATE INDEX %s ON %s relies on DROP_EXISTING = ON, which fails with Msg 7999 on the first run; guard it with a sys.indexes probe", ix, table)
@@ -572,7 +645,13 @@ func (u *unit) alterAdd(st *stmt, table name, item []tsql.Token) {
 			return
 		}
 		cn := item[1].Value()
-		switch guardOf(st, cn) {
+		g := guardOf(st, absent, cn)
+		if g != guarded && g != wrongSense && (tableAbsent(st, table.last()) || hasToken(item, "PRIMARY") && pkProbe(st, table.last())) {
+			g = guarded
+		}
+		switch g {
+		case wrongSense:
+			u.report("EJ204", first, "ADD CONSTRAINT %s runs only when %s already exists (the guard tests the wrong sense): it fails with Msg 2714 whenever it runs", cn, cn)
 		case unguarded:
 			u.report("EJ204", first, "ADD CONSTRAINT %s on %s is not guarded; a retry fails with Msg 2714 (wrap it in IF OBJECT_ID(N'%s') IS NULL)", cn, table, qualify(table, cn))
 		case otherProbe:
@@ -580,14 +659,20 @@ func (u *unit) alterAdd(st *stmt, table name, item []tsql.Token) {
 		}
 	case first.Kind == tsql.Ident && constraintWords[first.Upper]:
 		u.checkUnnamed(item, table)
-		if guardOf(st, table.last()) == unguarded {
+		if guardOf(st, unknown, table.last()) == unguarded {
 			u.report("EJ204", first, "unnamed %s constraint added to %s without a guard; a retry fails (Msg 1779/1781) or adds a duplicate", constraintText(first.Upper), table)
 		}
 	case first.Is("INDEX") || first.Is("PERIOD"):
 	case isNameTok(first):
 		col := first.Value()
 		u.added = append(u.added, addedColumn{table: strings.ToLower(table.last()), column: strings.ToLower(col), display: table.String(), after: len(u.stmts) - 1})
-		switch guardOf(st, col) {
+		g := guardOf(st, absent, col)
+		if g != guarded && g != wrongSense && tableAbsent(st, table.last()) {
+			g = guarded
+		}
+		switch g {
+		case wrongSense:
+			u.report("EJ203", first, "ADD column %s to %s runs only when %s already exists (the guard tests the wrong sense): it fails with Msg 2705 whenever it runs", col, table, col)
 		case unguarded:
 			u.report("EJ203", first, "ADD column %s to %s is not guarded; a retry fails with Msg 2705 (wrap it in IF COL_LENGTH(N'%s', N'%s') IS NULL)", col, table, table, col)
 		case otherProbe:
@@ -622,7 +707,9 @@ func (u *unit) alterDrop(st *stmt, table name, rest []tsql.Token) {
 			continue
 		}
 		obj := item[i].Value()
-		if guardOf(st, obj) != guarded {
+		if g := guardOf(st, present, obj); g == wrongSense {
+			u.report("EJ206", item[0], "DROP %s %s on %s runs only when %s does not exist (the guard tests the wrong sense): it fails with Msg 3701/4924 whenever it runs", what, obj, table, obj)
+		} else if g != guarded {
 			u.report("EJ206", item[0], "DROP %s %s on %s has no IF EXISTS; a retry fails with Msg 3701/4924 (use DROP %s IF EXISTS %s)", what, obj, table, what, obj)
 		}
 	}
@@ -679,7 +766,14 @@ func (u *unit) checkDrop(st *stmt) {
 		if kind == "PROC" {
 			u.dropped["procedure:"+strings.ToLower(n.last())] = true
 		}
-		if ifExists || guardOf(st, n.last()) == guarded {
+		if ifExists {
+			continue
+		}
+		switch guardOf(st, present, n.last()) {
+		case guarded:
+			continue
+		case wrongSense:
+			u.report("EJ206", toks[0], "DROP %s %s runs only when %s does not exist (the guard tests the wrong sense): it fails with Msg 3701 whenever it runs", kind, n, n.last())
 			continue
 		}
 		hint := "use DROP " + kind + " IF EXISTS"
@@ -729,8 +823,9 @@ func (u *unit) checkInsert(st *stmt) {
 	if mentionsName(toks[next:], last) || u.emptied["table:"+strings.ToLower(last)] || u.created[strings.ToLower(last)] {
 		return
 	}
-	for _, c := range st.guards {
-		if c.rowcount || (c.exists || c.sysProbe) && c.mentions([]string{last}) {
+	for g := st.guards; g != nil; g = g.parent {
+		c := g.c
+		if c.rowcount || c.varGuard || (c.exists || c.sysProbe) && c.mentions([]string{last}) {
 			return
 		}
 	}
@@ -934,7 +1029,7 @@ func (u *unit) checkExec(st *stmt) {
 		if len(newParts) > 0 {
 			newLast = newParts[len(newParts)-1]
 		}
-		if guardOf(st, oldLast, newLast) != guarded {
+		if guardOf(st, unknown, oldLast, newLast) != guarded {
 			u.report("EJ208", toks[0], "sp_rename of %s to %s is not guarded; a retry fails with Msg 15248 (guard it with a probe that %s still exists)", lits[0], lits[1], oldLast)
 		}
 	}

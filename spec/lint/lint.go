@@ -2,8 +2,10 @@ package lint
 
 import (
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/ejops/ejops/spec"
@@ -16,16 +18,67 @@ type Config struct {
 	Severity map[string]string
 }
 
-// Lint checks every step of every job with the severity overrides of the Agent document.
+// Lint checks every step of every job with the severity overrides of the Agent document, and
+// reports unknown rule codes in those overrides and in the steps' ignore lists (EJ900).
 func Lint(set *spec.Set) spec.Diagnostics {
 	var cfg Config
 	if set.Agent != nil {
 		cfg.Severity = set.Agent.Lint
 	}
+	out := CheckAgent(set.Agent)
+	// Jobs are linted in parallel, in contiguous parts so that each part is worth a goroutine.
+	n := min(runtime.GOMAXPROCS(0), len(set.Jobs)/64+1)
+	parts := make([]spec.Diagnostics, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		jobs := set.Jobs[i*len(set.Jobs)/n : (i+1)*len(set.Jobs)/n]
+		wg.Go(func() { parts[i] = LintJobs(jobs, cfg) })
+	}
+	wg.Wait()
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	out.Sort()
+	return out
+}
+
+// LintJobs checks every step of the jobs, and reports unknown rule codes in their steps'
+// lint ignore lists (EJ900).
+func LintJobs(jobs []*spec.Job, cfg Config) spec.Diagnostics {
 	var out spec.Diagnostics
-	for _, job := range set.Jobs {
-		for _, st := range job.Steps {
+	for _, job := range jobs {
+		for i, st := range job.Steps {
+			for k, c := range st.LintIgnore {
+				if _, ok := lookup(strings.TrimSpace(c)); !ok {
+					out = append(out, spec.Diagnostic{
+						Pos:      job.FieldPos(fmt.Sprintf("spec.steps[%d].lint.ignore[%d]", i, k)),
+						Severity: byCode["EJ900"].Severity,
+						Code:     "EJ900",
+						Message:  fmt.Sprintf("step %q: lint ignore names unknown rule %q; nothing is ignored for it", st.Name, c),
+					})
+				}
+			}
 			out = append(out, LintStep(st, cfg)...)
+		}
+	}
+	out.Sort()
+	return out
+}
+
+// CheckAgent reports unknown rule codes among the Agent's lint severity overrides (EJ900).
+func CheckAgent(a *spec.Agent) spec.Diagnostics {
+	if a == nil {
+		return nil
+	}
+	var out spec.Diagnostics
+	for code := range a.Lint {
+		if _, ok := lookup(code); !ok {
+			out = append(out, spec.Diagnostic{
+				Pos:      a.FieldPos("spec.lint." + code),
+				Severity: byCode["EJ900"].Severity,
+				Code:     "EJ900",
+				Message:  fmt.Sprintf("agent %q: lint names unknown rule %q; its severity override does nothing", a.Name, code),
+			})
 		}
 	}
 	out.Sort()
@@ -125,15 +178,16 @@ type unit struct {
 	l         *linter
 	mapOff    func(int) int
 	dynamic   bool
-	inherited []*cond
+	inherited *guard
 	depth     int
 	// per batch
 	dropped map[string]bool // "table:audit", "index:ix_a" dropped earlier in the batch
 	emptied map[string]bool // tables deleted from or truncated earlier in the step
 	created map[string]bool // tables created in the batch
 	added   []addedColumn
-	exits   []*cond
+	exits   *guard // guards in force at the top of the batch: inherited ones and early exits
 	stmts   []*stmt
+	queried map[string]bool // variables assigned from a query or probe earlier in the batch
 }
 
 type addedColumn struct {
@@ -160,26 +214,40 @@ func (u *unit) reportSev(code string, sev spec.Severity, t tsql.Token, format st
 const maxDynamicDepth = 4
 
 // lintText lints one text: the step command or the content of a dynamic SQL literal.
-func (l *linter) lintText(text string, mapOff func(int) int, dynamic bool, inherited []*cond, depth int) {
+func (l *linter) lintText(text string, mapOff func(int) int, dynamic bool, inherited *guard, depth int) {
 	u := &unit{l: l, mapOff: mapOff, dynamic: dynamic, inherited: inherited, depth: depth, emptied: map[string]bool{}}
-	toks := tsql.Lex(text)
-	sig := make([]tsql.Token, 0, len(toks)/2)
+	sig := make([]tsql.Token, 0, len(text)/8+1)
 	var batches [][]tsql.Token
-	for i, t := range toks {
+	var prev tsql.Token // the last token that is not whitespace
+	hasPrev := false
+	var pending []int // own-line directives still waiting for the token they apply to
+	tsql.Scan(text, tsql.LexOptions{}, func(t tsql.Token) {
+		if t.Kind == tsql.Whitespace {
+			return
+		}
+		defer func() { prev, hasPrev = t, true }()
+		if len(pending) > 0 && !t.Trivia() {
+			for _, i := range pending {
+				l.attachLine(i, t)
+			}
+			pending = pending[:0]
+		}
 		switch t.Kind {
 		case tsql.BatchSeparator:
 			u.checkGo(t)
 			batches = append(batches, sig)
 			sig = sig[len(sig):]
-			continue
+			return
 		case tsql.SqlcmdCommand:
 			if !dynamic {
 				u.report("EJ102", t, "sqlcmd command %s is not T-SQL; the job agent fails on it", firstWord(t.Text))
 			}
-			continue
+			return
 		case tsql.LineComment, tsql.BlockComment:
 			if !dynamic {
-				l.parseDirective(toks, i)
+				if l.parseDirective(t, prev, hasPrev) && !l.directives[len(l.directives)-1].trailing {
+					pending = append(pending, len(l.directives)-1)
+				}
 			}
 		}
 		if t.Bad {
@@ -191,7 +259,7 @@ func (l *linter) lintText(text string, mapOff func(int) int, dynamic bool, inher
 		if !t.Trivia() {
 			sig = append(sig, t)
 		}
-	}
+	})
 	batches = append(batches, sig)
 	for _, b := range batches {
 		if len(b) > 0 {
@@ -226,8 +294,9 @@ func (u *unit) lintBatch(toks []tsql.Token) {
 	u.dropped = map[string]bool{}
 	u.created = map[string]bool{}
 	u.added = nil
-	u.exits = nil
+	u.exits = u.inherited
 	u.stmts = nil
+	u.queried = nil
 	if !u.dynamic {
 		u.recordSpans(nodes)
 	}
@@ -262,7 +331,7 @@ func (u *unit) recordSpans(nodes []*node) {
 type stmt struct {
 	toks    []tsql.Token
 	kw      string
-	guards  []*cond
+	guards  *guard
 	top     bool       // directly in the batch, not in an IF, WHILE or block
 	ifCond  *cond      // condition of the IF whose body starts with this statement
 	inIf    bool       // somewhere inside an IF or WHILE body
@@ -276,7 +345,7 @@ type stmt struct {
 }
 
 type walkCtx struct {
-	guards []*cond
+	guards *guard
 	top    bool
 	ifCond *cond
 	inIf   bool
@@ -290,8 +359,8 @@ func (u *unit) walk(nodes []*node, c walkCtx) {
 	for i, n := range nodes {
 		before := len(u.stmts)
 		guards := c.guards
-		if len(u.exits) > 0 {
-			guards = append(append([]*cond(nil), c.guards...), u.exits...)
+		if c.top {
+			guards = u.exits
 		}
 		switch n.kind {
 		case nSimple, nModule:
@@ -317,16 +386,20 @@ func (u *unit) walk(nodes []*node, c walkCtx) {
 			prev = st
 			u.stmts = append(u.stmts, st)
 			u.checkStmt(st)
+			u.recordAssignments(toks)
 		case nIf, nWhile:
 			prev = nil
-			u.checkCond(n, guards)
-			inner := append(append([]*cond(nil), guards...), n.cond)
-			ctx := walkCtx{guards: inner, ifCond: n.cond, inIf: true, inTry: c.inTry, tryOK: c.tryOK}
+			u.markVarGuard(n.cond)
+			u.checkCond(n)
+			ctx := walkCtx{guards: &guard{c: n.cond, parent: guards}, ifCond: n.cond, inIf: true, inTry: c.inTry, tryOK: c.tryOK}
 			u.walk(n.body, ctx)
-			ctx.ifCond = nil
-			u.walk(n.els, ctx)
-			if c.top && n.kind == nIf && (n.cond.sysProbe || n.cond.exists) && exits(n.body) {
-				u.exits = append(u.exits, n.cond)
+			if len(n.els) > 0 {
+				ctx.ifCond = nil
+				ctx.guards = &guard{c: n.cond, inverted: true, parent: guards}
+				u.walk(n.els, ctx)
+			}
+			if c.top && n.kind == nIf && (n.cond.sysProbe || n.cond.exists || n.cond.varGuard) && exits(n.body) {
+				u.exits = &guard{c: n.cond, inverted: true, parent: u.exits}
 			}
 		case nBlock:
 			prev = nil
@@ -348,6 +421,31 @@ func (u *unit) walk(nodes []*node, c walkCtx) {
 					pending = append(pending, s)
 				}
 			}
+		}
+	}
+}
+
+// recordAssignments remembers the variables a statement assigns from a query or probe.
+func (u *unit) recordAssignments(toks []tsql.Token) {
+	vs := assignedVars(toks)
+	if len(vs) == 0 || !queryValued(toks) {
+		return
+	}
+	if u.queried == nil {
+		u.queried = map[string]bool{}
+	}
+	for _, v := range vs {
+		u.queried[v] = true
+	}
+}
+
+// markVarGuard marks a condition that reads a variable assigned from a query or probe: the
+// linter cannot tell what it tests, so it counts as a guard.
+func (u *unit) markVarGuard(c *cond) {
+	for _, v := range c.vars {
+		if u.queried[v] {
+			c.varGuard = true
+			return
 		}
 	}
 }
@@ -381,30 +479,76 @@ func hasToken(toks []tsql.Token, kw string) bool {
 	return false
 }
 
+// guard is one condition a statement runs under, linked to the enclosing ones.
+type guard struct {
+	c        *cond
+	inverted bool // the statement runs when the condition is false: ELSE branch, or after an early exit
+	parent   *guard
+}
+
+// sense is what a guard lets through: present when the statement runs only if the probed object
+// exists, absent when it runs only if it does not, unknown when the linter cannot tell.
+func (g *guard) sense() sense {
+	s := g.c.sense()
+	if g.inverted {
+		return -s
+	}
+	return s
+}
+
+type sense int
+
+const (
+	absent  sense = -1
+	unknown sense = 0
+	present sense = 1
+)
+
 type guardState int
 
 const (
 	unguarded guardState = iota
 	otherProbe
+	wrongSense
 	guarded
 )
 
 // guardOf decides whether a statement runs only under a condition that probes one of names.
 // A probe of the catalog that names something else is otherProbe; a test of a user table (a
-// migration ledger) or of @@ROWCOUNT is accepted, because the linter cannot tell.
-func guardOf(st *stmt, names ...string) guardState {
+// migration ledger), of @@ROWCOUNT or of a variable read from the database is accepted, because
+// the linter cannot tell. want is the state the statement needs (absent for CREATE, present for
+// DROP); when every probe naming the object clearly lets the statement run only in the other
+// state, the result is wrongSense.
+func guardOf(st *stmt, want sense, names ...string) guardState {
 	best := unguarded
-	for _, c := range st.guards {
+	for g := st.guards; g != nil; g = g.parent {
+		c := g.c
 		switch {
 		case c.mentions(names) && (c.sysProbe || c.exists):
+			if want != unknown && g.sense() == -want {
+				best = max(best, wrongSense)
+				continue
+			}
 			return guarded
 		case c.sysProbe:
-			best = otherProbe
-		case c.exists || c.rowcount:
+			best = max(best, otherProbe)
+		case c.exists || c.rowcount || c.varGuard:
 			return guarded
 		}
 	}
 	return best
+}
+
+// tableAbsent reports whether an enclosing guard lets the statement run only when table does not
+// exist yet: indexes, constraints and columns created together with their table.
+func tableAbsent(st *stmt, table string) bool {
+	for g := st.guards; g != nil; g = g.parent {
+		c := g.c
+		if (c.sysProbe || c.exists) && !c.subProbe && g.sense() == absent && c.mentions([]string{table}) {
+			return true
+		}
+	}
+	return false
 }
 
 type directive struct {
@@ -416,11 +560,13 @@ type directive struct {
 	used     bool
 	valid    bool
 	trailing bool
+	line     span // the GO or sqlcmd line that follows an own-line directive
+	hasLine  bool
 }
 
-// parseDirective reads an ejops:ignore or ejops:ignore-file directive from the comment toks[i].
-func (l *linter) parseDirective(toks []tsql.Token, i int) {
-	t := toks[i]
+// parseDirective reads an ejops:ignore or ejops:ignore-file directive from the comment t; prev is
+// the last token before it that is not whitespace. It reports whether t is a directive.
+func (l *linter) parseDirective(t, prev tsql.Token, hasPrev bool) bool {
 	text := t.Text
 	if t.Kind == tsql.LineComment {
 		text = text[2:]
@@ -436,25 +582,44 @@ func (l *linter) parseDirective(toks []tsql.Token, i int) {
 	case strings.HasPrefix(text, "ejops:ignore"):
 		text = text[len("ejops:ignore"):]
 	default:
-		return
+		return false
 	}
 	d.tok = t
-	fields := strings.Fields(text)
-	if len(fields) > 0 {
-		d.codes = strings.Split(fields[0], ",")
-		d.reason = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(text), fields[0]))
-	}
-	for j := i - 1; j >= 0; j-- {
-		if toks[j].Kind == tsql.Whitespace {
-			continue
-		}
-		d.trailing = toks[j].Kind != tsql.Newline && !toks[j].Trivia()
-		if d.trailing {
-			d.target = span{toks[j].Offset, toks[j].Offset + 1}
-		}
-		break
+	d.codes, d.reason = splitCodes(text)
+	if hasPrev && prev.Kind != tsql.Newline && !prev.Trivia() {
+		d.trailing = true
+		d.target = span{prev.Offset, prev.Offset + 1}
 	}
 	l.directives = append(l.directives, d)
+	return true
+}
+
+// attachLine makes the own-line directive i apply to a GO or sqlcmd line when that is what
+// follows it: such a line is not a statement, so no statement span would hold its findings.
+func (l *linter) attachLine(i int, t tsql.Token) {
+	if t.Kind == tsql.BatchSeparator || t.Kind == tsql.SqlcmdCommand {
+		l.directives[i].line = span{t.Offset, t.Offset + len(t.Text)}
+		l.directives[i].hasLine = true
+	}
+}
+
+// splitCodes splits a directive's text into its comma-separated codes (spaces around commas
+// allowed) and the reason that follows them.
+func splitCodes(text string) (codes []string, reason string) {
+	rest := strings.TrimSpace(text)
+	for rest != "" {
+		end := strings.IndexAny(rest, " \t,")
+		if end < 0 {
+			end = len(rest)
+		}
+		codes = append(codes, rest[:end])
+		rest = strings.TrimLeft(rest[end:], " \t")
+		if !strings.HasPrefix(rest, ",") {
+			break
+		}
+		rest = strings.TrimLeft(rest[1:], " \t")
+	}
+	return codes, rest
 }
 
 // applySuppressions removes suppressed findings and reports bad or unused directives.
@@ -505,7 +670,14 @@ func (l *linter) applySuppressions() []finding {
 		suppressed := false
 		for i := range l.directives {
 			d := &l.directives[i]
-			if !d.valid || f.off < d.target.start || f.off >= d.target.end || f.code == "EJ900" {
+			if !d.valid || f.code == "EJ900" {
+				continue
+			}
+			in := f.off >= d.target.start && f.off < d.target.end
+			if d.hasLine && !d.file && f.off >= d.line.start && f.off < d.line.end {
+				in = true
+			}
+			if !in {
 				continue
 			}
 			for _, c := range d.codes {

@@ -95,8 +95,9 @@ func TestRules(t *testing.T) {
 	}
 }
 
-// TestCorpus lints real-world scripts: clean ones must have no warning or error (false positives),
-// dirty twins must have at least one (false negatives are counted and printed).
+// TestCorpus lints real-world scripts: clean ones must have no warning or error (false
+// positives); each dirty twin names the codes it must produce in an "-- expect: EJxxx[, EJyyy]"
+// line, and a missing one is a false negative.
 func TestCorpus(t *testing.T) {
 	clean, _ := filepath.Glob("testdata/corpus/clean/*.sql")
 	dirty, _ := filepath.Glob("testdata/corpus/dirty/*.sql")
@@ -116,21 +117,54 @@ func TestCorpus(t *testing.T) {
 	}
 	for _, f := range dirty {
 		src, _ := os.ReadFile(f)
-		found := false
+		want := expected(string(src))
+		if len(want) == 0 {
+			t.Errorf("%s has no -- expect: line", f)
+			continue
+		}
+		got := map[string]bool{}
 		for _, d := range lintSQL(filepath.Base(f), string(src)) {
 			if d.Severity != spec.Info {
-				found = true
+				got[d.Code] = true
 			}
 		}
-		if !found {
-			fn++
-			fns = append(fns, filepath.Base(f))
+		for _, code := range want {
+			if _, ok := byCode[code]; !ok {
+				t.Errorf("%s expects unknown code %s", f, code)
+			}
+			if !got[code] {
+				fn++
+				fns = append(fns, filepath.Base(f)+":"+code)
+			}
 		}
 	}
 	sort.Strings(fns)
 	t.Logf("corpus: %d clean, %d dirty; false positives %d, false negatives %d %v", len(clean), len(dirty), fp, fn, fns)
 	if fn > 0 {
-		t.Errorf("%d dirty scripts produce no warning or error: %v", fn, fns)
+		t.Errorf("%d expected findings missing: %v", fn, fns)
+	}
+}
+
+// expected reads the codes of a script's "-- expect:" lines.
+func expected(src string) []string {
+	var out []string
+	for line := range strings.SplitSeq(src, "\n") {
+		rest, ok := strings.CutPrefix(strings.TrimSpace(line), "-- expect:")
+		if !ok {
+			continue
+		}
+		for c := range strings.SplitSeq(rest, ",") {
+			if c = strings.TrimSpace(c); c != "" {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+func TestExpected(t *testing.T) {
+	if got := strings.Join(expected("-- expect: EJ401, EJ402\nSELECT 1;\n  -- expect: EJ104"), " "); got != "EJ401 EJ402 EJ104" {
+		t.Fatalf("got %q", got)
 	}
 }
 
@@ -192,6 +226,14 @@ func TestSuppressions(t *testing.T) {
 			"1:1: warning: EJ900"},
 		{"whole if", "/* ejops:ignore EJ203 column added by the vendor's upgrade */\nIF @x = 1\n    ALTER TABLE dbo.T ADD C int NULL;",
 			""},
+		{"before GO", "SELECT 1;\n-- ejops:ignore EJ101 the agent splits this step on purpose\nGO\nSELECT 2;",
+			""},
+		{"before sqlcmd", "-- ejops:ignore EJ102 stripped by the deploy script\n:setvar x 1\nSELECT 1;",
+			""},
+		{"spaced codes", "-- ejops:ignore EJ303, EJ301 queue table, refilled each run\nDELETE dbo.Q;",
+			""},
+		{"spaced codes both used", "-- ejops:ignore EJ303 , EJ201 queue table, refilled each run\nBEGIN DELETE dbo.Q; CREATE TABLE dbo.Z (A int); END",
+			""},
 		{"file", "-- ejops:ignore-file EJ303 the step empties queues\nDELETE dbo.A;\nDELETE dbo.B;",
 			""},
 	}
@@ -208,6 +250,13 @@ func TestSuppressions(t *testing.T) {
 	}
 }
 
+func TestGoBlockComment(t *testing.T) {
+	ds := lintSQL("g.sql", "SELECT 1;\nGO /* old code:\nDROP TABLE dbo.T;\nDELETE dbo.U;\n*/\nSELECT 2;")
+	if len(ds) != 1 || ds[0].Code != "EJ101" || ds[0].Pos.Line != 2 {
+		t.Fatalf("got %v", ds)
+	}
+}
+
 func TestConfigAndIgnore(t *testing.T) {
 	src := "DELETE dbo.T;\nCREATE TABLE dbo.X (Id int NOT NULL CONSTRAINT PK_X PRIMARY KEY);"
 	set := &spec.Set{
@@ -220,6 +269,126 @@ func TestConfigAndIgnore(t *testing.T) {
 	ds := Lint(set)
 	if len(ds) != 1 || ds[0].Code != "EJ201" || ds[0].Severity != spec.Warning || !strings.Contains(ds[0].Message, `step "a"`) {
 		t.Fatalf("got %v", ds)
+	}
+}
+
+func TestUnknownConfigCodes(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "spec.yaml")
+	src := `apiVersion: ejops/v1
+kind: Agent
+metadata: {name: a}
+spec:
+  authentication: ManagedIdentity
+  lint:
+    EJ303: "off"
+    EJ999: warning
+    no-such-rule: "off"
+---
+apiVersion: ejops/v1
+kind: TargetGroup
+metadata: {name: g}
+spec: {members: [{server: s.database.windows.net, database: d}]}
+---
+apiVersion: ejops/v1
+kind: Job
+metadata: {name: j}
+spec:
+  steps:
+    - name: s
+      targetGroup: g
+      command: DELETE dbo.Q;
+      lint:
+        ignore: [EJ301, EJ998]
+`
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	set, ds := spec.Load(path)
+	if ds.HasErrors() {
+		t.Fatalf("load: %v", ds)
+	}
+	var got []string
+	for _, d := range Lint(set) {
+		got = append(got, fmt.Sprintf("%d:%d %s %s", d.Pos.Line, d.Pos.Col, d.Code, d.Message))
+	}
+	want := []string{
+		`8:12 EJ900 agent "a": lint names unknown rule "EJ999"; its severity override does nothing`,
+		`9:19 EJ900 agent "a": lint names unknown rule "no-such-rule"; its severity override does nothing`,
+		`25:25 EJ900 step "s": lint ignore names unknown rule "EJ998"; nothing is ignored for it`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestScalarStylePositions loads commands written in each YAML scalar style and checks where the
+// EJ303 finding on DELETE lands in the file.
+func TestScalarStylePositions(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "job.yaml")
+	src := `apiVersion: ejops/v1
+kind: Agent
+metadata: {name: a}
+spec: {authentication: ManagedIdentity}
+---
+apiVersion: ejops/v1
+kind: TargetGroup
+metadata: {name: g}
+spec: {members: [{server: s.database.windows.net, database: d}]}
+---
+apiVersion: ejops/v1
+kind: Job
+metadata: {name: j}
+spec:
+  steps:
+    - name: dq
+      targetGroup: g
+      command: "SELECT 1; DELETE dbo.Q;"
+    - name: sq
+      targetGroup: g
+      command: 'DELETE dbo.Q;'
+    - name: folded
+      targetGroup: g
+      command: >
+        SELECT 1;
+
+        DELETE dbo.Q;
+    - name: indicator
+      targetGroup: g
+      command: |2-
+           SELECT 1;
+          DELETE dbo.Q;
+    - name: literal
+      targetGroup: g
+      command: |
+        SELECT 1;
+        DELETE dbo.Q;
+`
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	set, ds := spec.Load(path)
+	if ds.HasErrors() {
+		t.Fatalf("load: %v", ds)
+	}
+	got := map[string]string{}
+	for _, d := range Lint(set) {
+		if d.Code == "EJ303" {
+			got[d.Message[:strings.Index(d.Message, ":")]] = fmt.Sprintf("%d:%d", d.Pos.Line, d.Pos.Col)
+		}
+	}
+	want := map[string]string{
+		`step "dq"`:        "18:27",
+		`step "sq"`:        "21:17",
+		`step "folded"`:    "25:9",
+		`step "indicator"`: "32:11",
+		`step "literal"`:   "37:9",
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s: EJ303 at %s, want %s", k, got[k], w)
+		}
 	}
 }
 

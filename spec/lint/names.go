@@ -19,8 +19,12 @@ type cond struct {
 	sysProbe bool            // a probe function or a sys./INFORMATION_SCHEMA. catalog reference
 	exists   bool            // EXISTS or a subquery
 	rowcount bool            // @@ROWCOUNT
+	vars     []string        // case-folded local variables the condition reads
+	varGuard bool            // reads a variable assigned earlier in the batch from a query or probe
 	positive bool            // tests that something exists (IS NOT NULL, EXISTS without NOT)
 	negative bool            // tests that something is missing (IS NULL, NOT EXISTS)
+	logicNot bool            // a NOT other than NOT EXISTS or IS NOT NULL
+	subProbe bool            // probes a column, index or other part of a table, not the table itself
 }
 
 func newCond(toks []tsql.Token) *cond {
@@ -30,11 +34,25 @@ func newCond(toks []tsql.Token) *cond {
 		case tsql.Ident:
 			if probeFuncs[t.Upper] && i+1 < len(toks) && toks[i+1].IsPunct("(") {
 				c.sysProbe = true
+				switch t.Upper {
+				case "OBJECT_ID", "SCHEMA_ID", "TYPE_ID", "DATABASE_PRINCIPAL_ID", "USER_ID", "SUSER_ID", "SUSER_SID":
+				default:
+					c.subProbe = true
+				}
 			}
 			switch t.Upper {
 			case "SYS", "INFORMATION_SCHEMA":
-				if i+1 < len(toks) && toks[i+1].IsPunct(".") {
+				if i+2 < len(toks) && toks[i+1].IsPunct(".") {
 					c.sysProbe = true
+					switch strings.ToUpper(toks[i+2].Value()) {
+					case "TABLES", "OBJECTS", "ALL_OBJECTS", "SCHEMAS":
+					default:
+						c.subProbe = true
+					}
+				}
+			case "NOT":
+				if i+1 < len(toks) && !toks[i+1].Is("EXISTS") && !(i > 0 && toks[i-1].Is("IS")) {
+					c.logicNot = true
 				}
 			case "EXISTS":
 				c.exists = true
@@ -59,6 +77,8 @@ func newCond(toks []tsql.Token) *cond {
 			for _, p := range splitName(t.Value()) {
 				c.names[strings.ToLower(p)] = true
 			}
+		case tsql.Variable:
+			c.vars = append(c.vars, strings.ToLower(t.Text))
 		case tsql.SysVariable:
 			if t.Upper == "@@ROWCOUNT" || strings.EqualFold(t.Text, "@@ROWCOUNT") {
 				c.rowcount = true
@@ -66,6 +86,77 @@ func newCond(toks []tsql.Token) *cond {
 		}
 	}
 	return c
+}
+
+// sense tells what the condition tests when it is true: that something exists, that it is
+// missing, or (mixed tests, logical NOT) unknown.
+func (c *cond) sense() sense {
+	switch {
+	case c.logicNot || c.positive == c.negative:
+		return unknown
+	case c.positive:
+		return present
+	}
+	return absent
+}
+
+// queryValued reports whether an expression reads the database: a subquery, a probe function, a
+// catalog view or @@ROWCOUNT.
+func queryValued(toks []tsql.Token) bool {
+	for i, t := range toks {
+		switch t.Kind {
+		case tsql.Ident:
+			switch {
+			case t.Upper == "SELECT" || t.Upper == "FROM" || t.Upper == "EXISTS":
+				return true
+			case probeFuncs[t.Upper] && i+1 < len(toks) && toks[i+1].IsPunct("("):
+				return true
+			case (t.Upper == "SYS" || t.Upper == "INFORMATION_SCHEMA") && i+1 < len(toks) && toks[i+1].IsPunct("."):
+				return true
+			}
+		case tsql.SysVariable:
+			if strings.EqualFold(t.Text, "@@ROWCOUNT") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// assignedVars returns the local variables a DECLARE, SET or SELECT statement assigns.
+func assignedVars(toks []tsql.Token) []string {
+	if len(toks) < 3 {
+		return nil
+	}
+	switch toks[0].Upper {
+	case "DECLARE", "SET", "SELECT":
+	default:
+		return nil
+	}
+	var out []string
+	depth := 0
+	for i := 1; i+1 < len(toks); i++ {
+		t := toks[i]
+		switch {
+		case t.IsPunct("("):
+			depth++
+		case t.IsPunct(")"):
+			depth--
+		case depth == 0 && t.Is("FROM"):
+			return out
+		case depth == 0 && t.Kind == tsql.Variable && toks[i+1].Kind == tsql.Punct && (toks[i+1].Text == "=" || toks[i+1].Text == "+="):
+			out = append(out, strings.ToLower(t.Text))
+		case depth == 0 && toks[0].Upper == "DECLARE" && t.Kind == tsql.Variable:
+			// DECLARE @v int = (…): the type comes between the name and '='
+			for j := i + 1; j < len(toks) && !toks[j].IsPunct(","); j++ {
+				if toks[j].IsPunct("=") {
+					out = append(out, strings.ToLower(t.Text))
+					break
+				}
+			}
+		}
+	}
+	return out
 }
 
 // mentions reports whether the condition names any of the given names (case-folded last parts).

@@ -20,6 +20,9 @@ type Rule struct {
 	Severity spec.Severity // default severity
 	Summary  string
 	Help     string
+	// Bad and Good are optional examples of code the rule reports and code it accepts; SARIF shows
+	// them in the rule's help.markdown.
+	Bad, Good string
 }
 
 // Rules indexes rule metadata by code.
@@ -165,11 +168,43 @@ func sorted(ds spec.Diagnostics) spec.Diagnostics {
 	return out
 }
 
+// joinSentences joins a summary and a help text as two sentences.
+func joinSentences(summary, help string) string {
+	summary, help = strings.TrimSpace(summary), strings.TrimSpace(help)
+	switch {
+	case help == "":
+		return summary
+	case summary == "":
+		return help
+	}
+	if !strings.HasSuffix(summary, ".") && !strings.HasSuffix(summary, "!") && !strings.HasSuffix(summary, "?") {
+		summary += "."
+	}
+	return summary + " " + help
+}
+
+// helpMarkdown renders a rule's help with its examples; it is empty when the rule has none.
+func helpMarkdown(r Rule) string {
+	if r.Bad == "" && r.Good == "" {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(nonEmpty(r.Help, nonEmpty(r.Summary, r.ID)))
+	if r.Bad != "" {
+		b.WriteString("\n\nReported:\n\n```sql\n" + strings.TrimRight(r.Bad, "\n") + "\n```")
+	}
+	if r.Good != "" {
+		b.WriteString("\n\nAccepted:\n\n```sql\n" + strings.TrimRight(r.Good, "\n") + "\n```")
+	}
+	return b.String()
+}
+
 // SARIF writes a SARIF 2.1.0 log that GitHub code scanning accepts. Every rule is listed with its
 // help; results point at repository-relative files with 1-based Unicode code point columns.
 func SARIF(w io.Writer, ds spec.Diagnostics, rules Rules, version string) error {
 	type text struct {
-		Text string `json:"text"`
+		Text     string `json:"text"`
+		Markdown string `json:"markdown,omitempty"`
 	}
 	type sarifRule struct {
 		ID                   string         `json:"id"`
@@ -201,15 +236,12 @@ func SARIF(w io.Writer, ds spec.Diagnostics, rules Rules, version string) error 
 	}
 	srules := make([]sarifRule, 0, len(rules))
 	for _, r := range rules {
-		full := r.Summary
-		if r.Help != "" {
-			full = strings.TrimSpace(r.Summary + " " + r.Help)
-		}
+		full := joinSentences(r.Summary, r.Help)
 		srules = append(srules, sarifRule{
 			ID: r.ID, Name: r.Name,
-			ShortDescription:     text{nonEmpty(r.Summary, r.ID)},
-			FullDescription:      text{nonEmpty(full, r.ID)},
-			Help:                 text{nonEmpty(r.Help, nonEmpty(r.Summary, r.ID))},
+			ShortDescription:     text{Text: nonEmpty(r.Summary, r.ID)},
+			FullDescription:      text{Text: nonEmpty(full, r.ID)},
+			Help:                 text{Text: nonEmpty(r.Help, nonEmpty(r.Summary, r.ID)), Markdown: helpMarkdown(r)},
 			DefaultConfiguration: map[string]any{"level": level(r.Severity)},
 			Properties:           map[string]any{"tags": []string{"elastic-jobs"}, "precision": "high", "problem.severity": problemSeverity(r.Severity)},
 		})
@@ -217,7 +249,7 @@ func SARIF(w io.Writer, ds spec.Diagnostics, rules Rules, version string) error 
 	results := make([]result, 0, len(ds))
 	seen := map[string]int{}
 	for _, d := range sorted(ds) {
-		res := result{RuleID: d.Code, Level: level(d.Severity), Message: text{d.Message}}
+		res := result{RuleID: d.Code, Level: level(d.Severity), Message: text{Text: d.Message}}
 		if _, i, ok := rules.find(d.Code); ok {
 			res.RuleIndex = &i
 		}

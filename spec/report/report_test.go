@@ -23,7 +23,8 @@ var sample = spec.Diagnostics{
 
 var sampleRules = Rules{
 	{ID: "SPEC004", Name: "not-utf8", Severity: spec.Error, Summary: "A file is not valid UTF-8.", Help: "Save the file as UTF-8."},
-	{ID: "EJ201", Name: "create-table-unguarded", Severity: spec.Error, Summary: "CREATE TABLE without an existence guard.", Help: "Wrap it in IF OBJECT_ID(...) IS NULL."},
+	{ID: "EJ201", Name: "create-table-unguarded", Severity: spec.Error, Summary: "CREATE TABLE without an existence guard", Help: "Wrap it in IF OBJECT_ID(...) IS NULL.",
+		Bad: "CREATE TABLE dbo.A (Id int);", Good: "IF OBJECT_ID(N'dbo.A', N'U') IS NULL\n    CREATE TABLE dbo.A (Id int);"},
 	{ID: "SPEC303", Name: "schedule-disabled", Severity: spec.Warning, Summary: "A schedule that never fires."},
 }
 
@@ -127,6 +128,49 @@ func TestSARIFRuleIndex(t *testing.T) {
 		}
 		if got := run.Tool.Driver.Rules[*r.RuleIndex].ID; got != r.RuleID {
 			t.Errorf("result %s points at rule %s", r.RuleID, got)
+		}
+	}
+}
+
+func TestSARIFRuleText(t *testing.T) {
+	var b bytes.Buffer
+	if err := SARIF(&b, sample, sampleRules, "v1"); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Runs []struct {
+			Tool struct {
+				Driver struct {
+					Rules []struct {
+						ID              string `json:"id"`
+						FullDescription struct {
+							Text string `json:"text"`
+						} `json:"fullDescription"`
+						Help struct {
+							Text     string `json:"text"`
+							Markdown string `json:"markdown"`
+						} `json:"help"`
+					} `json:"rules"`
+				} `json:"driver"`
+			} `json:"tool"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range doc.Runs[0].Tool.Driver.Rules {
+		switch r.ID {
+		case "EJ201":
+			if r.FullDescription.Text != "CREATE TABLE without an existence guard. Wrap it in IF OBJECT_ID(...) IS NULL." {
+				t.Errorf("EJ201 fullDescription %q", r.FullDescription.Text)
+			}
+			if !strings.Contains(r.Help.Markdown, "```sql\nCREATE TABLE dbo.A (Id int);\n```") || !strings.Contains(r.Help.Markdown, "IF OBJECT_ID(N'dbo.A', N'U') IS NULL") {
+				t.Errorf("EJ201 help.markdown %q", r.Help.Markdown)
+			}
+		case "SPEC004":
+			if r.FullDescription.Text != "A file is not valid UTF-8. Save the file as UTF-8." || r.Help.Markdown != "" {
+				t.Errorf("SPEC004 fullDescription %q, markdown %q", r.FullDescription.Text, r.Help.Markdown)
+			}
 		}
 	}
 }

@@ -22,6 +22,15 @@ func LexWith(src string, opts LexOptions) []Token {
 	return l.toks
 }
 
+// Scan lexes src like LexWith and passes each token to f instead of collecting them, so a caller
+// that keeps only some tokens allocates nothing for the rest.
+func Scan(src string, opts LexOptions, f func(Token)) {
+	l := lexer{src: src, line: 1, col: 1, opts: opts, lineStart: true, sink: f}
+	for l.pos < len(src) {
+		l.next()
+	}
+}
+
 func lex(src string) []Token { return LexWith(src, LexOptions{}) }
 
 type lexer struct {
@@ -31,6 +40,8 @@ type lexer struct {
 	opts      LexOptions
 	toks      []Token
 	lineStart bool // only whitespace since the start of the line
+	sink      func(Token)
+	unicode   bool // the token being emitted is an N'…' string
 }
 
 // emit adds the token src[l.pos:end] and advances the position past it.
@@ -54,10 +65,15 @@ func (l *lexer) emit(kind Kind, end int, bad bool) {
 		l.col++
 	}
 	t.EndLine, t.EndCol = l.line, l.col
+	t.Unicode, l.unicode = l.unicode, false
 	if kind == Ident {
 		t.Upper = upper(text)
 	}
-	l.toks = append(l.toks, t)
+	if l.sink != nil {
+		l.sink(t)
+	} else {
+		l.toks = append(l.toks, t)
+	}
 	l.pos = end
 	switch kind {
 	case Newline:
@@ -125,8 +141,8 @@ func (l *lexer) next() {
 		l.emit(String, end, !ok)
 	case (c == 'N' || c == 'n') && i+1 < len(src) && src[i+1] == '\'':
 		end, ok := quoted(src, i+1, '\'')
+		l.unicode = true
 		l.emit(String, end, !ok)
-		l.toks[len(l.toks)-1].Unicode = true
 	case c == '"':
 		end, ok := quoted(src, i, '"')
 		if l.opts.QuotedIdentifierOff {
@@ -310,7 +326,8 @@ func scriptVar(src string, i int) (int, bool) {
 }
 
 // goLine reports whether a GO batch separator starts at i (the first non-blank character of a line),
-// where its line ends, and whether the line is malformed (GO; or GO followed by other text).
+// where its token ends (the line end, or the start of a /* comment that follows it), and whether
+// the line is malformed (GO; or GO followed by other text).
 func goLine(src string, i int) (end int, ok, bad bool) {
 	if i+1 >= len(src) || src[i]|0x20 != 'g' || src[i+1]|0x20 != 'o' {
 		return 0, false, false
@@ -331,13 +348,19 @@ func goLine(src string, i int) (end int, ok, bad bool) {
 	for k < len(rest) && (rest[k] == ' ' || rest[k] == '\t') {
 		k++
 	}
+	word := 0 // end of GO and its count in rest
 	if k < len(rest) && isDigit(rest[k]) && k > 0 {
 		for k < len(rest) && isDigit(rest[k]) {
 			k++
 		}
+		word = k
 		for k < len(rest) && (rest[k] == ' ' || rest[k] == '\t') {
 			k++
 		}
+	}
+	if strings.HasPrefix(rest[k:], "/*") {
+		// the token ends before the comment, which is lexed on its own and may span lines
+		return j + word, true, false
 	}
 	if k < len(rest) && !strings.HasPrefix(rest[k:], "--") {
 		bad = true

@@ -38,6 +38,9 @@ func TestLexCases(t *testing.T) {
 		{"quoted ident escape", `"q""id"`, `QuotedIdent:"q""id"`},
 		{"GO with comment", "GO -- done\nx", "BatchSeparator:GO -- done | Ident:x"},
 		{"GO count", "go 2\r\n", "BatchSeparator:go 2"},
+		{"GO then block comment", "GO /* old code:\nDROP TABLE dbo.T;\n*/\nSELECT 1", "BatchSeparator:GO | BlockComment:/* old code:\nDROP TABLE dbo.T;\n*/ | Ident:SELECT | Number:1"},
+		{"GO count then block comment", "GO 2/* x */", "BatchSeparator:GO 2 | BlockComment:/* x */"},
+		{"GO glued to block comment", "GO/* x\n*/", "BatchSeparator:GO | BlockComment:/* x\n*/"},
 		{"GO semicolon", "GO;", "BatchSeparator:GO;!"},
 		{"GO with text", "  GO foo", "BatchSeparator:GO foo!"},
 		{"GOTO is not GO", "GOTO lbl", "Ident:GOTO | Ident:lbl"},
@@ -201,7 +204,30 @@ func FuzzLex(f *testing.F) {
 	f.Fuzz(func(t *testing.T, src string) {
 		checkInvariants(t, src, Lex(src))
 		checkInvariants(t, src, LexWith(src, LexOptions{QuotedIdentifierOff: true}))
+		checkScan(t, src)
 	})
+}
+
+// checkScan asserts that Scan yields exactly the tokens of Lex.
+func checkScan(t *testing.T, src string) {
+	t.Helper()
+	want := Lex(src)
+	var got []Token
+	Scan(src, LexOptions{}, func(tk Token) { got = append(got, tk) })
+	if len(got) != len(want) {
+		t.Fatalf("Scan: %d tokens, Lex: %d", len(got), len(want))
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("Scan token %d = %+v, Lex = %+v", i, got[i], want[i])
+		}
+	}
+}
+
+func TestScan(t *testing.T) {
+	for _, src := range []string{"", "SELECT N'x', 'y'\nGO\n", "N'a' n'b' [c] \"d\" -- e\n/* f */"} {
+		checkScan(t, src)
+	}
 }
 
 func BenchmarkLex(b *testing.B) {

@@ -1,3 +1,4 @@
+-- expect: EJ201
 SET NOCOUNT ON;
 CREATE TABLE dbo.IndexLog (Id int NOT NULL);
 DECLARE @sql nvarchar(max), @schema sysname, @table sysname, @index sysname, @frag float;

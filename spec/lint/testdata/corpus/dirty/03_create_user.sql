@@ -1,3 +1,4 @@
+-- expect: EJ207
 CREATE USER [job-agent-umi] FROM EXTERNAL PROVIDER;
 IF DATABASE_PRINCIPAL_ID(N'app_reader') IS NULL
     CREATE ROLE app_reader AUTHORIZATION dbo;

@@ -1,3 +1,4 @@
+-- expect: EJ201
 BEGIN
     CREATE TABLE dbo.Audit
     (

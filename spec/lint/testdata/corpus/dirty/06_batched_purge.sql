@@ -1,2 +1,3 @@
+-- expect: EJ303
 SET NOCOUNT ON;
 DELETE FROM dbo.EventLog;

@@ -1,3 +1,4 @@
+-- expect: EJ205
 CREATE NONCLUSTERED INDEX IX_Orders_CustomerId_OrderDate
     ON dbo.Orders (CustomerId, OrderDate)
     INCLUDE (Total)

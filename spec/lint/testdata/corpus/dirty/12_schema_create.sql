@@ -1,1 +1,2 @@
+-- expect: EJ207
 CREATE SCHEMA stage AUTHORIZATION dbo;

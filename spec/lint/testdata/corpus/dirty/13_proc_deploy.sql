@@ -1,3 +1,4 @@
+-- expect: EJ202
 CREATE PROCEDURE dbo.usp_PurgeSessions
     @OlderThanDays int = 7
 AS

@@ -1,3 +1,4 @@
+-- expect: EJ202
 CREATE VIEW dbo.vOpenOrders
 WITH SCHEMABINDING
 AS

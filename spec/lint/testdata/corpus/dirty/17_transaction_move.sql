@@ -1,3 +1,4 @@
+-- expect: EJ401, EJ402
 SET NOCOUNT ON;
 BEGIN TRANSACTION;
 INSERT dbo.OrderArchive (Id, CustomerId, OrderDate, Total)

@@ -1,1 +1,2 @@
+-- expect: EJ207
 CREATE SEQUENCE dbo.InvoiceNumber AS bigint START WITH 100000 INCREMENT BY 1;

@@ -1,1 +1,2 @@
+-- expect: EJ207
 CREATE TYPE dbo.IdList AS TABLE (Id int NOT NULL PRIMARY KEY);

@@ -1,1 +1,2 @@
+-- expect: EJ207
 CREATE STATISTICS ST_Orders_Status ON dbo.Orders (Status) WITH FULLSCAN;

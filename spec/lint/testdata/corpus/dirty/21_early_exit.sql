@@ -1,3 +1,4 @@
+-- expect: EJ404
 SET NOCOUNT ON;
 IF OBJECT_ID(N'dbo.Invoice', N'U') IS NOT NULL
     THROW 50000, N'dbo.Invoice already exists', 1;

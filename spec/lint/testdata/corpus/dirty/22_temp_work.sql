@@ -1,3 +1,4 @@
+-- expect: EJ201
 SET NOCOUNT ON;
 CREATE TABLE dbo.Candidates (Id int NOT NULL CONSTRAINT PK_Candidates PRIMARY KEY);
 INSERT dbo.Candidates (Id)

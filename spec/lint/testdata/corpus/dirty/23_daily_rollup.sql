@@ -1,3 +1,4 @@
+-- expect: EJ301
 SET NOCOUNT ON;
 DECLARE @day date = CAST(DATEADD(day, -1, SYSUTCDATETIME()) AS date);
 INSERT dbo.DailySales (SalesDay, Orders, Revenue)

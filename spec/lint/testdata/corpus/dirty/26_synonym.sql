@@ -1,1 +1,2 @@
+-- expect: EJ207
 CREATE SYNONYM dbo.CurrentOrders FOR dbo.Orders;

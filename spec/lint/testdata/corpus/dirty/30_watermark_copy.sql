@@ -1,3 +1,4 @@
+-- expect: EJ301
 SET NOCOUNT ON;
 INSERT dbo.EventArchive (Id, At, Payload)
 SELECT e.Id, e.At, e.Payload

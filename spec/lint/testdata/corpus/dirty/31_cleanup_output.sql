@@ -1,3 +1,4 @@
+-- expect: EJ104
 SET NOCOUNT ON;
 INSERT INTO Central.dbo.StaleSessionReport (DatabaseName, StaleSessions)
 SELECT DB_NAME(), COUNT_BIG(*)

@@ -1,3 +1,4 @@
+-- expect: EJ105
 CREATE OR ALTER TRIGGER dbo.trg_Orders_Touch
 ON dbo.Orders
 AFTER UPDATE

@@ -1,0 +1,2 @@
+IF OBJECT_ID(N'dbo.Audit', N'U') IS NOT NULL
+    CREATE TABLE dbo.Audit (Id int NOT NULL CONSTRAINT PK_Audit PRIMARY KEY);

@@ -1,0 +1,7 @@
+IF OBJECT_ID(N'dbo.Audit', N'U') IS NULL
+BEGIN
+    CREATE TABLE dbo.Audit (Id bigint IDENTITY NOT NULL CONSTRAINT PK_Audit PRIMARY KEY, At datetime2 NOT NULL);
+    CREATE INDEX IX_Audit_At ON dbo.Audit (At);
+    ALTER TABLE dbo.Audit ADD CONSTRAINT DF_Audit_At DEFAULT SYSUTCDATETIME() FOR At;
+    ALTER TABLE dbo.Audit ADD Note nvarchar(200) NULL;
+END;
