@@ -78,7 +78,7 @@ func runValidate(_ context.Context, e *env, args []string) int {
 	case "github":
 		err = report.GitHub(e.stdout, ds, rules)
 		if err == nil {
-			err = appendSummary(e, ds, set.Files)
+			err = appendSummary(e, ds, set.Files, a.strict)
 		}
 	case "sarif":
 		err = report.SARIF(e.stdout, ds, rules, buildVersion())
@@ -106,7 +106,7 @@ func validate(paths []string) (*spec.Set, spec.Diagnostics) {
 }
 
 // appendSummary adds a Markdown summary to the file named by $GITHUB_STEP_SUMMARY, when set.
-func appendSummary(e *env, ds spec.Diagnostics, files int) error {
+func appendSummary(e *env, ds spec.Diagnostics, files int, strict bool) error {
 	path := e.getenv("GITHUB_STEP_SUMMARY")
 	if path == "" {
 		return nil
@@ -115,7 +115,7 @@ func appendSummary(e *env, ds spec.Diagnostics, files int) error {
 	if err != nil {
 		return fmt.Errorf("open step summary: %w", err)
 	}
-	if err := report.Summary(f, ds, files); err != nil {
+	if err := report.Summary(f, ds, files, strict); err != nil {
 		f.Close()
 		return err
 	}

@@ -121,8 +121,8 @@ func escapeProperty(s string) string {
 // maxSummaryRows bounds the table of the step summary; the log holds every diagnostic.
 const maxSummaryRows = 50
 
-// Summary writes a short Markdown summary for $GITHUB_STEP_SUMMARY.
-func Summary(w io.Writer, ds spec.Diagnostics, files int) error {
+// Summary writes a short Markdown summary for $GITHUB_STEP_SUMMARY; with strict, warnings fail it.
+func Summary(w io.Writer, ds spec.Diagnostics, files int, strict bool) error {
 	ds = sorted(ds)
 	sort.SliceStable(ds, func(i, j int) bool { return ds[i].Severity < ds[j].Severity })
 	var b strings.Builder
@@ -132,7 +132,7 @@ func Summary(w io.Writer, ds spec.Diagnostics, files int) error {
 		fmt.Fprintf(&b, ":white_check_mark: %d spec files, no problems.\n", files)
 	} else {
 		mark := ":white_check_mark:"
-		if errs > 0 {
+		if errs > 0 || strict && warns > 0 {
 			mark = ":x:"
 		}
 		fmt.Fprintf(&b, "%s %d spec files: %s, %s.\n\n", mark, files, plural(errs, "error"), plural(warns, "warning"))

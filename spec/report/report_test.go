@@ -51,7 +51,7 @@ func TestFormats(t *testing.T) {
 		"text.golden":    func(b *bytes.Buffer) error { return Text(b, sample) },
 		"json.golden":    func(b *bytes.Buffer) error { return JSON(b, sample, sampleRules) },
 		"github.golden":  func(b *bytes.Buffer) error { return GitHub(b, sample, sampleRules) },
-		"summary.golden": func(b *bytes.Buffer) error { return Summary(b, sample, 2) },
+		"summary.golden": func(b *bytes.Buffer) error { return Summary(b, sample, 2, false) },
 		"sarif.golden":   func(b *bytes.Buffer) error { return SARIF(b, sample, sampleRules, "v1.2.3") },
 	}
 	for name, render := range tests {
