@@ -39,6 +39,12 @@ type Options struct {
 	Now       func() time.Time // clock of the job database; default the agent's Clock
 	Fleet     string           // fleet file of the agent simulation, reloaded when it changes; "" for none
 	Clock     agent.Clock      // clock of the agent simulation; default the real clock
+
+	// NoSchedules keeps the agent simulation from firing job schedules; executions started by
+	// sp_start_job still run. A short-lived CLI process (plan, apply …) is not a resident agent
+	// and sets it, so reading the job database never starts scheduled runs; `ejops emulator`
+	// leaves it off and fires schedules.
+	NoSchedules bool
 }
 
 // Emulator is a running job-database emulator.
@@ -93,6 +99,8 @@ func New(opts Options) (*Emulator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open job database: %w", err)
 	}
+	ag := agent.New(db, agent.Options{Fleet: fleet, Clock: opts.Clock, Logger: logger.With("component", "agent"),
+		NoSchedules: opts.NoSchedules})
 	h := sqlexec.NewHandler(db, sqlexec.Options{User: opts.User, Password: opts.Password, Database: Database, Now: opts.Now})
 	e := &Emulator{
 		user:     opts.User,
@@ -101,7 +109,7 @@ func New(opts Options) (*Emulator, error) {
 		handler:  h,
 		srv:      tds.NewServer(h, tds.Options{Logger: logger, ServerName: "ejops"}),
 		logger:   logger,
-		agent:    agent.New(db, agent.Options{Fleet: fleet, Clock: opts.Clock, Logger: logger.With("component", "agent")}),
+		agent:    ag,
 		fleet:    opts.Fleet,
 	}
 	ctx, stop := context.WithCancel(context.Background())
@@ -305,12 +313,14 @@ func (e *Emulator) ResetStats() {
 
 // OpenEmbedded opens the embedded job database persisted at statePath and returns a connector
 // to it; the CLI uses it when no job database is configured. Close the Emulator when done.
-// A fleet.yaml beside the state file feeds the agent simulation.
+// A fleet.yaml beside the state file feeds the agent simulation, which runs the executions
+// started while the process lives but fires no schedules (Options.NoSchedules): the process is
+// not a resident agent.
 func OpenEmbedded(statePath string) (*Emulator, driver.Connector, error) {
 	if err := os.MkdirAll(filepath.Dir(statePath), 0o755); err != nil {
 		return nil, nil, fmt.Errorf("create %s: %w", filepath.Dir(statePath), err)
 	}
-	opts := Options{StatePath: statePath}
+	opts := Options{StatePath: statePath, NoSchedules: true}
 	if fleet := filepath.Join(filepath.Dir(statePath), "fleet.yaml"); fileExists(fleet) {
 		opts.Fleet = fleet
 	}

@@ -23,6 +23,10 @@ type Options struct {
 	Clock  Clock         // nil: RealClock
 	Logger *slog.Logger  // nil discards
 	Tick   time.Duration // how often Run polls the job database; default DefaultTick
+
+	// NoSchedules keeps the agent from firing schedules; executions started by sp_start_job
+	// still run. A short-lived process that is not the resident agent sets it.
+	NoSchedules bool
 }
 
 // Agent is a simulated Elastic Jobs agent bound to one job database.
@@ -31,6 +35,7 @@ type Agent struct {
 	clock Clock
 	log   *slog.Logger
 	tick  time.Duration
+	noSch bool
 	fleet atomic.Pointer[fleetState]
 	wake  chan struct{}
 
@@ -40,6 +45,8 @@ type Agent struct {
 	sched    map[sqlval.UUID]*schedState
 	members  map[sqlval.UUID][]member // read once per Step, when a step starts
 	nextSche time.Time                // next schedule occurrence seen by the last Step
+	batch    *jobdb.Batch             // the Step's execution changes, committed together
+	stepSeq  int64                    // number of the current or last Step
 }
 
 type fleetState struct {
@@ -54,6 +61,7 @@ func New(db *jobdb.DB, opts Options) *Agent {
 		clock: opts.Clock,
 		log:   opts.Logger,
 		tick:  opts.Tick,
+		noSch: opts.NoSchedules,
 		wake:  make(chan struct{}, 1),
 		runs:  map[sqlval.UUID]*run{},
 		steps: map[versionKey][]stepDef{},
@@ -92,10 +100,19 @@ func (a *Agent) Wake() {
 
 // Run drives the agent until ctx is done: it wakes on its tick, on Wake, and when the next
 // attempt, retry, timeout or schedule falls due. Errors are logged and retried at the next wake.
+// A Step that has begun runs to its end even when ctx is done meanwhile: ctx is looked at only
+// between steps, so no execution is left half-written.
 func (a *Agent) Run(ctx context.Context) error {
+	stepCtx := context.WithoutCancel(ctx)
 	for {
-		if err := a.Step(ctx); err != nil && ctx.Err() == nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err := a.Step(stepCtx); err != nil {
 			a.log.Warn("agent step failed", "err", err)
+		}
+		if ctx.Err() != nil {
+			return nil
 		}
 		wait := a.tick
 		if next, ok := a.nextWake(); ok {
@@ -117,37 +134,59 @@ func (a *Agent) Run(ctx context.Context) error {
 
 // Step does everything that is due at the clock's current time (scheduled starts, picking up
 // started executions, finishing attempts, retries, timeouts, cancellations, later steps) until
-// nothing more changes at this time.
+// nothing more changes at this time, except that a target makes at most one attempt per Step: a
+// retry due at once waits for the next Step. The execution changes of a Step are committed
+// together, in one write of the job database; when that commit fails the agent forgets them and
+// the next Step does them again.
 func (a *Agent) Step(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	defer func() { a.members = nil }()
+	a.stepSeq++
 	now := a.clock.Now()
 	var errs []error
-	next, err := a.schedule(ctx, now)
+	if !a.noSch {
+		next, err := a.schedule(ctx, now)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		a.nextSche = next
+	}
+	saved := cloneRuns(a.runs)
+	err := a.db.Batch(ctx, func(b *jobdb.Batch) error {
+		a.batch = b
+		defer func() { a.batch = nil }()
+		if err := a.pickUp(ctx, now); err != nil {
+			errs = append(errs, err)
+		}
+		runs := make([]*run, 0, len(a.runs))
+		for _, r := range a.runs {
+			runs = append(runs, r)
+		}
+		sort.Slice(runs, func(i, j int) bool { return runs[i].rootKey < runs[j].rootKey })
+		for _, r := range runs {
+			if ctx.Err() != nil {
+				break
+			}
+			if err := a.advance(ctx, r, now); err != nil && ctx.Err() == nil {
+				errs = append(errs, fmt.Errorf("execution %s: %w", r.id, err))
+				a.log.Warn("execution step failed", "execution_id", r.id.String(), "err", err)
+			}
+			if r.done {
+				delete(a.runs, r.id)
+			}
+		}
+		return nil
+	})
 	if err != nil {
+		a.runs = saved
 		errs = append(errs, err)
 	}
-	a.nextSche = next
-	if err := a.pickUp(ctx, now); err != nil {
-		errs = append(errs, err)
-	}
-	runs := make([]*run, 0, len(a.runs))
-	for _, r := range a.runs {
-		runs = append(runs, r)
-	}
-	sort.Slice(runs, func(i, j int) bool { return runs[i].rootKey < runs[j].rootKey })
-	for _, r := range runs {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := a.advance(ctx, r, now); err != nil {
-			errs = append(errs, fmt.Errorf("execution %s: %w", r.id, err))
-			a.log.Warn("execution step failed", "execution_id", r.id.String(), "err", err)
-		}
-		if r.done {
-			delete(a.runs, r.id)
-		}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	return joinErrs(errs)
 }
@@ -175,7 +214,8 @@ func (a *Agent) Advance(ctx context.Context, d time.Duration) error {
 	return a.Step(ctx)
 }
 
-// nextWake returns the earliest future time at which something falls due.
+// nextWake returns the earliest future time at which something falls due, or now when a retry
+// was held back by the one-attempt-per-Step rule.
 func (a *Agent) nextWake() (time.Time, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -194,11 +234,29 @@ func (a *Agent) nextWake() (time.Time, bool) {
 				consider(t.attemptEnd)
 				consider(t.timeoutAt)
 			case jobdb.WaitingForRetry:
+				if t.startedIn == a.stepSeq && !t.retryAt.After(now) {
+					return now, true
+				}
 				consider(t.retryAt)
 			}
 		}
 	}
 	return next, !next.IsZero()
+}
+
+// cloneRuns copies the runs deeply enough that a Step can be undone.
+func cloneRuns(runs map[sqlval.UUID]*run) map[sqlval.UUID]*run {
+	out := make(map[sqlval.UUID]*run, len(runs))
+	for id, r := range runs {
+		c := *r
+		c.targets = make([]*target, len(r.targets))
+		for i, t := range r.targets {
+			tc := *t
+			c.targets[i] = &tc
+		}
+		out[id] = &c
+	}
+	return out
 }
 
 func joinErrs(errs []error) error {

@@ -37,7 +37,7 @@ func TestSuccessAcrossAllTargets(t *testing.T) {
 	rows := s.tree(id)
 	want := `0   WaitingForChildJobExecutions 
 1 TargetGroup  WaitingForChildJobExecutions 
-1 SqlServer  Succeeded Enumerated 5 database(s).
+1 SqlServer  Succeeded Enumerated 3 database(s); 2 more excluded by the target group.
 1 SqlDatabase db1 InProgress 
 1 SqlDatabase t1 InProgress 
 1 SqlDatabase t2 InProgress 
@@ -201,7 +201,7 @@ func TestExampleFleet(t *testing.T) {
 	}
 	want := `0   Failed Step 1 (one): The step failed on 1 of 8 target(s).
 1 TargetGroup  Failed The step failed on 1 of 8 target(s).
-1 SqlServer  Succeeded Enumerated 9 database(s).
+1 SqlServer  Succeeded Enumerated 7 database(s); 2 more excluded by the target group.
 1 SqlDatabase broken Failed Msg 208, Level 16, State 1, Line 1: Invalid object name 'dbo.missing'.
 1 SqlDatabase flaky Succeeded 
 1 SqlDatabase reporting Succeeded 

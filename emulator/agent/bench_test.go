@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -79,4 +80,43 @@ func BenchmarkHistory10k(b *testing.B) {
 			}
 		}
 	})
+}
+
+// newPersistedStack is newStack with the job database persisted to a state file in a temporary
+// directory.
+func newPersistedStack(b testing.TB, fleet *Fleet) *stack {
+	b.Helper()
+	return newStackWith(b, fleet, jobdb.Options{StatePath: filepath.Join(b.TempDir(), "jobdb.state")})
+}
+
+// BenchmarkRunPersisted runs one job over a server of 500 databases (varying durations, some
+// failing once and retried) with the job database persisted to a state file, from sp_start_job to
+// the end of the run.
+func BenchmarkRunPersisted(b *testing.B) {
+	var dbs []Database
+	for i := range 500 {
+		d := Database{Name: fmt.Sprintf("db%03d", i), Duration: time.Duration(1+i%20) * time.Second}
+		if i%20 == 7 {
+			d.Failure = &Failure{Message: "deadlock", Number: 1205, Attempts: 1}
+		}
+		dbs = append(dbs, d)
+	}
+	f := &Fleet{Servers: []Server{{Name: "s", Databases: dbs}}}
+	ctx := context.Background()
+	for b.Loop() {
+		b.StopTimer()
+		s := newPersistedStack(b, f)
+		s.group("g", "Include SqlServer s")
+		s.job("j", "one g @initial_retry_interval_seconds = 1")
+		id := s.start("j")
+		b.StartTimer()
+		if err := s.agent.Advance(ctx, time.Minute); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if r := root(s.tree(id)); r.Lifecycle != "Succeeded" {
+			b.Fatalf("run = %s", r)
+		}
+		b.StartTimer()
+	}
 }

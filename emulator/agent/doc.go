@@ -8,8 +8,9 @@
 // once the previous one finished on every target; when a step ends Failed, TimedOut or Canceled the
 // job execution ends with that lifecycle and later steps never start. The step timeout applies to
 // each attempt, and an attempt that times out ends its target TimedOut without a retry. Server and
-// pool members get an enumeration row (Succeeded, or Failed when the fleet has no such server or
-// pool) beside the database rows, all children of the step row. Schedules fire at
+// pool members get an enumeration row (Succeeded, counting the databases left after the group's
+// exclusions, or Failed when the fleet has no such server or pool) beside the database rows, all
+// children of the step row. Schedules fire at
 // schedule_start_time + k × interval inside [schedule_start_time, schedule_end_time]; missed
 // occurrences collapse into one run, and a Once job is disabled after it fired. Without a fleet,
 // every SqlDatabase member exists and succeeds at once, and server and pool members enumerate to no

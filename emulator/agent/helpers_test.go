@@ -31,8 +31,15 @@ type stack struct {
 
 func newStack(t testing.TB, fleet *Fleet) *stack {
 	t.Helper()
+	return newStackWith(t, fleet, jobdb.Options{})
+}
+
+// newStackWith is newStack with job database options (Now is set to the fake clock).
+func newStackWith(t testing.TB, fleet *Fleet, opts jobdb.Options) *stack {
+	t.Helper()
 	clock := NewFakeClock(t0)
-	db, err := jobdb.Open(jobdb.Options{Now: clock.Now})
+	opts.Now = clock.Now
+	db, err := jobdb.Open(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,6 +37,7 @@ type target struct {
 	dur       time.Duration
 	fail      *Failure
 	missing   string // not "": the database does not exist, with this message
+	startedIn int64  // the Step (Agent.stepSeq) that started the latest attempt
 
 	attemptEnd, timeoutAt, retryAt time.Time
 }
@@ -131,8 +132,9 @@ func (a *Agent) abandon(ctx context.Context, rows []jobdb.Execution, now time.Ti
 
 const cancelMessage = "The job execution was canceled."
 
-func (a *Agent) update(ctx context.Context, key int64, fn func(e *jobdb.Execution)) error {
-	return a.db.UpdateExecution(ctx, key, func(e *jobdb.Execution) error {
+// update changes an execution row in the Step's batch.
+func (a *Agent) update(_ context.Context, key int64, fn func(e *jobdb.Execution)) error {
+	return a.batch.UpdateExecution(key, func(e *jobdb.Execution) error {
 		fn(e)
 		return nil
 	})
@@ -140,10 +142,13 @@ func (a *Agent) update(ctx context.Context, key int64, fn func(e *jobdb.Executio
 
 // advance moves one run as far as it goes at now.
 func (a *Agent) advance(ctx context.Context, r *run, now time.Time) error {
-	if _, ok := a.db.CancelRequested(r.id); ok {
-		return a.cancel(ctx, r, now)
-	}
 	for !r.done {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if _, ok := a.db.CancelRequested(r.id); ok {
+			return a.cancel(ctx, r, now)
+		}
 		progressed, err := a.advanceTargets(ctx, r, now)
 		if err != nil {
 			return err
@@ -212,7 +217,7 @@ func (a *Agent) nextStep(ctx context.Context, r *run, now time.Time) error {
 		return a.finishRun(ctx, r, now, life, "")
 	}
 	s := r.step()
-	key, err := a.db.AddExecution(ctx, jobdb.Execution{
+	key, err := a.batch.AddExecution(jobdb.Execution{
 		Parent: r.rootKey, StepID: s.StepID, StepName: s.Name, Lifecycle: jobdb.InProgress,
 		CreateTime: now, StartTime: now, CurrentAttempts: 1, CurrentAttemptStartTime: now,
 		TargetType: "TargetGroup", TargetID: s.GroupID, TargetGroupName: s.GroupName,
@@ -273,6 +278,7 @@ func (a *Agent) expand(ctx context.Context, r *run, now time.Time) error {
 		m    member
 		life string
 		msg  string
+		dbs  []dbRef // the databases found, before exclusions
 	}
 	var enums []enumRow
 	var refs []dbRef
@@ -326,25 +332,39 @@ func (a *Agent) expand(ctx context.Context, r *run, now time.Time) error {
 				}
 				dbs = p
 			}
-			n := 0
 			for i := range dbs {
 				fd := dbs[i]
 				if strings.EqualFold(fd.Name, "master") {
 					continue
 				}
-				n++
-				add(dbRef{server: m.Server, database: fd.Name, pool: fd.Pool, targetID: nameUUID(m.Server, fd.Name), db: &fd})
-			}
-			if e.life == jobdb.Succeeded {
-				e.msg = fmt.Sprintf("Enumerated %d database(s).", n)
+				ref := dbRef{server: m.Server, database: fd.Name, pool: fd.Pool, targetID: nameUUID(m.Server, fd.Name), db: &fd}
+				e.dbs = append(e.dbs, ref)
+				add(ref)
 			}
 			enums = append(enums, e)
 		default:
 			enums = append(enums, enumRow{m: m, life: jobdb.Failed, msg: fmt.Sprintf("Target type '%s' is not supported by the emulator.", m.Type)})
 		}
 	}
+	excluded := func(ref dbRef) bool {
+		sk := serverKey(ref.server)
+		return exDB[dbKey(ref.server, ref.database)] || exServer[sk] ||
+			(ref.pool != "" && exPool[sk+"/"+strings.ToLower(ref.pool)])
+	}
 	for _, e := range enums {
-		key, err := a.db.AddExecution(ctx, jobdb.Execution{
+		if e.life == jobdb.Succeeded && e.msg == "" {
+			n := 0
+			for _, ref := range e.dbs {
+				if !excluded(ref) {
+					n++
+				}
+			}
+			e.msg = fmt.Sprintf("Enumerated %d database(s).", n)
+			if x := len(e.dbs) - n; x > 0 {
+				e.msg = fmt.Sprintf("Enumerated %d database(s); %d more excluded by the target group.", n, x)
+			}
+		}
+		key, err := a.batch.AddExecution(jobdb.Execution{
 			Parent: r.stepKey, StepID: s.StepID, StepName: s.Name, Lifecycle: e.life,
 			CreateTime: now, StartTime: now, EndTime: now, CurrentAttempts: 1, CurrentAttemptStartTime: now,
 			LastMessage: e.msg, TargetType: e.m.Type, TargetID: e.m.TargetID, TargetGroupName: s.GroupName,
@@ -356,11 +376,10 @@ func (a *Agent) expand(ctx context.Context, r *run, now time.Time) error {
 		r.targets = append(r.targets, &target{key: key, lifecycle: e.life, enum: true})
 	}
 	for _, ref := range refs {
-		sk := serverKey(ref.server)
-		if exDB[dbKey(ref.server, ref.database)] || exServer[sk] ||
-			(ref.pool != "" && exPool[sk+"/"+strings.ToLower(ref.pool)]) {
+		if excluded(ref) {
 			continue
 		}
+		sk := serverKey(ref.server)
 		t := &target{lifecycle: jobdb.Created, dbKey: dbKey(ref.server, ref.database)}
 		if ref.pool != "" {
 			t.pool = sk + "/" + strings.ToLower(ref.pool)
@@ -371,7 +390,7 @@ func (a *Agent) expand(ctx context.Context, r *run, now time.Time) error {
 		case ix != nil && !strings.EqualFold(ref.database, "master"):
 			t.missing = fmt.Sprintf("Msg 4060, Level 11, State 1: Cannot open database \"%s\" requested by the login. The login failed.", ref.database)
 		}
-		key, err := a.db.AddExecution(ctx, jobdb.Execution{
+		key, err := a.batch.AddExecution(jobdb.Execution{
 			Parent: r.stepKey, StepID: s.StepID, StepName: s.Name, Lifecycle: jobdb.Created, CreateTime: now,
 			TargetType: "SqlDatabase", TargetID: ref.targetID, TargetGroupName: s.GroupName,
 			TargetServer: ref.server, TargetDatabase: ref.database, TargetElasticPool: ref.pool,
@@ -430,7 +449,7 @@ func (a *Agent) advanceTargets(ctx context.Context, r *run, now time.Time) (bool
 	}
 	for _, t := range r.targets {
 		ready := t.lifecycle == jobdb.Created || (t.lifecycle == jobdb.WaitingForRetry && !t.retryAt.After(now))
-		if !ready {
+		if !ready || t.startedIn == a.stepSeq {
 			continue
 		}
 		if t.pool != "" && s.MaxParallelism > 0 && running[t.pool] >= s.MaxParallelism {
@@ -450,6 +469,7 @@ func (a *Agent) advanceTargets(ctx context.Context, r *run, now time.Time) (bool
 		first := t.lifecycle == jobdb.Created
 		t.lifecycle = jobdb.InProgress
 		t.attempt++
+		t.startedIn = a.stepSeq
 		t.attemptEnd, t.timeoutAt = now.Add(t.dur), now.Add(s.Timeout)
 		if err := a.update(ctx, t.key, func(e *jobdb.Execution) {
 			e.Lifecycle = jobdb.InProgress
@@ -489,7 +509,11 @@ func (a *Agent) endAttempt(ctx context.Context, r *run, t *target, now time.Time
 	s := r.step()
 	msg := t.missing
 	if msg == "" && t.fail.fails(t.attempt) {
-		msg = fmt.Sprintf("Msg %d, Level 16, State 1, Line 1: %s", t.fail.Number, t.fail.Message)
+		n := t.fail.Number
+		if n == 0 {
+			n = 50000
+		}
+		msg = fmt.Sprintf("Msg %d, Level 16, State 1, Line 1: %s", n, t.fail.Message)
 	}
 	switch {
 	case msg == "":

@@ -2,7 +2,8 @@
 // their parameters, validation order and error texts, the jobs.* catalog views, database scoped
 // credentials, plain user tables, transactions (a database-wide write lock taken at a transaction's
 // first write, snapshot reads for everyone else), application locks, and the execution tree that an
-// agent simulation drives through AddExecution and UpdateExecution.
+// agent simulation drives through AddExecution and UpdateExecution, or many changes in one commit
+// through Batch.
 //
 // With Options.StatePath the whole model is written to a file (temp file, fsync, rename) on every
 // commit and reloaded at Open. Credential secrets never show in views, errors or String methods; in

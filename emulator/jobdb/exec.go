@@ -47,7 +47,8 @@ func validLifecycle(l string) bool {
 // below it step rows and target rows that the agent adds. An agent simulation polls Executions for
 // active rows, reads the executed version's steps from Relation("jobs.jobstep_versions") and the
 // members from Relation("jobs.target_group_members"), adds rows with AddExecution, moves their
-// lifecycle with UpdateExecution, honours CancelRequested, and starts scheduled runs with StartJob. All rows of one run share ExecutionID,
+// lifecycle with UpdateExecution (or does both, many rows per commit, in a Batch), honours
+// CancelRequested, and starts scheduled runs with StartJob. All rows of one run share ExecutionID,
 // the job_execution_id of jobs.job_executions; Key tells rows apart. Zero values stand for NULL in
 // the view: a zero time, an empty string, a zero UUID, StepID 0.
 type Execution struct {
@@ -119,34 +120,40 @@ func (db *DB) AddExecution(ctx context.Context, e Execution) (int64, error) {
 	s := db.NewSession()
 	defer s.Close()
 	err := db.autocommit(ctx, s, func(w *state) *sqlval.Error {
-		p := w.exec(e.Parent)
-		if p == nil {
-			return sqlval.Errorf(547, "parent execution %d does not exist", e.Parent)
-		}
-		if e.ExecutionID == (sqlval.UUID{}) {
-			e.ExecutionID = p.ExecutionID
-		}
-		if e.JobID == (sqlval.UUID{}) {
-			e.JobID = p.JobID
-		}
-		if e.JobVersion == 0 {
-			e.JobVersion = p.JobVersion
-		}
-		if e.CreateTime.IsZero() {
-			e.CreateTime = db.now().UTC()
-		}
-		if err := db.fixExecution(&e); err != nil {
-			return err
-		}
-		e.Key = w.nextSeq()
-		key = e.Key
-		w.putExec(&e)
-		return nil
+		k, err := db.addExec(w, e)
+		key = k
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("add execution: %w", err)
 	}
 	return key, nil
+}
+
+// addExec adds e to w as AddExecution describes and returns its key.
+func (db *DB) addExec(w *state, e Execution) (int64, *sqlval.Error) {
+	p := w.exec(e.Parent)
+	if p == nil {
+		return 0, sqlval.Errorf(547, "parent execution %d does not exist", e.Parent)
+	}
+	if e.ExecutionID == (sqlval.UUID{}) {
+		e.ExecutionID = p.ExecutionID
+	}
+	if e.JobID == (sqlval.UUID{}) {
+		e.JobID = p.JobID
+	}
+	if e.JobVersion == 0 {
+		e.JobVersion = p.JobVersion
+	}
+	if e.CreateTime.IsZero() {
+		e.CreateTime = db.now().UTC()
+	}
+	if err := db.fixExecution(&e); err != nil {
+		return 0, err
+	}
+	e.Key = w.nextSeq()
+	w.putExec(&e)
+	return e.Key, nil
 }
 
 func (db *DB) fixExecution(e *Execution) *sqlval.Error {
@@ -185,23 +192,101 @@ func (db *DB) UpdateExecution(ctx context.Context, key int64, fn func(e *Executi
 	defer s.Close()
 	var fnErr error
 	err := db.autocommit(ctx, s, func(w *state) *sqlval.Error {
-		old := w.exec(key)
-		if old == nil {
-			fnErr = ErrNoExecution
-			return sqlval.Errorf(547, "no execution %d", key)
-		}
-		e := *old
-		if err := fn(&e); err != nil {
-			fnErr = err
-			return sqlval.Errorf(50000, "update rejected")
-		}
-		e.Key, e.Parent, e.ExecutionID, e.JobID = old.Key, old.Parent, old.ExecutionID, old.JobID
-		if err := db.fixExecution(&e); err != nil {
-			return err
-		}
-		w.putExec(&e)
-		return nil
+		var err *sqlval.Error
+		err, fnErr = db.updateExec(w, key, fn)
+		return err
 	})
+	if fnErr != nil {
+		return fmt.Errorf("update execution %d: %w", key, fnErr)
+	}
+	if err != nil {
+		return fmt.Errorf("update execution %d: %w", key, err)
+	}
+	return nil
+}
+
+// updateExec changes row key of w through fn as UpdateExecution describes. fnErr is ErrNoExecution
+// or fn's error; w is unchanged when either result is not nil.
+func (db *DB) updateExec(w *state, key int64, fn func(e *Execution) error) (err *sqlval.Error, fnErr error) {
+	old := w.exec(key)
+	if old == nil {
+		return sqlval.Errorf(547, "no execution %d", key), ErrNoExecution
+	}
+	e := *old
+	if err := fn(&e); err != nil {
+		return sqlval.Errorf(50000, "update rejected"), err
+	}
+	e.Key, e.Parent, e.ExecutionID, e.JobID = old.Key, old.Parent, old.ExecutionID, old.JobID
+	if err := db.fixExecution(&e); err != nil {
+		return err, nil
+	}
+	w.putExec(&e)
+	return nil, nil
+}
+
+// Batch is a set of execution changes that DB.Batch commits together. Its methods must not be
+// used after the function given to DB.Batch returned.
+type Batch struct {
+	db  *DB
+	ctx context.Context
+	s   *Session
+	w   *state // working copy, from the first change on
+}
+
+// Batch runs fn and commits the execution rows it added and changed in one transaction: one
+// write of the state file however many rows changed. The database write lock is taken at the
+// first change and held until the commit, so nothing is committed (and no other writer waits) when
+// fn changes nothing. When fn returns an error, every change of the batch is discarded and the
+// error returned.
+func (db *DB) Batch(ctx context.Context, fn func(b *Batch) error) error {
+	s := db.NewSession()
+	defer s.Close()
+	b := &Batch{db: db, ctx: ctx, s: s}
+	if err := fn(b); err != nil {
+		return err
+	}
+	if b.w == nil {
+		return nil
+	}
+	if err := db.commit(b.w); err != nil {
+		return fmt.Errorf("commit execution batch: %w", err)
+	}
+	return nil
+}
+
+// work returns the batch's working copy, taking the write lock the first time.
+func (b *Batch) work() (*state, *sqlval.Error) {
+	if b.w == nil {
+		code := b.db.locks.acquire(b.ctx, writerKey, lockOwner{b.s, ownerWriter}, modeExclusive, -1)
+		if e := lockError(code, b.s.id); e != nil {
+			return nil, e
+		}
+		b.w = b.db.snapshot().work()
+	}
+	return b.w, nil
+}
+
+// AddExecution is DB.AddExecution inside the batch: the row is visible to the batch's later calls
+// and committed with the batch. A failed call leaves the batch unchanged.
+func (b *Batch) AddExecution(e Execution) (int64, error) {
+	w, err := b.work()
+	if err == nil {
+		var key int64
+		if key, err = b.db.addExec(w, e); err == nil {
+			return key, nil
+		}
+	}
+	return 0, fmt.Errorf("add execution: %w", err)
+}
+
+// UpdateExecution is DB.UpdateExecution inside the batch. A failed call leaves the batch
+// unchanged.
+func (b *Batch) UpdateExecution(key int64, fn func(e *Execution) error) error {
+	w, err := b.work()
+	if err != nil {
+		return fmt.Errorf("update execution %d: %w", key, err)
+	}
+	err, fnErr := b.db.updateExec(w, key, fn)
 	if fnErr != nil {
 		return fmt.Errorf("update execution %d: %w", key, fnErr)
 	}

@@ -1,0 +1,54 @@
+package emulator
+
+import (
+	"database/sql"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// The embedded database of a CLI process runs started executions but fires no schedules.
+func TestEmbeddedFiresNoSchedules(t *testing.T) {
+	path := filepath.Join(t.TempDir(), ".ejops", "jobdb.json")
+	e, c, err := OpenEmbedded(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	db := sql.OpenDB(c)
+	defer db.Close()
+	ctx := t.Context()
+	setup := `EXEC jobs.sp_add_target_group @target_group_name = N'g';
+		EXEC jobs.sp_add_target_group_member @target_group_name = N'g', @target_type = N'SqlDatabase',
+			@server_name = N's', @database_name = N'd';
+		EXEC jobs.sp_add_job @job_name = N'hourly', @enabled = 1, @schedule_interval_type = N'Hours',
+			@schedule_interval_count = 1, @schedule_start_time = @p1;
+		EXEC jobs.sp_add_jobstep @job_name = N'hourly', @step_name = N'one', @command = N'SELECT 1;', @target_group_name = N'g';
+		EXEC jobs.sp_add_job @job_name = N'manual';
+		EXEC jobs.sp_add_jobstep @job_name = N'manual', @step_name = N'one', @command = N'SELECT 1;', @target_group_name = N'g';`
+	if _, err := db.ExecContext(ctx, setup, time.Now().UTC().Add(-30*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, "EXEC jobs.sp_start_job @job_name = N'manual'"); err != nil {
+		t.Fatal(err)
+	}
+	count := func(query string) int {
+		t.Helper()
+		var n int
+		if err := db.QueryRowContext(ctx, query).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for count("SELECT COUNT(*) FROM jobs.job_executions WHERE job_name = N'manual' AND step_id IS NULL AND lifecycle = N'Succeeded'") != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the started execution did not run")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// The agent has stepped since the hourly job became due: a resident agent would have fired it.
+	if n := count("SELECT COUNT(*) FROM jobs.job_executions WHERE job_name = N'hourly'"); n != 0 {
+		t.Errorf("the schedule fired: %d rows", n)
+	}
+}
