@@ -5,6 +5,9 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"math"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -26,7 +29,8 @@ type Violation struct {
 	Pointer string
 	// Keyword is the schema location of the failing keyword, e.g. "/definitions/step/oneOf".
 	Keyword string
-	// Message is the validator's description of the problem.
+	// Message is the validator's description of the problem, with whole-number bounds written as
+	// integers ("must be <= 2147483647", not 2.147483647e+09).
 	Message string
 }
 
@@ -98,5 +102,20 @@ func collect(ve *jsonschema.ValidationError, out *[]Violation) {
 		}
 		return
 	}
-	*out = append(*out, Violation{Pointer: ve.InstanceLocation, Keyword: kw, Message: ve.Message})
+	*out = append(*out, Violation{Pointer: ve.InstanceLocation, Keyword: kw, Message: integerBounds(ve.Message)})
+}
+
+// floatExp matches a number as fmt's %v prints a float64 in exponent form, the form the validator
+// gives the bounds of minimum, maximum and multipleOf in.
+var floatExp = regexp.MustCompile(`-?\d+(?:\.\d+)?e[+-]\d+`)
+
+// integerBounds rewrites the whole numbers in msg that fmt printed in exponent form as integers.
+func integerBounds(msg string) string {
+	return floatExp.ReplaceAllStringFunc(msg, func(s string) string {
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+			return s
+		}
+		return strconv.FormatFloat(f, 'f', -1, 64)
+	})
 }

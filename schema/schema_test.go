@@ -99,3 +99,44 @@ func BenchmarkValidate(b *testing.B) {
 		}
 	}
 }
+
+func TestBoundMessages(t *testing.T) {
+	step := `{"apiVersion":"ejops/v1","kind":"Job","metadata":{"name":"j"},"spec":{"steps":[{"name":"s","targetGroup":"g","command":"x",%s}]}}`
+	tests := map[string]string{
+		`"maxParallelism":3000000000`:      "must be <= 2147483647 but found 3000000000",
+		`"maxParallelism":0`:               "must be >= 1 but found 0",
+		`"retry":{"attempts":2147483648}`:  "must be <= 2147483647 but found 2147483648",
+		`"retry":{"attempts":-1}`:          "must be >= 0 but found -1",
+		`"retry":{"attempts":1e10}`:        "must be <= 2147483647 but found 1e10",
+		`"maxParallelism":-21474836470000`: "must be >= 1 but found -21474836470000",
+	}
+	for field, want := range tests {
+		vs, err := Validate(decode(t, strings.Replace(step, "%s", field, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, v := range vs {
+			got = append(got, v.Message)
+		}
+		if len(got) != 1 || got[0] != want {
+			t.Errorf("%s: messages %q, want %q", field, got, want)
+		}
+	}
+}
+
+func TestIntegerBounds(t *testing.T) {
+	tests := map[string]string{
+		"must be <= 2.147483647e+09 but found 3e9": "must be <= 2147483647 but found 3e9",
+		"must be >= -1e+06 but found -2e+06":       "must be >= -1000000 but found -2000000",
+		"must be < 2.5 but found 3":                "must be < 2.5 but found 3",
+		"must be <= 1.5e+300 but found 2e+300":     "must be <= 1.5e+300 but found 2e+300",
+		"7 not multipleOf 1e+02":                   "7 not multipleOf 100",
+		"length must be <= 128, but got 129":       "length must be <= 128, but got 129",
+	}
+	for in, want := range tests {
+		if got := integerBounds(in); got != want {
+			t.Errorf("integerBounds(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

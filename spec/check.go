@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 	"unicode/utf16"
-	"unicode/utf8"
 )
 
 // Limits of the job database that the checks enforce.
@@ -41,8 +40,8 @@ func check(set *Set, docs []*document, ds *Diagnostics) {
 		if d.kind == "Agent" {
 			agents = append(agents, d)
 		}
-		if n := utf8.RuneCountInString(d.name); n > MaxNameLength {
-			ds.Add(d.namePos, Error, CodeNameLength, "metadata.name is %d characters; the job database allows %d", n, MaxNameLength)
+		if n := sqlLength(d.name); n > MaxNameLength {
+			ds.Add(d.namePos, Error, CodeNameLength, "metadata.name is %d characters as SQL Server counts them (UTF-16 code units); the job database allows %d", n, MaxNameLength)
 		}
 	}
 	for _, a := range agents[min(1, len(agents)):] {
@@ -68,13 +67,23 @@ type checker struct {
 }
 
 func (c *checker) length(m *Meta, path, value string, limit int) {
-	if n := utf8.RuneCountInString(value); n > limit {
+	if n := sqlLength(value); n > limit {
 		code := CodeTextLength
 		if strings.HasSuffix(path, "name") {
 			code = CodeNameLength
 		}
-		c.ds.Add(m.FieldPos(path), Error, code, "%s is %d characters; the job database allows %d", path, n, limit)
+		c.ds.Add(m.FieldPos(path), Error, code, "%s is %d characters as SQL Server counts them (UTF-16 code units); the job database allows %d", path, n, limit)
 	}
+}
+
+// sqlLength returns the length of s as SQL Server counts nvarchar characters: UTF-16 code units, so
+// a character outside the Basic Multilingual Plane, such as an emoji, counts twice.
+func sqlLength(s string) int {
+	n := 0
+	for _, r := range s {
+		n += max(utf16.RuneLen(r), 1)
+	}
+	return n
 }
 
 // credential checks a reference to a Credential at path.
@@ -144,7 +153,7 @@ func (c *checker) job(j *Job) {
 		if s.Credential == "" && !c.mi {
 			c.ds.Add(s.Pos, Error, CodeStepCred, "%s: step %q has no credential; the agent uses database scoped credentials (declare an Agent with authentication: ManagedIdentity to omit it)", path, s.Name)
 		}
-		if n := len(utf16.Encode([]rune(s.Command))) * 2; n > MaxCommandBytes {
+		if n := sqlLength(s.Command) * 2; n > MaxCommandBytes {
 			pos := j.FieldPos(path + ".command")
 			if s.CommandFile != "" {
 				pos = j.FieldPos(path + ".commandFile")
@@ -188,7 +197,10 @@ func (c *checker) timing(j *Job, path string, s *Step) {
 	if okInit && okMax && r.InitialInterval > r.MaxInterval {
 		c.ds.Add(j.FieldPos(path+".retry"), Error, CodeRetry, "%s.retry: initialInterval %s is greater than maxInterval %s", path, FormatDuration(r.InitialInterval), FormatDuration(r.MaxInterval))
 	}
-	if r.BackoffMultiplier < 1 || math.IsNaN(r.BackoffMultiplier) || r.BackoffMultiplier > math.MaxFloat32 {
-		c.ds.Add(j.FieldPos(path+".retry.backoffMultiplier"), Error, CodeRetry, "%s.retry.backoffMultiplier: %g must be at least 1", path, r.BackoffMultiplier)
+	switch m := r.BackoffMultiplier; {
+	case m < 1 || math.IsNaN(m):
+		c.ds.Add(j.FieldPos(path+".retry.backoffMultiplier"), Error, CodeRetry, "%s.retry.backoffMultiplier: %g must be at least 1", path, m)
+	case m > math.MaxFloat32:
+		c.ds.Add(j.FieldPos(path+".retry.backoffMultiplier"), Error, CodeRetry, "%s.retry.backoffMultiplier: %g does not fit the job database's real (float32), whose largest value is %g", path, m, float32(math.MaxFloat32))
 	}
 }

@@ -213,6 +213,11 @@ func (l *loader) parseFile(path string, process chan<- *document) (r fileResult)
 		r.diags.Add(filePos, Error, CodeRead, "cannot read file: %s", ioReason(err))
 		return r
 	}
+	if !fi.Mode().IsRegular() {
+		// Opening a named pipe or a device could block or never end: report it unopened.
+		r.diags.Add(filePos, Error, CodeRead, "cannot read file: %s", errNotRegular)
+		return r
+	}
 	if fi.Size() > MaxFileSize {
 		r.diags.Add(filePos, Error, CodeTooLarge, "file is %d bytes; spec files are limited to %d bytes", fi.Size(), MaxFileSize)
 		return r
@@ -263,8 +268,17 @@ func (l *loader) parseBytes(file, path string, data []byte, process chan<- *docu
 	return r
 }
 
+var errNotRegular = errors.New("not a regular file")
+
+// readLimited reads a regular file of at most limit bytes. It stats the path before opening it, and
+// opens it without blocking, so a named pipe, even one swapped in between, is refused, not waited on.
 func readLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
+	if fi, err := os.Stat(path); err != nil {
+		return nil, err
+	} else if !fi.Mode().IsRegular() {
+		return nil, errNotRegular
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|openNonblock, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -272,7 +286,7 @@ func readLimited(path string, limit int64) ([]byte, error) {
 	if fi, err := f.Stat(); err != nil {
 		return nil, err
 	} else if !fi.Mode().IsRegular() {
-		return nil, errors.New("not a regular file")
+		return nil, errNotRegular
 	}
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {

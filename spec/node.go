@@ -76,6 +76,7 @@ var (
 )
 
 func (w *walker) value(n *yaml.Node, key string) any {
+	w.tag(n)
 	switch n.Kind {
 	case yaml.AliasNode:
 		if !w.aliased {
@@ -92,6 +93,7 @@ func (w *walker) value(n *yaml.Node, key string) any {
 				w.bad = true
 				continue
 			}
+			w.tag(k)
 			if k.Tag == "!!merge" {
 				w.ds.Add(nodePos(w.d.file, k), Error, CodeAlias, "YAML merge keys (<<) are not allowed in specs; write the fields out")
 				w.bad = true
@@ -162,6 +164,56 @@ func (w *walker) scalar(n *yaml.Node, key string) any {
 		}
 	}
 	return n.Value
+}
+
+// tag reports an explicit YAML tag on n that the walker would not honour.
+func (w *walker) tag(n *yaml.Node) {
+	if n.Style&yaml.TaggedStyle == 0 || n.Kind == yaml.AliasNode {
+		return
+	}
+	if msg := badTag(n); msg != "" {
+		w.ds.Add(nodePos(w.d.file, n), Error, CodeAlias, "%s", msg)
+		w.bad = true
+	}
+}
+
+// coreTags are the tags of YAML's core schema the walker reads, by the kind of node they may tag.
+var coreTags = map[string]yaml.Kind{
+	"!!str": yaml.ScalarNode, "!!int": yaml.ScalarNode, "!!float": yaml.ScalarNode, "!!bool": yaml.ScalarNode,
+	"!!null": yaml.ScalarNode, "!!timestamp": yaml.ScalarNode, "!!map": yaml.MappingNode, "!!seq": yaml.SequenceNode,
+}
+
+var kindNames = map[yaml.Kind]string{yaml.ScalarNode: "a scalar", yaml.MappingNode: "a mapping", yaml.SequenceNode: "a sequence"}
+
+// badTag explains why the explicit tag on n is not allowed, or returns "". Other tags (!Ref,
+// !!binary, !!set and the like) would be ignored, so the spec would not mean what it says.
+func badTag(n *yaml.Node) string {
+	kind, ok := coreTags[n.Tag]
+	switch {
+	case !ok:
+		return "YAML tag " + n.Tag + " is not allowed in specs; remove it and write the plain value"
+	case kind != n.Kind:
+		return "YAML tag " + n.Tag + " is on " + kindNames[n.Kind] + "; remove it"
+	}
+	var err error
+	switch v := strings.ReplaceAll(n.Value, "_", ""); n.Tag {
+	case "!!int":
+		if _, ok := new(big.Int).SetString(n.Value, 0); !ok {
+			err = strconv.ErrSyntax
+		}
+	case "!!float":
+		_, err = strconv.ParseFloat(v, 64)
+	case "!!bool":
+		_, err = strconv.ParseBool(strings.ToLower(n.Value))
+	case "!!null":
+		if v := strings.ToLower(n.Value); v != "" && v != "~" && v != "null" {
+			err = strconv.ErrSyntax
+		}
+	}
+	if err != nil {
+		return fmt.Sprintf("YAML tag %s does not match the value %q; remove it", n.Tag, n.Value)
+	}
+	return ""
 }
 
 // offsetLineCol returns the 1-based line and rune column of byte offset off in s.

@@ -13,7 +13,7 @@ const (
 	CodeEncoding      = "SPEC004" // a file is not UTF-8
 	CodeSyntax        = "SPEC005" // YAML syntax error
 	CodeDuplicateKey  = "SPEC006" // a mapping repeats a key
-	CodeAlias         = "SPEC007" // anchors and aliases
+	CodeAlias         = "SPEC007" // anchors, aliases, merge keys and non-standard tags
 	CodeEmpty         = "SPEC008" // empty document or file
 	CodeUnknownField  = "SPEC101" // field the schema does not know
 	CodeMissingField  = "SPEC102" // required field missing
@@ -59,7 +59,7 @@ var rules = []Rule{
 	{CodeEncoding, "not-utf8", Error, "A file is not valid UTF-8.", "Save the file as UTF-8."},
 	{CodeSyntax, "yaml-syntax", Error, "The file is not valid YAML.", "Fix the syntax at the position shown. Indent with spaces: YAML does not allow tabs in indentation."},
 	{CodeDuplicateKey, "duplicate-key", Error, "A mapping repeats a key.", "Remove one of the keys; YAML parsers disagree on which one wins."},
-	{CodeAlias, "alias", Error, "The spec uses YAML anchors or aliases.", "Write the values out: specs are reviewed as text, and aliases hide what a document contains."},
+	{CodeAlias, "alias", Error, "The spec uses YAML anchors, aliases, merge keys or tags other than the standard ones.", "Write the values out, untagged: specs are reviewed as text, aliases and merge keys hide what a document contains, and tags such as !Ref or !!binary would be ignored. The core tags !!str, !!int, !!float, !!bool, !!null, !!timestamp, !!map and !!seq are allowed where they match their value."},
 	{CodeEmpty, "empty-document", Warning, "A document or file is empty.", "Remove the stray --- separator or the empty file."},
 	{CodeUnknownField, "unknown-field", Error, "A field the spec format does not know.", "Check the spelling against `ejops schema`; unknown fields are errors so that typos do not pass silently."},
 	{CodeMissingField, "missing-field", Error, "A required field is missing.", "Add the field; `ejops schema` lists the required fields of every kind."},
