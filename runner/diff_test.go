@@ -185,7 +185,7 @@ func TestDiffSecretChange(t *testing.T) {
 		t.Fatalf("fields = %+v", f)
 	}
 	live.Inventory[0].SecretFingerprint, _ = Fingerprint("s3cret")
-	live.Inventory[0].SpecHash = hashOf(d.Credentials[0])
+	live.Inventory[0].SpecHash = hashOf(d.Credentials[0].Credential)
 	if p := diff(t, d, live, false); !p.Empty() || len(p.Inventory) != 0 {
 		t.Fatalf("same secret: %v %v", procs(p), p.Inventory)
 	}

@@ -212,7 +212,8 @@ func Diff(d *Desired, live *jobdb.State, opt Options) (*Plan, error) {
 		}
 		l, exists := liveCreds[strings.ToLower(c.Name)]
 		delete(liveCreds, strings.ToLower(c.Name))
-		inv := record(KindCredential, c.Name, c, false)
+		// The hash leaves out where the secret comes from: the fingerprint tracks the secret itself.
+		inv := record(KindCredential, c.Name, c.Credential, false)
 		inv.Secret = &secretRef
 		if !exists {
 			p.Changes = append(p.Changes, Change{Kind: KindCredential, Name: c.Name, Action: Create,
