@@ -3,15 +3,18 @@ package emulator
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ejops/ejops/emulator/agent"
 	mssql "github.com/microsoft/go-mssqldb"
 )
 
-// arg is a procedure argument in a test call.
+// arg is a procedure argument in a test call; an empty name passes it by position.
 type arg struct {
 	name  string
 	value any
@@ -25,6 +28,10 @@ type caller func(ctx context.Context, db *sql.DB, proc string, args []arg, outs 
 func callRPC(ctx context.Context, db *sql.DB, proc string, args []arg, outs map[string]string) (map[string]any, error) {
 	var params []any
 	for _, a := range args {
+		if a.name == "" {
+			params = append(params, a.value)
+			continue
+		}
 		params = append(params, sql.Named(a.name, a.value))
 	}
 	dests := map[string]any{}
@@ -94,7 +101,11 @@ func callBatch(ctx context.Context, db *sql.DB, proc string, args []arg, outs ma
 	fmt.Fprintf(&b, "DECLARE @rc int;\nEXEC @rc = %s", proc)
 	sep := " "
 	for _, a := range args {
-		fmt.Fprintf(&b, "%s@%s = %s", sep, a.name, literal(a.value))
+		if a.name == "" {
+			fmt.Fprintf(&b, "%s%s", sep, literal(a.value))
+		} else {
+			fmt.Fprintf(&b, "%s@%s = %s", sep, a.name, literal(a.value))
+		}
 		sep = ", "
 	}
 	for _, name := range names {
@@ -142,6 +153,15 @@ func callBatch(ctx context.Context, db *sql.DB, proc string, args []arg, outs ma
 }
 
 var callers = map[string]caller{"rpc": callRPC, "batch": callBatch}
+
+// mssqlGUID parses a GUID constant.
+func mssqlGUID(s string) mssql.UniqueIdentifier {
+	var u mssql.UniqueIdentifier
+	if err := u.Scan(s); err != nil {
+		panic(err)
+	}
+	return u
+}
 
 func guidArg(t *testing.T, s any) mssql.UniqueIdentifier {
 	t.Helper()
@@ -252,16 +272,43 @@ func TestProcedures(t *testing.T) {
 	}
 }
 
-// TestProcedureErrors checks documented errors through both call paths.
+// TestProcedureErrors checks documented errors through both call paths. A case with stmt runs a
+// statement instead of a procedure: as a batch, or through sp_executesql on the RPC path.
 func TestProcedureErrors(t *testing.T) {
+	const (
+		group   = "EXEC jobs.sp_add_target_group 'g'; "
+		job     = group + "EXEC jobs.sp_add_job 'j'; "
+		step    = job + "EXEC jobs.sp_add_jobstep 'j', @step_name = 's', @command = 'x', @target_group_name = 'g'; "
+		execID  = "6F9619FF-8B86-D011-B42D-00C04FC964FF"
+		pool    = "SqlElasticPool"
+		shard   = "SqlShardMap"
+		jobsDB  = "jobs_internal.jobs"
+		stepTbl = "jobs_internal.jobstep_data"
+	)
+	check := func(stmt, constraint, table, column string) string {
+		msg := fmt.Sprintf("The %s statement conflicted with the CHECK constraint \"%s\". The conflict occurred in database \"jobdb\", table \"%s\"", stmt, constraint, table)
+		if column != "" {
+			msg += ", column '" + column + "'"
+		}
+		return msg + "."
+	}
+	stepArgs := func(extra ...arg) []arg {
+		return append([]arg{{"job_name", "j"}, {"command", "x"}, {"target_group_name", "g"}}, extra...)
+	}
+	member := func(extra ...arg) []arg {
+		return append([]arg{{"target_group_name", "g"}}, extra...)
+	}
+	t0 := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
 	cases := []struct {
 		name   string
 		setup  string
+		stmt   string
 		proc   string
 		args   []arg
 		outs   map[string]string
 		number int32
 		msg    string
+		like   string // a regular expression the message must match, instead of msg
 	}{
 		{name: "job not found", proc: "jobs.sp_update_job", args: []arg{{"job_name", "nope"}, {"enabled", true}},
 			number: 50000, msg: "Job 'nope' was not found"},
@@ -299,21 +346,228 @@ func TestProcedureErrors(t *testing.T) {
 			proc: "jobs.sp_delete_target_group", args: []arg{{"target_group_name", "g"}},
 			number: 50000, msg: "The target group 'g' cannot be deleted because it is referenced by job 'j' step 's' and 0 other job step(s)."},
 		{name: "bad interval type", proc: "jobs.sp_add_job", args: []arg{{"job_name", "x"}, {"schedule_interval_type", "Fortnights"}},
-			number: 547},
+			number: 547, msg: check("INSERT", "CK_job_schedule_interval_type", jobsDB, "schedule_interval_type")},
+
+		// sp_add_jobstep and sp_update_jobstep.
+		{name: "duplicate step name", setup: step, proc: "jobs.sp_add_jobstep", args: stepArgs(arg{"step_name", "S"}),
+			number: 50000, msg: "A step with name 'S' (step id '1') already exists for the job 'j'."},
+		{name: "command source", setup: job, proc: "jobs.sp_add_jobstep", args: stepArgs(arg{"command_source", "File"}),
+			number: 50000, msg: "Invalid value for @command_source: 'File'"},
+		{name: "output type", setup: job, proc: "jobs.sp_add_jobstep", args: stepArgs(arg{"output_type", "Table"}),
+			number: 50000, msg: "Invalid value for @output_type: 'Table'. Only NULL or 'SqlDatabase' are supported."},
+		{name: "new id out of range", setup: step, proc: "jobs.sp_update_jobstep", args: []arg{{"job_name", "j"}, {"step_id", 1}, {"new_id", 3}},
+			number: 50000, msg: "Invalid value for @new_id: '3'. @new_id must be greater than or equal to 1 and less than or equal to '1'."},
+		{name: "add max parallelism", setup: job, proc: "jobs.sp_add_jobstep", args: stepArgs(arg{"max_parallelism", 0}),
+			number: 50000, msg: "Invalid value for @max_parallelism: '0'. @max_parallelism must be NULL or greater than or equal to 1."},
+		{name: "update max parallelism", setup: step, proc: "jobs.sp_update_jobstep", args: []arg{{"job_name", "j"}, {"step_id", 1}, {"max_parallelism", -2}},
+			number: 50000, msg: "Invalid value for @max_parallelism: '-2'. @max_parallelism must be NULL (indicating no change), -1 (meaning that it will be set to NULL), or greater than or equal to 1."},
+		{name: "unnamed later step", setup: step, proc: "jobs.sp_add_jobstep", args: stepArgs(),
+			number: 50000, msg: "@step_name may only be NULL for the first job step."},
+		{name: "neither step id nor name", setup: step, proc: "jobs.sp_update_jobstep", args: []arg{{"job_name", "j"}, {"command", "y"}},
+			number: 50000, msg: "@step_id or @step_name (but not both) must be specified."},
+		{name: "step name not found", setup: step, proc: "jobs.sp_update_jobstep", args: []arg{{"job_name", "j"}, {"step_name", "nope"}, {"command", "y"}},
+			number: 50000, msg: "Step name 'nope' was not found"},
+		{name: "step id not found", setup: step, proc: "jobs.sp_delete_jobstep", args: []arg{{"job_name", "j"}, {"step_id", 5}},
+			number: 50000, msg: "Step '5' was not found"},
+		{name: "output credential not found", setup: job, proc: "jobs.sp_add_jobstep", args: stepArgs(arg{"output_type", "SqlDatabase"},
+			arg{"output_credential_name", "nope"}, arg{"output_server_name", "s"}, arg{"output_database_name", "d"}, arg{"output_table_name", "t"}),
+			number: 50000, msg: "Cannot reference the credential 'nope', because it does not exist or you do not have permission."},
+
+		// Executions.
+		{name: "delete job with active executions", setup: step + "EXEC jobs.sp_start_job 'j'", proc: "jobs.sp_delete_job", args: []arg{{"job_name", "j"}},
+			number: 50000, msg: "The job could not be deleted because there are active job executions. In order to force deletion of this job and cancel its active executions, specify `@force=1`."},
+		{name: "duplicate execution id", setup: step + "DECLARE @e uniqueidentifier = '" + execID + "'; EXEC jobs.sp_start_job 'j', @e OUTPUT",
+			proc: "jobs.sp_start_job", args: []arg{{"job_name", "j"}, {"job_execution_id", mssqlGUID(execID)}},
+			number: 50000, msg: "Job Execution with id '" + execID + "' already exists."},
+		{name: "stop unknown execution", proc: "jobs.sp_stop_job", args: []arg{{"job_execution_id", mssqlGUID(execID)}},
+			number: 547, msg: "The INSERT statement conflicted with the FOREIGN KEY constraint \"FK_job_cancellations_job_executions\". The conflict occurred in database \"jobdb\", table \"jobs_internal.job_executions\", column 'job_execution_id'."},
+
+		// Target groups and members.
+		{name: "invalid target type", setup: group, proc: "jobs.sp_add_target_group_member", args: member(arg{"target_type", "SqlCluster"}, arg{"server_name", "s"}),
+			number: 50000, msg: "Target type 'SqlCluster' is invalid."},
+		{name: "database with pool", setup: group, proc: "jobs.sp_add_target_group_member",
+			args:   member(arg{"target_type", "SqlDatabase"}, arg{"server_name", "s"}, arg{"database_name", "d"}, arg{"elastic_pool_name", "p"}),
+			number: 50000, msg: "Target type 'SqlDatabase' does not support the refresh credential, elastic pool name, or shard map name property."},
+		{name: "server without name", setup: group, proc: "jobs.sp_add_target_group_member", args: member(arg{"target_type", "SqlServer"}),
+			number: 50000, msg: "Target type 'SqlServer' requires server name and refresh credential name properties to be specified."},
+		{name: "server with database", setup: group, proc: "jobs.sp_add_target_group_member",
+			args:   member(arg{"target_type", "SqlServer"}, arg{"server_name", "s"}, arg{"database_name", "d"}),
+			number: 50000, msg: "Target type 'SqlServer' does not support the database name, elastic pool name, or shard map name property."},
+		{name: "pool without pool name", setup: group, proc: "jobs.sp_add_target_group_member", args: member(arg{"target_type", pool}, arg{"server_name", "s"}),
+			number: 50000, msg: "Target type 'SqlElasticPool' requires server name, elastic pool name, and refresh credential name properties to be specified."},
+		{name: "pool with database", setup: group, proc: "jobs.sp_add_target_group_member",
+			args:   member(arg{"target_type", pool}, arg{"server_name", "s"}, arg{"elastic_pool_name", "p"}, arg{"database_name", "d"}),
+			number: 50000, msg: "Target type 'SqlElasticPool' does not support the database name or shard map name property."},
+		{name: "shard map incomplete", setup: group, proc: "jobs.sp_add_target_group_member",
+			args:   member(arg{"target_type", shard}, arg{"server_name", "s"}, arg{"database_name", "d"}),
+			number: 50000, msg: "Target type 'SqlShardMap' requires server name, database name, shard map name, and refresh credential name properties to be specified."},
+		{name: "shard map with pool", setup: group, proc: "jobs.sp_add_target_group_member",
+			args: member(arg{"target_type", shard}, arg{"server_name", "s"}, arg{"database_name", "d"}, arg{"shard_map_name", "m"},
+				arg{"refresh_credential_name", "c"}, arg{"elastic_pool_name", "p"}),
+			number: 50000, msg: "Target type 'SqlShardMap' does not support the elastic pool name property."},
+		{name: "refresh credential not found", setup: group, proc: "jobs.sp_add_target_group_member",
+			args:   member(arg{"target_type", "SqlServer"}, arg{"server_name", "s"}, arg{"refresh_credential_name", "nope"}),
+			number: 50000, msg: "Cannot reference the credential(s) 'nope', because they do not exist or you do not have permission."},
+		{name: "member already belongs", setup: group + "EXEC jobs.sp_add_target_group_member 'g', @target_type = 'SqlServer', @server_name = 's'",
+			proc: "jobs.sp_add_target_group_member", args: member(arg{"target_type", "sqlserver"}, arg{"server_name", "s"}),
+			number: 50000, like: `^Target group member '[0-9A-F-]{36}' already belongs to 'g'\.$`},
+		{name: "member not found", setup: group, proc: "jobs.sp_delete_target_group_member", args: member(arg{"target_id", mssqlGUID(execID)}),
+			number: 50000, msg: "Target with target_id '" + execID + "' was not found as a member of target group 'g'"},
+		{name: "member of unknown group", proc: "jobs.sp_add_target_group_member", args: []arg{{"target_group_name", "nope"}, {"target_type", "SqlServer"}, {"server_name", "s"}},
+			number: 50000, msg: "Target group 'nope' does not exist."},
+		{name: "delete unknown group", proc: "jobs.sp_delete_target_group", args: []arg{{"target_group_name", "nope"}},
+			number: 50000, msg: "The target group 'nope' was not found."},
+
+		// sp_purge_jobhistory.
+		{name: "purge by name and id", setup: job, proc: "jobs.sp_purge_jobhistory", args: []arg{{"job_name", "j"}, {"job_id", mssqlGUID(execID)}},
+			number: 50000, msg: "@job_name and @job_id parameters cannot both be specified"},
+		{name: "purge without a job", proc: "jobs.sp_purge_jobhistory", args: []arg{{"oldest_date", t0}},
+			number: 50000, msg: "@job_name or @job_id (and not both) must be specified."},
+
+		// CHECK constraints of the model's tables.
+		{name: "start after end", proc: "jobs.sp_add_job", args: []arg{{"job_name", "x"}, {"schedule_start_time", t0}, {"schedule_end_time", t0.Add(-time.Hour)}},
+			number: 547, msg: check("INSERT", "CK_job_schedule_start_time_end_time_ordered", jobsDB, "")},
+		{name: "interval count zero", setup: job, proc: "jobs.sp_update_job", args: []arg{{"job_name", "j"}, {"schedule_interval_type", "Days"}, {"schedule_interval_count", 0}},
+			number: 547, msg: check("UPDATE", "CK_job_schedule_interval_count", jobsDB, "schedule_interval_count")},
+		{name: "negative initial retry", setup: job, proc: "jobs.sp_add_jobstep", args: stepArgs(arg{"initial_retry_interval_seconds", -1}),
+			number: 547, msg: check("INSERT", "CK_jobstep_data_initial_retry_interval", stepTbl, "initial_retry_interval")},
+		{name: "initial retry above maximum", setup: job, proc: "jobs.sp_add_jobstep",
+			args:   stepArgs(arg{"initial_retry_interval_seconds", 60}, arg{"maximum_retry_interval_seconds", 30}),
+			number: 547, msg: check("INSERT", "CK_jobstep_data_retry_interval_ordered", stepTbl, "")},
+		{name: "negative retry attempts", setup: job, proc: "jobs.sp_add_jobstep", args: stepArgs(arg{"retry_attempts", -1}),
+			number: 547, msg: check("INSERT", "CK_jobstep_data_retry_attempts", stepTbl, "retry_attempts")},
+		{name: "backoff below one", setup: job, proc: "jobs.sp_add_jobstep", args: stepArgs(arg{"retry_interval_backoff_multiplier", 0.5}),
+			number: 547, msg: check("INSERT", "CK_jobstep_data_retry_interval_backoff_multiplier", stepTbl, "retry_interval_backoff_multiplier")},
+		{name: "zero timeout", setup: job, proc: "jobs.sp_add_jobstep", args: stepArgs(arg{"step_timeout_seconds", 0}),
+			number: 547, msg: check("INSERT", "CK_jobstep_data_step_timeout", stepTbl, "step_timeout")},
+		{name: "output table without type", setup: job, proc: "jobs.sp_add_jobstep", args: stepArgs(arg{"output_table_name", "t"}),
+			number: 547, msg: check("INSERT", "CK_jobstep_data_result_set_destination", stepTbl, "")},
+
+		// Binding and statement errors.
+		{name: "null job name", proc: "jobs.sp_add_job", args: []arg{{"job_name", nil}},
+			number: 515, msg: "Cannot insert the value NULL into column 'name', table 'jobdb.jobs_internal.jobs'; column does not allow nulls. INSERT fails."},
+		{name: "too many arguments", proc: "jobs.sp_add_target_group", args: []arg{{"", "g"}, {"", nil}, {"", "extra"}},
+			number: 8144, msg: "Procedure or function sp_add_target_group has too many arguments specified."},
+		{name: "credential without master key", stmt: "CREATE DATABASE SCOPED CREDENTIAL c WITH IDENTITY = 'i', SECRET = 's'",
+			number: 15581, msg: "Please create a master key in the database or open the master key in the session before performing this operation."},
 	}
 	for mode, call := range callers {
 		for _, tc := range cases {
 			t.Run(mode+"/"+tc.name, func(t *testing.T) {
-				_, db := start(t, Options{})
+				// A clock that never moves keeps the agent away from started executions.
+				_, db := start(t, Options{Clock: agent.NewFakeClock(t0)})
 				ctx := t.Context()
 				if tc.setup != "" {
 					if _, err := db.ExecContext(ctx, tc.setup); err != nil {
 						t.Fatal(err)
 					}
 				}
-				_, err := call(ctx, db, tc.proc, tc.args, tc.outs)
+				var err error
+				switch {
+				case tc.stmt != "" && mode == "rpc":
+					_, err = db.ExecContext(ctx, tc.stmt, sql.Named("unused", 1)) // sent through sp_executesql
+				case tc.stmt != "":
+					_, err = db.ExecContext(ctx, tc.stmt)
+				default:
+					_, err = call(ctx, db, tc.proc, tc.args, tc.outs)
+				}
+				if tc.like != "" {
+					if n, m, _ := sqlErr(err); n != tc.number || !regexp.MustCompile(tc.like).MatchString(m) {
+						t.Fatalf("error = %v (number %d), want %d matching %s", err, n, tc.number, tc.like)
+					}
+					return
+				}
 				wantErr(t, err, tc.number, tc.msg)
 			})
+		}
+	}
+}
+
+// TestStatementErrorsContinue checks that, with XACT_ABORT OFF, a constraint error ends only its
+// statement: go-mssqldb reports it, and the statements after it run.
+func TestStatementErrorsContinue(t *testing.T) {
+	_, db := start(t, Options{})
+	ctx := t.Context()
+	count := func() int {
+		t.Helper()
+		var n int
+		if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM dbo.k").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if _, err := db.ExecContext(ctx, "CREATE TABLE dbo.k (a int PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := db.ExecContext(ctx, "insert dbo.k values (5);\ninsert dbo.k values (5);\ninsert dbo.k values (6)")
+	wantErr(t, err, 2627, "Violation of PRIMARY KEY constraint 'PK_k'. Cannot insert duplicate key in object 'dbo.k'. The duplicate key value is (5).")
+	if _, _, line := sqlErr(err); line != 2 {
+		t.Fatalf("error line = %d, want 2", line)
+	}
+	if n := count(); n != 2 {
+		t.Fatalf("rows = %d, want 2", n)
+	}
+
+	// The transaction stays open and the COMMIT at the end of the batch runs.
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_, err = conn.ExecContext(ctx, "BEGIN TRAN; INSERT dbo.k VALUES (7); INSERT dbo.k VALUES (NULL); INSERT dbo.k VALUES (8); COMMIT")
+	wantErr(t, err, 515, "")
+	var tc int
+	if err := conn.QueryRowContext(ctx, "SELECT @@TRANCOUNT").Scan(&tc); err != nil || tc != 0 {
+		t.Fatalf("@@TRANCOUNT = %d, %v; want 0", tc, err)
+	}
+	if n := count(); n != 4 {
+		t.Fatalf("rows after the committed transaction = %d, want 4", n)
+	}
+
+	// With XACT_ABORT ON the same error aborts the batch and rolls the transaction back.
+	_, err = conn.ExecContext(ctx, "SET XACT_ABORT ON; BEGIN TRAN; INSERT dbo.k VALUES (9); INSERT dbo.k VALUES (9); INSERT dbo.k VALUES (10); COMMIT")
+	wantErr(t, err, 2627, "")
+	if err := conn.QueryRowContext(ctx, "SELECT @@TRANCOUNT").Scan(&tc); err != nil || tc != 0 {
+		t.Fatalf("@@TRANCOUNT after XACT_ABORT = %d, %v; want 0", tc, err)
+	}
+	if n := count(); n != 4 {
+		t.Fatalf("rows after the aborted batch = %d, want 4", n)
+	}
+}
+
+// TestErrorDetails checks numbers, texts and lines of errors as go-mssqldb reports them.
+func TestErrorDetails(t *testing.T) {
+	_, db := start(t, Options{})
+	ctx := t.Context()
+	for _, tc := range []struct {
+		sql    string
+		number int32
+		msg    string
+		line   int32
+	}{
+		{"select 2147483647 + 1", 8115, "Arithmetic overflow error converting expression to data type int.", 1},
+		{"DECLARE @i int = 2147483647;\nSELECT @i * 2", 8115, "Arithmetic overflow error converting expression to data type int.", 2},
+		{"select [a", 105, "Unclosed quotation mark after the character string 'a'.", 1},
+		{"select \"a", 105, "Unclosed quotation mark after the character string 'a'.", 1},
+	} {
+		var v any
+		err := db.QueryRowContext(ctx, tc.sql).Scan(&v)
+		n, m, line := sqlErr(err)
+		if n != tc.number || m != tc.msg || line != tc.line {
+			t.Errorf("%q: error %v (number %d, line %d), want %d %q at line %d", tc.sql, err, n, line, tc.number, tc.msg, tc.line)
+		}
+	}
+	var big int64
+	if err := db.QueryRowContext(ctx, "SELECT CAST(2147483647 AS bigint) + 1").Scan(&big); err != nil || big != 2147483648 {
+		t.Fatalf("bigint sum = %d, %v", big, err)
+	}
+
+	// An error raised inside a procedure reports the procedure and a line of its body.
+	for mode, call := range callers {
+		_, err := call(ctx, db, "jobs.sp_update_job", []arg{{"job_name", "nope"}, {"enabled", true}}, nil)
+		var me mssql.Error
+		if !errors.As(err, &me) || me.Number != 50000 || me.ProcName == "" || me.LineNo < 1 {
+			t.Errorf("%s: procedure error = %#v, want 50000 with a procedure name and a line", mode, err)
 		}
 	}
 }

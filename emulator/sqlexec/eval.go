@@ -91,7 +91,12 @@ func (b *batch) eval(e Expr, r *row) (sqlval.Value, *sqlval.Error) {
 		if err != nil {
 			return nil, err
 		}
-		return arith(x.Op, l, rv)
+		var cols []sqlval.Column
+		if r != nil {
+			cols = r.cols
+		}
+		wide := b.typeOf(x.L, cols).Type == sqlval.BigInt || b.typeOf(x.R, cols).Type == sqlval.BigInt
+		return arith(x.Op, l, rv, wide)
 	case *FuncCall:
 		return b.call(x, r)
 	case *CastExpr:
@@ -185,8 +190,10 @@ func invalidColumn(c *ColRef) *sqlval.Error {
 	return sqlval.Errorf(207, "Invalid column name '%s'.", c.Name)
 }
 
-// arith applies a binary operator with SQL Server's type precedence; NULL yields NULL.
-func arith(op string, l, r sqlval.Value) (sqlval.Value, *sqlval.Error) {
+// arith applies a binary operator with SQL Server's type precedence; NULL yields NULL. wide says
+// an integer operand is typed bigint; otherwise integer arithmetic is int and overflows beyond
+// 32 bits, as SQL Server's does.
+func arith(op string, l, r sqlval.Value, wide bool) (sqlval.Value, *sqlval.Error) {
 	if l == nil || r == nil {
 		return nil, nil
 	}
@@ -239,9 +246,12 @@ func arith(op string, l, r sqlval.Value) (sqlval.Value, *sqlval.Error) {
 		}
 		return nil, sqlval.Errorf(8117, "Operand data type float is invalid for %s operator.", opName(op))
 	}
-	// Integer arithmetic runs in 64 bits; a string operand converts to int unless the other
-	// operand needs bigint.
+	// Integer arithmetic is int unless an operand is bigint (wide, or a value beyond int's range);
+	// a string operand converts to the arithmetic's type.
 	bt := sqlval.Column{Type: sqlval.Int}
+	if wide {
+		bt.Type = sqlval.BigInt
+	}
 	for _, v := range []sqlval.Value{l, r} {
 		if n, ok := v.(int64); ok && (n > math.MaxInt32 || n < math.MinInt32) {
 			bt.Type = sqlval.BigInt
@@ -297,6 +307,9 @@ func arith(op string, l, r sqlval.Value) (sqlval.Value, *sqlval.Error) {
 		z = x | y
 	case "^":
 		z = x ^ y
+	}
+	if bt.Type == sqlval.Int && (z > math.MaxInt32 || z < math.MinInt32) {
+		return nil, overflow(bt)
 	}
 	return z, nil
 }

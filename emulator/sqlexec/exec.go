@@ -31,7 +31,8 @@ func (b *batch) declare(decls map[string]sqlval.Column) {
 	}
 }
 
-// run executes statements in order; the first error ends the batch.
+// run executes statements in order. A statement-terminating error (see statementOnly) is sent
+// and execution goes on with the next statement; any other error ends the batch.
 func (b *batch) run(stmts []Stmt) *sqlval.Error {
 	for _, st := range stmts {
 		if b.returned {
@@ -46,10 +47,31 @@ func (b *batch) run(stmts []Stmt) *sqlval.Error {
 				c.Line = int32(st.stmtLine())
 				err = &c
 			}
-			return err
+			if !b.statementOnly(st, err) {
+				return err
+			}
+			b.s.lastError = err.Number
+			b.s.emit(sqlval.Item{Kind: sqlval.ItemError, Err: err})
 		}
 	}
 	return nil
+}
+
+// statementOnly reports whether err ends only the statement st rather than the batch: with
+// XACT_ABORT OFF, SQL Server's constraint and truncation errors of a statement outside a
+// procedure leave the transaction open and execution continues.
+func (b *batch) statementOnly(st Stmt, err *sqlval.Error) bool {
+	if b.s.xactAbort || b.s.db.RolledBack() || err.Proc != "" {
+		return false
+	}
+	if _, ok := st.(*ExecStmt); ok {
+		return false
+	}
+	switch err.Number {
+	case 2627, 2601, 547, 515, 8152, 2628:
+		return true
+	}
+	return false
 }
 
 func (b *batch) exec(st Stmt) *sqlval.Error {
@@ -229,7 +251,7 @@ func (b *batch) assign(name, op string, val sqlval.Value) *sqlval.Error {
 	}
 	if op != "=" && op != "" {
 		var err *sqlval.Error
-		if val, err = arith(op[:1], v.val, val); err != nil {
+		if val, err = arith(op[:1], v.val, val, v.typ.Type == sqlval.BigInt); err != nil {
 			return err
 		}
 	}
@@ -1148,7 +1170,7 @@ func (b *batch) aggregate(aggs []*FuncCall, cols []sqlval.Column, rows [][]sqlva
 					acc = v
 					continue
 				}
-				if acc, err = arith("+", acc, v); err != nil {
+				if acc, err = arith("+", acc, v, true); err != nil {
 					return nil, err
 				}
 			}

@@ -196,9 +196,9 @@ func syntaxError(t tsql.Token) *sqlval.Error {
 func (p *parser) failBad(t tsql.Token) {
 	var e *sqlval.Error
 	switch t.Kind {
-	case tsql.String:
+	case tsql.String, tsql.BracketIdent, tsql.QuotedIdent:
 		text := t.Value()
-		if p.sensitive {
+		if p.sensitive && t.Kind == tsql.String {
 			text = ""
 		}
 		e = &sqlval.Error{Number: 105, Message: "Unclosed quotation mark after the character string '" + text + "'."}

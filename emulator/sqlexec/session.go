@@ -268,7 +268,7 @@ func normalizeProc(name string) string {
 	return strings.ToLower(strings.Join(parts, "."))
 }
 
-// callProc counts and runs a procedure call.
+// callProc counts and runs a procedure call. Errors raised inside the procedure carry a line.
 func (s *Session) callProc(norm, written string, args []jobdb.Arg) (jobdb.CallResult, *sqlval.Error) {
 	if !s.db.HasProc(norm) {
 		e := sqlval.Errorf(2812, "Could not find stored procedure '%s'.", written)
@@ -283,7 +283,14 @@ func (s *Session) callProc(norm, written string, args []jobdb.Arg) (jobdb.CallRe
 	s.h.mu.Lock()
 	s.h.calls[key]++
 	s.h.mu.Unlock()
-	return s.db.Call(s.ctx, norm, args)
+	res, err := s.db.Call(s.ctx, norm, args)
+	if err != nil && err.Proc != "" && err.Line == 0 {
+		// SQL Server reports a line of the procedure's body, never 0.
+		c := *err
+		c.Line = 1
+		err = &c
+	}
+	return res, err
 }
 
 // executeSQL answers an sp_executesql RPC: the statement's items, its RETURN value and the

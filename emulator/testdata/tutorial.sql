@@ -134,6 +134,11 @@ DECLARE @je uniqueidentifier;
 SELECT TOP (1) @je = job_execution_id FROM jobs.job_executions WHERE job_name = 'CreateTableTest' AND step_id IS NULL;
 EXEC jobs.sp_stop_job @je;
 PRINT 'cancel requested';
+
+-- sp_stop_job only records the request; the execution stays active until the agent cancels it.
+SELECT job_name, lifecycle, is_active
+FROM jobs.job_executions
+WHERE job_execution_id = @je AND step_id IS NULL;
 GO
 
 -- Delete old history.
