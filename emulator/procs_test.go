@@ -507,6 +507,13 @@ func TestStatementErrorsContinue(t *testing.T) {
 	if n := count(); n != 2 {
 		t.Fatalf("rows = %d, want 2", n)
 	}
+	// A query sees the error where it happened: before the result set that follows it.
+	rows, err := db.QueryContext(ctx, "insert dbo.k values (5);\nselect a from dbo.k")
+	if err == nil {
+		rows.Close()
+		t.Fatal("the query did not return the failed statement's error")
+	}
+	wantErr(t, err, 2627, "")
 
 	// The transaction stays open and the COMMIT at the end of the batch runs.
 	conn, err := db.Conn(ctx)

@@ -90,7 +90,10 @@ func (e *replyEncoder) item(it sqlval.Item, doneTok byte) error {
 		}
 	case sqlval.ItemError:
 		if it.Err != nil {
+			// The failed statement ends with its own DONE carrying the error, as SQL Server
+			// sends it, so a client sees the error where it happened.
 			e.w.message(tokError, it.Err, e.server)
+			e.w.done(doneTok, doneMore|doneError, 0, 0)
 		}
 	case sqlval.ItemTranBegin:
 		if e.tran.cur != 0 {
