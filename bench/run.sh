@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every benchmark recorded in BENCHMARKS.md, in one run: validate against kubeconform, the
 # T-SQL lint, the emulator (TDS round trip, sp_add_jobstep throughput, views over 10,000 jobs,
-# execution history), and plan/apply against the emulator from 10 to 10,000 jobs.
+# execution history, a persisted agent run), plan/apply against the emulator from 10 to 10,000
+# jobs, and the binary's plan and apply of 10,000 jobs against `ejops emulator`.
 #
 # Usage: bench/run.sh   (from anywhere; takes a few minutes)
 set -euo pipefail
@@ -13,9 +14,12 @@ echo "### bench/validate.sh"
 bench/validate.sh
 echo
 echo "### go test -bench"
-go test -run '^$' -benchmem -bench 'BenchmarkLint1000x200' -benchtime 3x ./spec/lint
+go test -run '^$' -benchmem -bench 'BenchmarkLint1000x200|BenchmarkLintWorstCase' -benchtime 3x ./spec/lint
 go test -run '^$' -benchmem -bench 'BenchmarkRPCRoundTrip' ./emulator/tds
 go test -run '^$' -benchmem -bench 'BenchmarkAddJobStepRPC|BenchmarkReadViews10k' ./emulator
-go test -run '^$' -benchmem -bench 'BenchmarkHistory10k' ./emulator/agent
+go test -run '^$' -benchmem -bench 'BenchmarkHistory10k|BenchmarkRunPersisted' ./emulator/agent
 go test -run '^$' -benchmem -bench 'BenchmarkPlan' -benchtime 3x ./runner
 go test -run '^$' -benchmem -bench 'BenchmarkApply' -benchtime 1x ./runner
+echo
+echo "### bench/cli.sh"
+bench/cli.sh
