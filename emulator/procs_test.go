@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -576,5 +577,54 @@ func TestErrorDetails(t *testing.T) {
 		if !errors.As(err, &me) || me.Number != 50000 || me.ProcName == "" || me.LineNo < 1 {
 			t.Errorf("%s: procedure error = %#v, want 50000 with a procedure name and a line", mode, err)
 		}
+	}
+}
+
+func TestExpressionDefaultsAfterRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "jobdb.state")
+	created := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	restarted := created.Add(48 * time.Hour)
+	opts := Options{StatePath: path, Password: "pw", NoSchedules: true, Now: func() time.Time { return created }}
+	e, db := start(t, opts)
+	ctx := t.Context()
+	if _, err := db.ExecContext(ctx, `CREATE TABLE dbo.d (n int PRIMARY KEY, id uniqueidentifier DEFAULT NEWID(),
+		at datetime2 DEFAULT SYSUTCDATETIME(), k int DEFAULT (2 + 3))`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	opts.Now = func() time.Time { return restarted }
+	_, db2 := start(t, opts)
+	if _, err := db2.ExecContext(ctx, "INSERT dbo.d (n) VALUES (1), (2); INSERT dbo.d (n, at) VALUES (3, DEFAULT)"); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db2.QueryContext(ctx, "SELECT CONVERT(nvarchar(36), id), at, k FROM dbo.d ORDER BY n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	ids := map[string]bool{}
+	for rows.Next() {
+		var id string
+		var at time.Time
+		var k int
+		if err := rows.Scan(&id, &at, &k); err != nil {
+			t.Fatal(err)
+		}
+		if ids[id] {
+			t.Errorf("NEWID() default repeated %s", id)
+		}
+		ids[id] = true
+		if !at.Equal(restarted) || k != 5 {
+			t.Errorf("at = %v, k = %d; want %v, 5", at, k, restarted)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != 3 {
+		t.Fatalf("rows = %d, want 3", len(ids))
 	}
 }

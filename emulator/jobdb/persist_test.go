@@ -156,3 +156,34 @@ func TestPersistFailureRollsBack(t *testing.T) {
 		t.Fatalf("temp file left behind: %v", entries)
 	}
 }
+
+func TestPersistColumnDefaults(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state")
+	db, err := Open(Options{StatePath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols := []ColumnDef{{Name: "id", Type: tGUID, PrimaryKey: true, DefaultExpr: "NEWID()"}, {Name: "n", Type: tNMax, Default: "d"}}
+	s := db.NewSession()
+	if err := s.CreateTable("dbo", "t", cols); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db.Close()
+	db2, err := Open(Options{StatePath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	got, serr := db2.NewSession().TableColumns("t")
+	if serr != nil {
+		t.Fatal(serr)
+	}
+	cols[0].Type.Nullable = false
+	if !reflect.DeepEqual(got, cols) {
+		t.Fatalf("columns after reload = %+v, want %+v", got, cols)
+	}
+	if _, serr := db2.NewSession().TableColumns("jobs.jobs"); serr == nil || serr.Number != 208 {
+		t.Fatalf("view: %v", serr)
+	}
+}

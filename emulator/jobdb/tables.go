@@ -9,12 +9,15 @@ import (
 )
 
 // ColumnDef defines a column of a user table. Type.Nullable says whether it accepts NULL (primary
-// key columns never do).
+// key columns never do). Default is a constant default; DefaultExpr, when set, is the T-SQL text
+// of a default evaluated at every insert (such as SYSUTCDATETIME()), which the caller of Insert
+// evaluates and passes as a value.
 type ColumnDef struct {
-	Name       string
-	Type       sqlval.Column
-	PrimaryKey bool
-	Default    sqlval.Value
+	Name        string
+	Type        sqlval.Column
+	PrimaryKey  bool
+	Default     sqlval.Value
+	DefaultExpr string
 }
 
 // table is a plain user table. Rows are never changed in place: writes replace them.
@@ -112,6 +115,16 @@ func (s *Session) CreateTable(schema, name string, cols []ColumnDef) *sqlval.Err
 		w.tablesW()[key] = &table{ID: w.nextSeq(), Schema: schema, Name: name, Cols: defs, Created: s.db.now().UTC()}
 		return nil
 	})
+}
+
+// TableColumns returns the column definitions of a user table ("schema.name"; "dbo." when
+// unqualified); 208 if there is none.
+func (s *Session) TableColumns(name string) ([]ColumnDef, *sqlval.Error) {
+	t, err := s.read().table(name)
+	if err != nil {
+		return nil, err
+	}
+	return append([]ColumnDef(nil), t.Cols...), nil
 }
 
 // DropTable drops a user table ("schema.name"; "dbo." when unqualified).
@@ -219,8 +232,8 @@ func (t *table) checkUnique(rows [][]sqlval.Value) *sqlval.Error {
 	return nil
 }
 
-// Insert adds rows to a table. cols names the columns given (nil = all, in order); others take
-// their default or NULL.
+// Insert adds rows to a table, all or none. cols names the columns given (nil = all, in order);
+// others take their constant default or NULL.
 func (s *Session) Insert(name string, cols []string, rows [][]sqlval.Value) (int64, *sqlval.Error) {
 	var n int64
 	err := s.write(s.ctx, false, func(w *state) *sqlval.Error {

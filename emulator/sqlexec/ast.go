@@ -151,10 +151,11 @@ type CreateTableStmt struct {
 
 // ColDef is one column definition of CREATE TABLE.
 type ColDef struct {
-	Name       string
-	Type       sqlval.Column
-	PrimaryKey bool
-	Default    Expr
+	Name        string
+	Type        sqlval.Column
+	PrimaryKey  bool
+	Default     Expr
+	DefaultText string // source text of Default
 }
 
 // DropTableStmt is DROP TABLE [IF EXISTS] t, ….

@@ -52,9 +52,31 @@ func (b *batch) run(stmts []Stmt) *sqlval.Error {
 			}
 			b.s.lastError = err.Number
 			b.s.emit(sqlval.Item{Kind: sqlval.ItemError, Err: err})
+			continue
+		}
+		if setsError(st) {
+			b.s.lastError = 0
 		}
 	}
 	return nil
+}
+
+// setsError reports whether st, completing without error, sets @@ERROR to 0. IF resets it
+// before its branch runs, BEGIN…END is no statement of its own, RAISERROR sets its own value
+// and a DECLARE without initial values executes nothing.
+func setsError(st Stmt) bool {
+	switch x := st.(type) {
+	case *IfStmt, *BlockStmt, *RaiserrorStmt:
+		return false
+	case *DeclareStmt:
+		for _, d := range x.Vars {
+			if d.Init != nil {
+				return true
+			}
+		}
+		return false
+	}
+	return true
 }
 
 // statementOnly reports whether err ends only the statement st rather than the batch: with
@@ -116,6 +138,7 @@ func (b *batch) exec(st Stmt) *sqlval.Error {
 		if err != nil {
 			return err
 		}
+		s.lastError = 0
 		if t == triTrue {
 			return b.run([]Stmt{x.Then})
 		}
@@ -151,7 +174,6 @@ func (b *batch) exec(st Stmt) *sqlval.Error {
 			if err := s.db.DropTable(tableName(t)); err != nil {
 				return err
 			}
-			s.h.setDefaults(tableName(t), nil)
 		}
 		return nil
 	case *InsertStmt:
@@ -450,6 +472,7 @@ func (b *batch) raiserror(x *RaiserrorStmt) *sqlval.Error {
 	switch {
 	case sv <= 10:
 		b.s.emit(sqlval.Item{Kind: sqlval.ItemInfo, Err: e})
+		b.s.lastError = 0
 	case sv <= 18:
 		b.s.emit(sqlval.Item{Kind: sqlval.ItemError, Err: e})
 		b.s.lastError = 50000
@@ -531,32 +554,30 @@ func (s *Session) relation(t TableRef) (*jobdb.Relation, *sqlval.Error) {
 
 func (b *batch) createTable(x *CreateTableStmt) *sqlval.Error {
 	cols := make([]jobdb.ColumnDef, len(x.Cols))
-	dynamic := map[string]Expr{}
 	for i, c := range x.Cols {
 		cols[i] = jobdb.ColumnDef{Name: c.Name, Type: c.Type, PrimaryKey: c.PrimaryKey}
 		if c.Default == nil {
 			continue
 		}
+		// Evaluating every default once checks that it converts to the column's type.
 		v, err := b.eval(c.Default, nil)
 		if err != nil {
 			return err
 		}
-		if cols[i].Default, err = convert(v, c.Type); err != nil {
+		if v, err = convert(v, c.Type); err != nil {
 			return err
 		}
-		if !isConstant(c.Default) {
-			dynamic[strings.ToLower(c.Name)] = c.Default
+		if isConstant(c.Default) || !isStorable(c.Default) {
+			cols[i].Default = v
+		} else {
+			cols[i].DefaultExpr = c.DefaultText
 		}
 	}
 	schema := x.Table.Schema
 	if schema == "" {
 		schema = "dbo"
 	}
-	if err := b.s.db.CreateTable(schema, x.Table.Name, cols); err != nil {
-		return err
-	}
-	b.s.h.setDefaults(tableName(x.Table), dynamic)
-	return nil
+	return b.s.db.CreateTable(schema, x.Table.Name, cols)
 }
 
 // isConstant reports whether a DEFAULT expression has the same value at every insert.
@@ -572,93 +593,108 @@ func isConstant(e Expr) bool {
 	return constant
 }
 
-// insert runs INSERT … VALUES. Columns left out (or given as DEFAULT) whose default is an
-// expression such as GETUTCDATE() or NEWID() are evaluated per row here; constant defaults are
-// the model's.
+// isStorable reports whether a DEFAULT expression can be kept as text and evaluated at each
+// insert on its own: functions of constants, without variables, columns or subqueries.
+func isStorable(e Expr) bool {
+	ok := true
+	walkExpr(e, func(x Expr) {
+		switch x.(type) {
+		case *Literal, *Unary, *Binary, *CastExpr, *FuncCall:
+		default:
+			ok = false
+		}
+	}, nil)
+	return ok
+}
+
+// insert runs INSERT … VALUES. Every row is completed here, with columns left out or given as
+// DEFAULT taking their default (an expression default such as SYSUTCDATETIME() or NEWID() is
+// evaluated per row), and the rows go to the model in one call, so the statement inserts all
+// of them or none.
 func (b *batch) insert(x *InsertStmt) *sqlval.Error {
 	name := tableName(x.Table)
-	rel, err := b.s.relation(x.Table)
+	if _, err := b.s.relation(x.Table); err != nil {
+		return err
+	}
+	defs, err := b.s.db.TableColumns(name)
 	if err != nil {
 		return err
 	}
-	cols := x.Cols
-	if len(cols) == 0 {
-		for _, c := range rel.Columns {
-			cols = append(cols, c.Name)
+	idx := make([]int, 0, len(defs))
+	if len(x.Cols) == 0 {
+		for i := range defs {
+			idx = append(idx, i)
 		}
 	}
-	for _, c := range cols {
-		if colIndex(rel.Columns, c) < 0 {
+	used := make([]bool, len(defs))
+	for _, c := range x.Cols {
+		j := -1
+		for i, d := range defs {
+			if strings.EqualFold(d.Name, c) {
+				j = i
+			}
+		}
+		if j < 0 {
 			return sqlval.Errorf(207, "Invalid column name '%s'.", c)
 		}
-	}
-	dyn := b.s.h.defaults(name)
-	var (
-		total       int64
-		pending     [][]sqlval.Value
-		pendingKey  string
-		pendingCols []string
-	)
-	// Rows with the same column list go to the model in one call.
-	flush := func() *sqlval.Error {
-		if pending == nil {
-			return nil
+		if used[j] {
+			return sqlval.Errorf(264, "The column name '%s' is specified more than once in the SET clause or column list of an INSERT. A column cannot be assigned more than one value in the same clause. Modify the clause to make sure that a column is updated only once. If this statement updates or inserts columns into a view, column aliasing can conceal the duplication.", c)
 		}
-		n, err := b.s.db.Insert(name, pendingCols, pending)
-		pending = nil
-		total += n
-		return err
+		used[j] = true
+		idx = append(idx, j)
 	}
+	dynamic := make([]Expr, len(defs))
+	for i, d := range defs {
+		if d.DefaultExpr == "" {
+			continue
+		}
+		if dynamic[i], err = parseExpr(d.DefaultExpr); err != nil {
+			return err
+		}
+	}
+	deflt := func(i int) (sqlval.Value, *sqlval.Error) {
+		if dynamic[i] == nil {
+			return defs[i].Default, nil
+		}
+		return b.eval(dynamic[i], nil)
+	}
+	rows := make([][]sqlval.Value, 0, len(x.Rows))
 	for _, r := range x.Rows {
-		if len(r) != len(cols) {
-			if len(r) > len(cols) {
+		if len(r) != len(idx) {
+			if len(r) > len(idx) {
 				return sqlval.Errorf(110, "There are fewer columns in the INSERT statement than values specified in the VALUES clause. The number of values in the VALUES clause must match the number of columns specified in the INSERT statement.")
 			}
 			return sqlval.Errorf(109, "There are more columns in the INSERT statement than values specified in the VALUES clause. The number of values in the VALUES clause must match the number of columns specified in the INSERT statement.")
 		}
-		var rowCols []string
-		var vals []sqlval.Value
-		for j, e := range r {
+		row := make([]sqlval.Value, len(defs))
+		given := make([]bool, len(defs))
+		for k, e := range r {
+			j := idx[k]
 			if e == nil {
-				e = dyn[strings.ToLower(cols[j])]
-				if e == nil {
-					continue // the model's constant default
-				}
+				continue // DEFAULT
 			}
 			v, err := b.eval(e, nil)
 			if err != nil {
 				return err
 			}
-			rowCols, vals = append(rowCols, cols[j]), append(vals, v)
+			row[j], given[j] = v, true
 		}
-		for c, e := range dyn {
-			given := false
-			for _, rc := range cols {
-				if strings.EqualFold(rc, c) {
-					given = true
-				}
-			}
-			if !given {
-				v, err := b.eval(e, nil)
+		for i := range defs {
+			if !given[i] {
+				v, err := deflt(i)
 				if err != nil {
 					return err
 				}
-				rowCols, vals = append(rowCols, c), append(vals, v)
+				row[i] = v
 			}
 		}
-		key := strings.Join(rowCols, "\x00")
-		if pending != nil && key != pendingKey {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-		pendingKey, pendingCols = key, rowCols
-		pending = append(pending, vals)
+		rows = append(rows, row)
 	}
-	if err := flush(); err != nil {
+	n, err := b.s.db.Insert(name, nil, rows)
+	if err != nil {
 		return err
 	}
-	b.rowsAffected(total)
+	b.rowsAffected(n)
 	return nil
 }
 

@@ -19,6 +19,7 @@ const eofKind tsql.Kind = -1
 type parseError struct{ err *sqlval.Error }
 
 type parser struct {
+	src       string
 	toks      []tsql.Token
 	pos       int
 	depth     int
@@ -56,6 +57,17 @@ func Parse(src string) (stmts []Stmt, err *sqlval.Error) {
 	return stmts, nil
 }
 
+// parseExpr parses a whole string as one scalar expression, such as a stored column default.
+func parseExpr(src string) (e Expr, err *sqlval.Error) {
+	p := newParser(src)
+	defer recoverParse(&e, &err)
+	e = p.expr()
+	if !p.atEOF() {
+		p.fail()
+	}
+	return e, nil
+}
+
 func newParser(src string) *parser {
 	all := tsql.Lex(src)
 	toks := make([]tsql.Token, 0, len(all)/2+1)
@@ -70,7 +82,7 @@ func newParser(src string) *parser {
 		}
 		toks = append(toks, t)
 	}
-	p := &parser{toks: toks}
+	p := &parser{src: src, toks: toks}
 	if len(toks) > 0 {
 		p.last = toks[len(toks)-1]
 	}
@@ -862,7 +874,10 @@ func (p *parser) columnDef() ColDef {
 			p.acceptKw("CLUSTERED", "NONCLUSTERED")
 			c.PrimaryKey = true
 		case p.acceptKw("DEFAULT"):
+			start := p.peek().Offset
 			c.Default = p.expr()
+			end := p.toks[p.pos-1]
+			c.DefaultText = p.src[start : end.Offset+len(end.Text)]
 		default:
 			if c.PrimaryKey && !explicitNull {
 				c.Type.Nullable = false
@@ -912,10 +927,17 @@ func (p *parser) dataType(inCast bool) sqlval.Column {
 		col.Type = sqlval.TinyInt
 	case "BIT":
 		col.Type = sqlval.Bit
-	case "FLOAT", "REAL":
+	case "REAL":
+		col.Type, col.Size = sqlval.Float, 4
+	case "FLOAT":
 		col.Type = sqlval.Float
 		if p.acceptPunct("(") {
-			p.constant()
+			// FLOAT(1) to FLOAT(24) is real, a 4-byte float.
+			if l, ok := p.constant().(*Literal); ok {
+				if n, ok := l.Value.(int64); ok && n <= 24 {
+					col.Size = 4
+				}
+			}
 			p.expectPunct(")")
 		}
 	case "DATETIME2", "DATETIMEOFFSET":

@@ -31,28 +31,8 @@ type Handler struct {
 	nextID   atomic.Int64
 	nextTran atomic.Uint64
 
-	mu       sync.Mutex
-	calls    map[string]int
-	dynamics map[string]map[string]Expr // per table: defaults evaluated at every insert
-}
-
-func (h *Handler) setDefaults(table string, d map[string]Expr) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.dynamics == nil {
-		h.dynamics = map[string]map[string]Expr{}
-	}
-	if len(d) == 0 {
-		delete(h.dynamics, strings.ToLower(table))
-		return
-	}
-	h.dynamics[strings.ToLower(table)] = d
-}
-
-func (h *Handler) defaults(table string) map[string]Expr {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.dynamics[strings.ToLower(table)]
+	mu    sync.Mutex
+	calls map[string]int
 }
 
 var _ tds.Handler = (*Handler)(nil)
