@@ -167,7 +167,7 @@ spec:
 		t.Errorf("job = %+v schedule %+v", j, j.Schedule)
 	}
 	s := j.Steps[0]
-	if s.Command != "EXEC sp_updatestats;\nSELECT 2;\n" || s.CommandSource != (Source{"specs.yaml", 31, 9, 8}) {
+	if s.Command != "EXEC sp_updatestats;\nSELECT 2;\n" || s.CommandSource != (Source{File: "specs.yaml", Line: 31, Col: 9, Indent: 8}) {
 		t.Errorf("block step command %q source %+v", s.Command, s.CommandSource)
 	}
 	if p := s.CommandSource.Map(2, 1); p != (Pos{"specs.yaml", 32, 9}) {
@@ -182,7 +182,7 @@ spec:
 	if p := j.FieldPos("spec.steps[0].timeout"); p != (Pos{"specs.yaml", 33, 16}) {
 		t.Errorf("FieldPos(timeout) = %v", p)
 	}
-	if s := j.Steps[1]; s.CommandSource != (Source{"specs.yaml", 41, 17, -1}) || s.Timeout != DefaultTimeout ||
+	if s := j.Steps[1]; s.CommandSource != (Source{File: "specs.yaml", Line: 41, Col: 17, Indent: -1}) || s.Timeout != DefaultTimeout ||
 		s.Retry != (Retry{DefaultRetryAttempts, DefaultInitialInterval, DefaultMaxInterval, DefaultBackoffMultiplier}) {
 		t.Errorf("plain step = %+v", s)
 	}
@@ -190,7 +190,7 @@ spec:
 	if a, b := j.Steps[1], j.Steps[2]; a.Timeout != b.Timeout || a.Retry != b.Retry {
 		t.Errorf("stated defaults differ from omitted ones: %+v %+v", a.Retry, b.Retry)
 	}
-	if s := j.Steps[2]; s.Command != "SELECT 1;\n" || s.CommandFile != "sql/step.sql" || s.CommandSource != (Source{"sql/step.sql", 1, 1, 0}) {
+	if s := j.Steps[2]; s.Command != "SELECT 1;\n" || s.CommandFile != "sql/step.sql" || s.CommandSource != (Source{File: "sql/step.sql", Line: 1, Col: 1, Indent: 0}) {
 		t.Errorf("file step = %+v", s)
 	}
 	if set.Agent == nil || set.Agent.Authentication != AuthCredential || set.Agent.Lint["EJ301"] != "off" {

@@ -223,48 +223,254 @@ func offsetLineCol(s string, off int) (line, col int) {
 	return line, utf8.RuneCountInString(s[start:off]) + 1
 }
 
-// scalarSource says where the text of scalar n starts in its file. Lines after the first map only
-// for literal block scalars (|), whose lines are the file's lines less the indentation; folded (>),
-// quoted and plain multi-line scalars join or unescape lines, so only their first line maps.
+// scalarSource says where the text of scalar n is in its file. Literal block scalars (|) map by
+// their indentation; other styles, whose lines YAML folds and whose escapes it decodes, carry a
+// map built by replaying those rules over the file's text, unless the value stands verbatim on
+// one line.
 func scalarSource(d *document, n *yaml.Node) Source {
 	switch {
 	case n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0:
-		return Source{File: d.file, Line: n.Line, Col: n.Column + 1, Indent: -1}
+		return flowSource(d, n, Source{File: d.file, Line: n.Line, Col: n.Column + 1, Indent: -1})
 	case n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) == 0:
-		return Source{File: d.file, Line: n.Line, Col: n.Column, Indent: -1}
+		return flowSource(d, n, Source{File: d.file, Line: n.Line, Col: n.Column, Indent: -1})
 	}
-	indent := -1
-	if header, ok := d.lines.line(n.Line); ok && n.Column-1 <= len(header) {
-		// an explicit indentation indicator counts from the indentation of the key's mapping
-		ind := header[n.Column-1:]
-		if k := strings.IndexAny(ind, "123456789"); k >= 0 && k <= 2 {
-			prefix := header[:n.Column-1]
-			if c := strings.LastIndexByte(prefix, ':'); c >= 0 {
-				prefix = prefix[:c]
-			}
-			parent := len(prefix) - len(strings.TrimLeft(prefix, " -"))
-			indent = parent + int(ind[k]-'0')
-		}
-	}
-	if indent < 0 {
-		indent = 0
-		for l := n.Line + 1; ; l++ {
-			text, ok := d.lines.line(l)
-			if !ok {
-				break
-			}
-			if strings.TrimSpace(text) == "" {
-				continue
-			}
-			indent = len(text) - len(strings.TrimLeft(text, " "))
-			break
-		}
-	}
+	indent := blockIndent(d, n)
 	src := Source{File: d.file, Line: n.Line + 1, Col: indent + 1, Indent: indent}
 	if n.Style&yaml.FoldedStyle != 0 {
 		src.Indent = -1
+		src.m = scalarMap(d, n, n.Line+1, 1, indent)
+		src.first()
 	}
 	return src
+}
+
+// flowSource completes the Source of a plain or quoted scalar that starts at src.Line, src.Col.
+func flowSource(d *document, n *yaml.Node, src Source) Source {
+	if text, ok := d.lines.line(src.Line); ok {
+		i := runeOffset(text, src.Col)
+		if i >= 0 && strings.HasPrefix(text[i:], n.Value) &&
+			(n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) == 0 || strings.HasPrefix(text[i+len(n.Value):], text[i-1:i])) {
+			return src // the common case: the value stands verbatim on its line
+		}
+	}
+	src.m = scalarMap(d, n, src.Line, src.Col, 0)
+	src.first()
+	return src
+}
+
+// first moves Line and Col to the start of the map, dropping a map of one run, which Line and
+// Col describe exactly.
+func (s *Source) first() {
+	if s.m == nil {
+		return
+	}
+	g := s.m.segs[0]
+	s.Line, s.Col = int(g.fileLine), int(g.fileCol)
+	if len(s.m.segs) == 1 {
+		s.m = nil
+	}
+}
+
+// runeOffset returns the byte offset of 1-based rune column col in text, or -1 past its end.
+func runeOffset(text string, col int) int {
+	for i := range text {
+		if col--; col == 0 {
+			return i
+		}
+	}
+	if col == 1 {
+		return len(text)
+	}
+	return -1
+}
+
+// blockIndent returns the indentation of block scalar n's content, in columns.
+func blockIndent(d *document, n *yaml.Node) int {
+	header, _ := d.lines.line(n.Line)
+	if at := runeOffset(header, n.Column); at >= 0 {
+		// an explicit indentation indicator counts from the indentation of the key's mapping
+		ind := header[at:]
+		if k := strings.IndexAny(ind, "123456789"); k >= 0 && k <= 2 {
+			// the parent is the mapping of the key, the sequence of the item, or none at the root
+			prefix, parent := strings.TrimRight(header[:at], " "), -1
+			switch {
+			case strings.HasSuffix(prefix, ":"):
+				parent = len(prefix) - len(strings.TrimLeft(prefix, " -"))
+			case strings.HasSuffix(prefix, "-"):
+				parent = len(prefix) - 1
+			}
+			return max(parent, 0) + int(ind[k]-'0')
+		}
+	}
+	for l := n.Line + 1; ; l++ {
+		text, ok := d.lines.line(l)
+		if !ok {
+			return 0
+		}
+		if strings.TrimSpace(text) != "" {
+			return len(text) - len(strings.TrimLeft(text, " "))
+		}
+	}
+}
+
+// scalarMap maps the value of scalar n, whose text starts at file line, col, back to the file.
+// It walks the file's text unit by unit (a character, an escape sequence, a quote pair, a line
+// break) next to the value: content units must match the value, blanks and breaks match the
+// spaces and line breaks YAML kept or folded them into and are skipped otherwise. Continuation
+// lines lose their leading blanks (plain and quoted) or indent columns (folded). It returns nil
+// when the file's text does not give the value, so callers keep the first-line position.
+func scalarMap(d *document, n *yaml.Node, line, col, indent int) *sourceMap {
+	var quote byte
+	switch {
+	case n.Style&yaml.DoubleQuotedStyle != 0:
+		quote = '"'
+	case n.Style&yaml.SingleQuotedStyle != 0:
+		quote = '\''
+	}
+	folded := n.Style&yaml.FoldedStyle != 0
+	b := mapBuilder{value: n.Value, line: 1, col: 1}
+	for first := true; b.off < len(b.value); line, first = line+1, false {
+		text, ok := d.lines.line(line)
+		if !ok {
+			break
+		}
+		i, fc := 0, 1
+		switch {
+		case first && !folded:
+			if i = runeOffset(text, col); i < 0 {
+				return nil
+			}
+			fc = col
+		case folded:
+			for i < len(text) && i < indent && text[i] == ' ' {
+				i++
+			}
+			fc = i + 1
+		default:
+			for i < len(text) && (text[i] == ' ' || text[i] == '\t') {
+				i++
+			}
+			fc = i + 1
+		}
+		escapedBreak := false
+		for i < len(text) && b.off < len(b.value) {
+			r, w := utf8.DecodeRuneInString(text[i:])
+			runes, content := 1, r != ' ' && r != '\t'
+			switch {
+			case quote == 0:
+			case r == rune(quote) && (quote == '"' || i+1 == len(text) || text[i+1] != '\''):
+				return b.done()
+			case quote == '\'' && r == '\'':
+				w, runes = 2, 2
+			case r == '\\' && quote == '"':
+				if i+1 == len(text) {
+					escapedBreak = true
+					i++
+					continue
+				}
+				var k int
+				if r, k = unescape(text[i+1:]); k == 0 {
+					return nil
+				}
+				w, runes, content = 1+k, 1+utf8.RuneCountInString(text[i+1:i+1+k]), true
+			}
+			if !b.feed(r, content, line, fc) {
+				return nil
+			}
+			i += w
+			fc += runes
+		}
+		if !escapedBreak && !b.feed('\n', false, line, fc) {
+			return nil
+		}
+	}
+	return b.done()
+}
+
+// unescape decodes the double-quoted escape sequence that follows a backslash at the start of s,
+// returning the rune and the sequence's length in bytes, or 0 for an invalid one.
+func unescape(s string) (rune, int) {
+	if s == "" {
+		return 0, 0
+	}
+	digits := 0
+	switch s[0] {
+	case 'x':
+		digits = 2
+	case 'u':
+		digits = 4
+	case 'U':
+		digits = 8
+	default:
+		if r, ok := escapes[s[0]]; ok {
+			return r, 1
+		}
+		return 0, 0
+	}
+	if len(s) < 1+digits {
+		return 0, 0
+	}
+	v, err := strconv.ParseUint(s[1:1+digits], 16, 32)
+	if err != nil {
+		return 0, 0
+	}
+	return rune(v), 1 + digits
+}
+
+// escapes are YAML's one-character escape sequences in double-quoted scalars.
+var escapes = map[byte]rune{
+	'0': 0, 'a': '\a', 'b': '\b', 't': '\t', '\t': '\t', 'n': '\n', 'v': '\v', 'f': '\f', 'r': '\r',
+	'e': 0x1b, ' ': ' ', '"': '"', '\'': '\'', '/': '/', '\\': '\\', 'N': 0x85, '_': 0xa0, 'L': 0x2028, 'P': 0x2029,
+}
+
+// mapBuilder collects the segments of a sourceMap while it walks the value.
+type mapBuilder struct {
+	value     string
+	off       int // bytes of value consumed
+	line, col int // position of the next rune of value
+	segs      []segment
+}
+
+// feed offers the file unit r at fileLine, fileCol. A content unit must be the value's next rune
+// (blanks of the value without a source, such as folded line breaks, are placed at the unit); a
+// blank or line break matches a space or line break of the value or is skipped.
+func (b *mapBuilder) feed(r rune, content bool, fileLine, fileCol int) bool {
+	for b.off < len(b.value) {
+		v, w := utf8.DecodeRuneInString(b.value[b.off:])
+		switch {
+		case v == r || !content && r == '\n' && v == ' ':
+			b.emit(v, w, fileLine, fileCol)
+			return true
+		case !content:
+			return true
+		case v == ' ' || v == '\t' || v == '\n':
+			b.emit(v, w, fileLine, fileCol)
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func (b *mapBuilder) emit(v rune, w, fileLine, fileCol int) {
+	if k := len(b.segs) - 1; k < 0 || int(b.segs[k].line) != b.line || int(b.segs[k].fileLine) != fileLine ||
+		int(b.segs[k].fileCol)+b.col-int(b.segs[k].col) != fileCol {
+		b.segs = append(b.segs, segment{int32(b.line), int32(b.col), int32(fileLine), int32(fileCol)})
+	}
+	b.off += w
+	if v == '\n' {
+		b.line, b.col = b.line+1, 1
+	} else {
+		b.col++
+	}
+}
+
+// done returns the map, or nil when the value holds more than blanks the file did not give.
+func (b *mapBuilder) done() *sourceMap {
+	if strings.TrimLeft(b.value[b.off:], " \t\n") != "" || len(b.segs) == 0 {
+		return nil
+	}
+	return &sourceMap{segs: b.segs}
 }
 
 // lineIndex finds lines of a file by number; the offsets are computed on first use.

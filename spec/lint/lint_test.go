@@ -381,7 +381,7 @@ spec:
 	want := map[string]string{
 		`step "dq"`:        "18:27",
 		`step "sq"`:        "21:17",
-		`step "folded"`:    "25:9",
+		`step "folded"`:    "27:9",
 		`step "indicator"`: "32:11",
 		`step "literal"`:   "37:9",
 	}
