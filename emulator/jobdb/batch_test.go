@@ -98,6 +98,7 @@ func TestExecutionBatch(t *testing.T) {
 		t.Fatalf("batch over a failing commit: err %v, %d rows", err, count())
 	}
 
+	db.Close()
 	db2, err := Open(Options{StatePath: path})
 	if err != nil {
 		t.Fatal(err)

@@ -99,10 +99,13 @@ func BenchmarkOpen10k(b *testing.B) {
 		b.Fatal(err)
 	}
 	big(b, db, 10000)
+	db.Close()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := Open(Options{StatePath: path}); err != nil {
+		db, err := Open(Options{StatePath: path})
+		if err != nil {
 			b.Fatal(err)
 		}
+		db.Close()
 	}
 }

@@ -87,12 +87,14 @@ func TestSecretNeverShown(t *testing.T) {
 		}
 	}
 	// It survives a reopen (unsealed with the key file).
+	db.Close()
 	db2, err := Open(Options{StatePath: path})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, sec, _ := db2.Credential("c")
 	eq(t, sec, sentinel)
+	db2.Close()
 	// Without the key file the sealed secret cannot be opened: an error, not a silent loss.
 	if err := os.Remove(keyPath(path)); err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package jobdb
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,7 +32,9 @@ type DB struct {
 	failNext *sqlval.Error // FailNextCommit
 	calls    map[string]int
 	closed   bool
-	blobs    blobCache // encoded jobs and executions, reused between saves (under the write lock)
+	// stateLock holds the advisory lock on the state file while the database is open.
+	stateLock *os.File
+	blobs     blobCache // encoded jobs and executions, reused between saves (under the write lock)
 }
 
 const writerKey = "\x00database write lock"
@@ -51,19 +54,32 @@ func Open(opts Options) (*DB, error) {
 	if db.dbName == "" {
 		db.dbName = "jobdb"
 	}
+	if db.path != "" {
+		lock, err := lockState(db.path)
+		if err != nil {
+			return nil, err
+		}
+		db.stateLock = lock
+	}
 	st, key, err := load(db.path)
 	if err != nil {
+		db.Close()
 		return nil, err
 	}
 	db.cur, db.sealKey = st, key
 	return db, nil
 }
 
-// Close closes the database. Sessions must not be used afterwards.
+// Close closes the database and releases its state file. Sessions must not be used afterwards.
 func (db *DB) Close() error {
 	db.mu.Lock()
+	defer db.mu.Unlock()
 	db.closed = true
-	db.mu.Unlock()
+	if db.stateLock != nil {
+		err := db.stateLock.Close()
+		db.stateLock = nil
+		return err
+	}
 	return nil
 }
 

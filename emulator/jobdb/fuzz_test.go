@@ -111,6 +111,7 @@ func FuzzLoad(f *testing.F) {
 		f.Fatal(err)
 	}
 	populate(f, db)
+	db.Close()
 	good, err := os.ReadFile(seedPath)
 	if err != nil {
 		f.Fatal(err)

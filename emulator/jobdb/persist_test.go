@@ -86,8 +86,8 @@ func TestPersistRoundTrip(t *testing.T) {
 	}
 	// No temp files are left behind.
 	entries, _ := os.ReadDir(filepath.Dir(path))
-	if len(entries) != 2 {
-		t.Fatalf("want state and key file, have %v", entries)
+	if len(entries) != 3 {
+		t.Fatalf("want the state, key and lock files, have %v", entries)
 	}
 }
 
@@ -99,6 +99,7 @@ func TestPersistCorruptFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	populate(t, db)
+	db.Close()
 	good, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -114,8 +115,8 @@ func TestPersistCorruptFile(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err := Open(Options{StatePath: path})
-			if err == nil || !strings.Contains(err.Error(), path) {
-				t.Fatalf("want an error naming %s, got %v", path, err)
+			if err == nil || !strings.Contains(err.Error(), path) || strings.Contains(err.Error(), "in use") {
+				t.Fatalf("want a corruption error naming %s, got %v", path, err)
 			}
 		})
 	}
@@ -152,7 +153,7 @@ func TestPersistFailureRollsBack(t *testing.T) {
 	}
 	eq(t, rowsOf(t, rel(t, s, "jobs.jobs"), "job_name"), []string{"A"})
 	entries, _ := os.ReadDir(filepath.Dir(path))
-	if len(entries) != 2 {
+	if len(entries) != 3 { // the state (now a directory), its key and its lock
 		t.Fatalf("temp file left behind: %v", entries)
 	}
 }
@@ -186,4 +187,23 @@ func TestPersistColumnDefaults(t *testing.T) {
 	if _, serr := db2.NewSession().TableColumns("jobs.jobs"); serr == nil || serr.Number != 208 {
 		t.Fatalf("view: %v", serr)
 	}
+}
+
+func TestStateFileIsLockedWhileOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state")
+	db, err := Open(Options{StatePath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(Options{StatePath: path}); err == nil || !strings.Contains(err.Error(), "in use by another process") {
+		t.Fatalf("second open of the same state file: %v", err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Open(Options{StatePath: path})
+	if err != nil {
+		t.Fatalf("open after close: %v", err)
+	}
+	again.Close()
 }
