@@ -193,8 +193,11 @@ func Diff(d *Desired, live *jobdb.State, opt Options) (*Plan, error) {
 		}
 		return false
 	}
-	record := func(kind, name string, v any, exists bool) InventoryOp {
-		return InventoryOp{Kind: kind, Name: name, Hash: hashOf(v), Exists: exists}
+	// record makes the inventory entry of a desired object; Exists says this scope already has a
+	// row for it, which is also the case when the object was deleted by hand and is created again.
+	record := func(kind, name string, v any) InventoryOp {
+		o, ok := owners[key(kind, name)]
+		return InventoryOp{Kind: kind, Name: name, Hash: hashOf(v), Exists: ok && o.scope == opt.Scope}
 	}
 
 	var deletes []Change
@@ -213,7 +216,7 @@ func Diff(d *Desired, live *jobdb.State, opt Options) (*Plan, error) {
 		l, exists := liveCreds[strings.ToLower(c.Name)]
 		delete(liveCreds, strings.ToLower(c.Name))
 		// The hash leaves out where the secret comes from: the fingerprint tracks the secret itself.
-		inv := record(KindCredential, c.Name, c.Credential, false)
+		inv := record(KindCredential, c.Name, c.Credential)
 		inv.Secret = &secretRef
 		if !exists {
 			p.Changes = append(p.Changes, Change{Kind: KindCredential, Name: c.Name, Action: Create,
@@ -223,7 +226,6 @@ func Diff(d *Desired, live *jobdb.State, opt Options) (*Plan, error) {
 			continue
 		}
 		row, owned := claim(KindCredential, c.Name)
-		inv.Exists = owned
 		secretChanged := owned && row.SecretFingerprint != "" && !VerifyFingerprint(secret, row.SecretFingerprint)
 		var fields []Field
 		if l.Identity != c.Identity {
@@ -237,11 +239,11 @@ func Diff(d *Desired, live *jobdb.State, opt Options) (*Plan, error) {
 				Ops: []Op{{Object: "credential " + c.Name, Cred: &CredOp{Verb: "ALTER", Name: c.Name, Identity: c.Identity, SecretFrom: secretRef}}}})
 			p.Inventory = append(p.Inventory, inv)
 		} else if !owned || row.SpecHash != inv.Hash {
-			// An adopted credential's secret cannot be read back: its fingerprint is taken from the
-			// spec's secret, so later changes of that secret are detected.
 			if owned {
 				inv.Secret, inv.Fingerprint = nil, row.SecretFingerprint
 			}
+			// Otherwise the credential is adopted: its live secret cannot be read back, so the
+			// fingerprint is taken from the spec's secret and later changes of it are detected.
 			p.Inventory = append(p.Inventory, inv)
 		}
 	}
@@ -260,7 +262,7 @@ func Diff(d *Desired, live *jobdb.State, opt Options) (*Plan, error) {
 	for _, g := range d.TargetGroups {
 		l, exists := liveGroups[strings.ToLower(g.Name)]
 		delete(liveGroups, strings.ToLower(g.Name))
-		inv := record(KindTargetGroup, g.Name, g, false)
+		inv := record(KindTargetGroup, g.Name, g)
 		if !exists {
 			c := Change{Kind: KindTargetGroup, Name: g.Name, Action: Create,
 				Ops: []Op{{Object: "target group " + g.Name, Proc: "jobs.sp_add_target_group", Args: []Arg{{"target_group_name", g.Name}}}}}
@@ -273,7 +275,6 @@ func Diff(d *Desired, live *jobdb.State, opt Options) (*Plan, error) {
 			continue
 		}
 		row, owned := claim(KindTargetGroup, g.Name)
-		inv.Exists = owned
 		c := Change{Kind: KindTargetGroup, Name: g.Name, Action: Update}
 		want := map[string]bool{}
 		for _, m := range g.Members {
@@ -317,14 +318,13 @@ func Diff(d *Desired, live *jobdb.State, opt Options) (*Plan, error) {
 	for _, j := range d.Jobs {
 		l, exists := liveJobs[strings.ToLower(j.Name)]
 		delete(liveJobs, strings.ToLower(j.Name))
-		inv := record(KindJob, j.Name, j, false)
+		inv := record(KindJob, j.Name, j)
 		if !exists {
 			p.Changes = append(p.Changes, createJob(j))
 			p.Inventory = append(p.Inventory, inv)
 			continue
 		}
 		row, owned := claim(KindJob, j.Name)
-		inv.Exists = owned
 		c := updateJob(j, l, opt.Now, owned && row.SpecHash == inv.Hash)
 		if len(c.Ops) > 0 {
 			p.Changes = append(p.Changes, c)

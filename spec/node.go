@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/ejops/ejops/schema"
@@ -473,22 +474,24 @@ func (b *mapBuilder) done() *sourceMap {
 	return &sourceMap{segs: b.segs}
 }
 
-// lineIndex finds lines of a file by number; the offsets are computed on first use.
+// lineIndex finds lines of a file by number. The offsets are computed on first use, once, even
+// when several documents of the file are checked in parallel.
 type lineIndex struct {
 	data   []byte
+	once   sync.Once
 	starts []int
 }
 
 // line returns line n (1-based) without its line break, and false past the end.
 func (li *lineIndex) line(n int) (string, bool) {
-	if li.starts == nil {
+	li.once.Do(func() {
 		li.starts = append(li.starts, 0)
 		for i, c := range li.data {
 			if c == '\n' {
 				li.starts = append(li.starts, i+1)
 			}
 		}
-	}
+	})
 	if n < 1 || n > len(li.starts) || li.starts[n-1] >= len(li.data) {
 		return "", false
 	}

@@ -554,3 +554,21 @@ spec:
 		j.mustRun(t, 0, "plan", "--detailed-exitcode", dir)
 	}
 }
+
+// TestOwnedObjectDeletedByHandIsCreatedAgain: apply, delete the job and its target group by hand,
+// apply again: both come back and the inventory keeps one row each.
+func TestOwnedObjectDeletedByHandIsCreatedAgain(t *testing.T) {
+	j := startJobDB(t)
+	dir := writeSpecs(t, map[string]string{"agent.yaml": miAgent, "tg.yaml": tenants, "job.yaml": jobSpec("nightly", "a")})
+	j.mustRun(t, 0, "apply", "--yes", dir)
+	j.exec(t, "EXEC jobs.sp_delete_job @job_name = N'nightly'")
+	j.exec(t, "EXEC jobs.sp_delete_target_group @target_group_name = N'tenants'")
+	out := j.mustRun(t, 0, "apply", "--yes", dir)
+	if !strings.Contains(out, "Plan: 2 to add") {
+		t.Fatalf("apply after the deletes:\n%s", out)
+	}
+	j.mustRun(t, 0, "plan", "--detailed-exitcode", dir)
+	if n := j.scalar(t, "SELECT COUNT(*) FROM ejops.inventory").(int64); n != 2 {
+		t.Fatalf("%d inventory rows, want 2", n)
+	}
+}

@@ -118,7 +118,7 @@ const readBatch = `SET NOCOUNT ON;
 SELECT SCHEMA_ID(N'ejops') AS schema_id, OBJECT_ID(N'ejops.inventory') AS object_id;
 SELECT name, credential_identity FROM sys.database_scoped_credentials ORDER BY name;
 SELECT target_group_name FROM jobs.target_groups ORDER BY target_group_name;
-SELECT target_group_name, CAST(target_id AS nvarchar(36)) AS target_id, membership_type, target_type, server_name, database_name, elastic_pool_name, refresh_credential_name FROM jobs.target_group_members ORDER BY target_group_name;
+SELECT target_group_name, CAST(target_id AS nvarchar(36)) AS target_id, membership_type, target_type, server_name, database_name, elastic_pool_name, refresh_credential_name FROM jobs.target_group_members ORDER BY target_group_name, target_id;
 SELECT job_name, job_version, description, enabled, schedule_interval_type, schedule_interval_count, schedule_start_time, schedule_end_time FROM jobs.jobs ORDER BY job_name;
 SELECT job_name, step_id, step_name, command, credential_name, target_group_name, initial_retry_interval_seconds, maximum_retry_interval_seconds, retry_interval_backoff_multiplier, retry_attempts, step_timeout_seconds, max_parallelism, output_type, output_server_name, output_database_name, output_schema_name, output_table_name, output_credential_name FROM jobs.jobsteps ORDER BY job_name, step_id;
 IF OBJECT_ID(N'ejops.inventory') IS NOT NULL SELECT scope, kind, name, spec_hash, secret_fingerprint, applied_at, applied_by FROM ejops.inventory ORDER BY scope, kind, name;`
