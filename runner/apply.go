@@ -30,8 +30,17 @@ type ApplyOptions struct {
 // Report says what an apply did.
 type Report struct {
 	Added, Changed, Destroyed int
-	Calls                     int      // procedure calls and statements sent
-	Applied                   []string // one line per applied change
+	Calls                     int       // procedure calls and statements sent
+	Applied                   []Applied // one per applied change, in order
+}
+
+// Applied is one change an apply made.
+type Applied struct {
+	Action  Action
+	Kind    string
+	Name    string
+	Calls   int
+	Version int64 // the job's version after its step calls; -1 when no step changed
 }
 
 // Apply executes p in one transaction with XACT_ABORT ON under the apply lock. It refuses with
@@ -77,11 +86,7 @@ func Apply(ctx context.Context, db *jobdb.DB, p *Plan, opt ApplyOptions) (Report
 				return rep, fmt.Errorf("%s: %w (nothing was applied)", op.Object, err)
 			}
 		}
-		line := fmt.Sprintf("%s %s %s (%s", c.Action, kindWord(c.Kind), c.Name, plural(len(c.Ops), "call"))
-		if version >= 0 {
-			line += fmt.Sprintf(", now version %d", version)
-		}
-		rep.Applied = append(rep.Applied, line+")")
+		rep.Applied = append(rep.Applied, Applied{Action: c.Action, Kind: c.Kind, Name: c.Name, Calls: len(c.Ops), Version: version})
 	}
 	if err := writeInventory(ctx, tx, p, live, opt, fingerprints); err != nil {
 		return rep, fmt.Errorf("inventory: %w (nothing was applied)", err)
@@ -208,11 +213,4 @@ func writeInventory(ctx context.Context, tx *jobdb.Tx, p *Plan, live *jobdb.Stat
 		}
 	}
 	return nil
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
 }

@@ -25,7 +25,7 @@ func Export(live *jobdb.State) map[string][]byte {
 	for _, c := range live.Credentials {
 		docs = append(docs, document("Credential", c.Name, mapping(
 			"identity", scalar(c.Identity),
-			"secretFrom", mapping("env", scalar(uniqueFile(envs, secretEnv(c.Name)))))))
+			"secretFrom", mapping("env", scalar(uniqueName(envs, secretEnv(c.Name), "_"))))))
 	}
 	if len(docs) > 0 {
 		files["credentials.yaml"] = encodeDocs(docs)
@@ -58,7 +58,7 @@ func Export(live *jobdb.State) map[string][]byte {
 	}
 	used := map[string]bool{}
 	for _, j := range live.Jobs {
-		base := uniqueFile(used, fileName(j.Name))
+		base := uniqueName(used, fileName(j.Name), "-")
 		body := mapping()
 		if j.Description != "" {
 			add(body, "description", scalar(j.Description))
@@ -80,7 +80,7 @@ func Export(live *jobdb.State) map[string][]byte {
 		steps := seq()
 		stepFiles := map[string]bool{}
 		for _, s := range j.Steps {
-			sqlFile := path.Join(base, uniqueFile(stepFiles, fileName(s.Name))+".sql")
+			sqlFile := path.Join(base, uniqueName(stepFiles, fileName(s.Name), "-")+".sql")
 			files[path.Join("jobs", sqlFile)] = []byte(s.Command)
 			item := mapping("name", scalar(s.Name), "targetGroup", scalar(s.TargetGroup))
 			if s.Credential != "" {
@@ -173,11 +173,12 @@ func fileName(name string) string {
 	return s
 }
 
-// uniqueFile returns base, or base-2, base-3… when a name that differs only in case is taken.
-func uniqueFile(used map[string]bool, base string) string {
+// uniqueName returns base, or base<sep>2, base<sep>3… when a name that differs only in case is
+// taken.
+func uniqueName(used map[string]bool, base, sep string) string {
 	name := base
 	for i := 2; used[strings.ToLower(name)]; i++ {
-		name = fmt.Sprintf("%s-%d", base, i)
+		name = fmt.Sprintf("%s%s%d", base, sep, i)
 	}
 	used[strings.ToLower(name)] = true
 	return name

@@ -144,7 +144,7 @@ func (e *ConflictError) Error() string {
 		if i > 0 {
 			b.WriteString("; ")
 		}
-		fmt.Fprintf(&b, "%s %q is owned by scope %q", kindWord(r.Kind), r.Name, r.Scope)
+		fmt.Fprintf(&b, "%s %q is owned by scope %q", KindWord(r.Kind), r.Name, r.Scope)
 	}
 	return b.String() + " (apply it from that scope, or delete it there first)"
 }

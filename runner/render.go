@@ -10,7 +10,8 @@ import (
 // PlanFormatVersion is the version of the JSON plan document.
 const PlanFormatVersion = "1"
 
-func kindWord(kind string) string {
+// KindWord names a kind the way plans print it: "credential", "target group", "job".
+func KindWord(kind string) string {
 	switch kind {
 	case KindCredential:
 		return "credential"
@@ -46,7 +47,7 @@ func RenderText(w io.Writer, p *Plan, col Colors) {
 		fmt.Fprintf(w, "ejops will perform these actions (scope %q):\n\n", p.Scope)
 	}
 	for _, c := range p.Changes {
-		fmt.Fprintf(w, "  %s%s %s %s%s\n", col.of(c.Action), symbols[c.Action], kindWord(c.Kind), c.Name, col.Reset)
+		fmt.Fprintf(w, "  %s%s %s %s%s\n", col.of(c.Action), symbols[c.Action], KindWord(c.Kind), c.Name, col.Reset)
 		renderFields(w, "      ", c.Fields, c.Action == Create)
 		for _, s := range c.Subs {
 			label := "step"
@@ -75,9 +76,9 @@ func RenderText(w io.Writer, p *Plan, col Colors) {
 		fmt.Fprintf(w, "%s\n", title)
 		for _, r := range rs {
 			if r.Scope != "" && r.Scope != p.Scope {
-				fmt.Fprintf(w, "  %s %s (scope %q)\n", kindWord(r.Kind), r.Name, r.Scope)
+				fmt.Fprintf(w, "  %s %s (scope %q)\n", KindWord(r.Kind), r.Name, r.Scope)
 			} else {
-				fmt.Fprintf(w, "  %s %s\n", kindWord(r.Kind), r.Name)
+				fmt.Fprintf(w, "  %s %s\n", KindWord(r.Kind), r.Name)
 			}
 		}
 		fmt.Fprintln(w)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -43,6 +44,9 @@ func runApply(ctx context.Context, e *env, args []string) int {
 	}
 	if *maxDeletes < 0 {
 		return usageErrorf(e, "apply: --max-deletes must be 0 or more")
+	}
+	if *lockWait < 0 || *lockWait > 24*time.Hour {
+		return usageErrorf(e, "apply: --lock-wait must be between 0s and 24h")
 	}
 	if *planFile != "" && fs.NArg() > 0 {
 		return usageErrorf(e, "apply: --plan takes no PATH arguments: the saved plan holds the specs")
@@ -118,7 +122,8 @@ func runApply(ctx context.Context, e *env, args []string) int {
 			return exitFailure
 		}
 	}
-	actx, acancel := context.WithTimeout(ctx, f.timeout)
+	// Waiting for another apply's lock does not eat into the database timeout.
+	actx, acancel := context.WithTimeout(ctx, f.timeout+*lockWait)
 	defer acancel()
 	rep, err := runner.Apply(actx, db, p, opts)
 	if err != nil {
@@ -129,18 +134,28 @@ func runApply(ctx context.Context, e *env, args []string) int {
 		}
 		return exitFailure
 	}
-	fmt.Fprintln(e.stdout)
-	for _, line := range rep.Applied {
-		fmt.Fprintf(e.stdout, "applied: %s\n", line)
+	// The report follows the plan on stdout; after a JSON plan it goes to stderr, so stdout stays
+	// one JSON document.
+	out := e.stdout
+	if *format == "json" {
+		out = e.stderr
 	}
-	fmt.Fprintf(e.stdout, "Apply complete: %d added, %d changed, %d destroyed (%s).\n", rep.Added, rep.Changed, rep.Destroyed, count(rep.Calls, "call"))
+	fmt.Fprintln(out)
+	for _, a := range rep.Applied {
+		line := fmt.Sprintf("applied: %s %s %s (%s", a.Action, runner.KindWord(a.Kind), a.Name, count(a.Calls, "call"))
+		if a.Version >= 0 {
+			line += fmt.Sprintf(", now version %d", a.Version)
+		}
+		fmt.Fprintln(out, line+")")
+	}
+	fmt.Fprintf(out, "Apply complete: %d added, %d changed, %d destroyed (%s).\n", rep.Added, rep.Changed, rep.Destroyed, count(rep.Calls, "call"))
 	return exitOK
 }
 
 // checkDeletes is the --max-deletes guard.
-func checkDeletes(p *runner.Plan, max int) error {
-	if _, _, destroy := p.Counts(); destroy > max {
-		return fmt.Errorf("the plan deletes %s, more than --max-deletes %d; nothing was applied", count(destroy, "object"), max)
+func checkDeletes(p *runner.Plan, limit int) error {
+	if _, _, destroy := p.Counts(); destroy > limit {
+		return fmt.Errorf("the plan deletes %s, more than --max-deletes %d; nothing was applied", count(destroy, "object"), limit)
 	}
 	return nil
 }
@@ -149,8 +164,9 @@ func checkDeletes(p *runner.Plan, max int) error {
 func appliedBy(paths []string) string {
 	dir := "."
 	if len(paths) > 0 {
-		if st, err := os.Stat(paths[0]); err == nil && st.IsDir() {
-			dir = paths[0]
+		dir = paths[0]
+		if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+			dir = filepath.Dir(dir)
 		}
 	}
 	out, err := exec.Command("git", "-C", dir, "rev-parse", "HEAD").Output()

@@ -107,8 +107,12 @@ func TestEmulatorCommandRunsJobsOverTheFleet(t *testing.T) {
 		t.Fatalf("ran on %d databases, want 2", n)
 	}
 	write("a, b, c")
-	time.Sleep(500 * time.Millisecond) // the watcher debounces changes
-	if n := runJob(); n != 3 {
+	// The watcher debounces changes: run again until the new database shows up.
+	n := runJob()
+	for deadline := time.Now().Add(10 * time.Second); n != 3 && time.Now().Before(deadline); n = runJob() {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n != 3 {
 		t.Fatalf("after adding a database to the fleet: ran on %d databases, want 3", n)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/ejops/ejops/schema"
 )
@@ -21,7 +22,7 @@ func runSchema(_ context.Context, e *env, args []string) int {
 		return usageErrorf(e, "schema takes no arguments")
 	}
 	if _, err := e.stdout.Write(schema.JSON); err != nil {
-		return usageErrorf(e, "write schema: %v", err)
+		return fail(e, fmt.Errorf("write schema: %w", err))
 	}
 	return exitOK
 }

@@ -109,9 +109,6 @@ func (db *DB) Close() error {
 	return err
 }
 
-// SQL returns the underlying pool, for commands that query executions.
-func (db *DB) SQL() *sql.DB { return db.sql }
-
 // readBatch reads everything in one round trip. The inventory table may not exist yet; SQL Server
 // resolves names when the statement runs, so the guarded SELECT is skipped then.
 const readBatch = `SET NOCOUNT ON;
@@ -281,7 +278,15 @@ func (db *DB) Begin(ctx context.Context, wait time.Duration) (*Tx, error) {
 	}
 	if rc < 0 {
 		_ = sqltx.Rollback()
-		return nil, fmt.Errorf("take the apply lock: another apply holds it (sp_getapplock returned %d after %s)", rc, wait)
+		reason := map[mssql.ReturnStatus]string{
+			-1: fmt.Sprintf("another apply still holds it after %s (--lock-wait)", wait),
+			-2: "the request was canceled",
+			-3: "chosen as a deadlock victim",
+		}[rc]
+		if reason == "" {
+			reason = "sp_getapplock rejected the request"
+		}
+		return nil, fmt.Errorf("take the apply lock: %s (sp_getapplock returned %d)", reason, rc)
 	}
 	return t, nil
 }
@@ -300,7 +305,8 @@ func (t *Tx) Commit() error {
 // Rollback rolls everything back.
 func (t *Tx) Rollback() error { return t.tx.Rollback() }
 
-// Exec calls a procedure by name with named arguments, as go-mssqldb sends an RPC.
+// Exec sends one call with arguments: a procedure by name (an RPC) or a parameterised statement
+// (sp_executesql).
 func (t *Tx) Exec(ctx context.Context, proc string, args ...any) error {
 	t.Calls++
 	_, err := t.tx.ExecContext(ctx, proc, args...)
