@@ -66,7 +66,7 @@ func runApply(ctx context.Context, e *env, args []string) int {
 			return fail(e, err)
 		}
 		var sp savedPlan
-		if err := json.Unmarshal(b, &sp); err != nil || sp.FormatVersion != runner.PlanFormatVersion || sp.Desired == nil {
+		if err := json.Unmarshal(b, &sp); err != nil || sp.FormatVersion != savedPlanVersion || sp.Desired == nil {
 			fmt.Fprintf(e.stderr, "ejops: %s is not a plan saved by this version of ejops plan --out\n", *planFile)
 			return exitFailure
 		}

@@ -14,6 +14,9 @@ func init() {
 	commands["plan"] = command{summary: "show what apply would change in the job database", run: runPlan, interruptible: true}
 }
 
+// savedPlanVersion is the version of the file plan --out writes; apply --plan reads only it.
+const savedPlanVersion = "1"
+
 // savedPlan is the file plan --out writes: the desired state (secret references only), the plan
 // and the digest of the live state it was made against.
 type savedPlan struct {
@@ -59,14 +62,15 @@ func runPlan(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, err)
 	}
-	p, err := runner.Diff(runner.FromSpec(set), live, runner.Options{
+	desired := runner.FromSpec(set)
+	p, err := runner.Diff(desired, live, runner.Options{
 		Scope: f.scope, Prune: *prune, Secret: runner.ResolveSecret(e.getenv, e.readFile), Now: time.Now().UTC(),
 	})
 	if err != nil {
 		return fail(e, err)
 	}
 	if *out != "" {
-		sp := savedPlan{FormatVersion: runner.PlanFormatVersion, Scope: f.scope, Prune: *prune, Desired: runner.FromSpec(set), LiveHash: p.LiveHash}
+		sp := savedPlan{FormatVersion: savedPlanVersion, Scope: f.scope, Prune: *prune, Desired: desired, LiveHash: p.LiveHash}
 		b, _ := json.MarshalIndent(sp, "", "  ")
 		if err := os.WriteFile(*out, append(b, '\n'), 0o600); err != nil {
 			fmt.Fprintf(e.stderr, "ejops: save plan: %v\n", err)
