@@ -12,7 +12,7 @@ rm -rf "$out"
 mkdir -p "$out/specs"
 (cd "$root" && go build -o "$out/ejops" ./cmd/ejops)
 
-"$out/ejops" emulator --listen 127.0.0.1:0 --password bench-pw >"$out/dsn" 2>"$out/emulator.log" &
+"$out/ejops" emulator --listen 127.0.0.1:0 >"$out/dsn" 2>"$out/emulator.log" &
 emulator=$!
 trap 'kill $emulator 2>/dev/null; wait $emulator 2>/dev/null || true' EXIT
 for _ in $(seq 100); do [[ -s $out/dsn ]] && break; sleep 0.05; done

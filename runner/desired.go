@@ -30,6 +30,8 @@ type Desired struct {
 type DesiredCredential struct {
 	jobdb.Credential
 	SecretFrom spec.SecretRef `json:"secretFrom"`
+	// Where secretFrom is written, for errors; empty in a saved plan.
+	SecretPos string `json:"-"`
 }
 
 // FromSpec converts loaded specs into the desired state, sorted by name within each kind.
@@ -43,7 +45,12 @@ func FromSpec(set *spec.Set) *Desired {
 				ref.File = abs
 			}
 		}
-		d.Credentials = append(d.Credentials, DesiredCredential{jobdb.Credential{Name: c.Name, Identity: c.Identity}, ref})
+		field := "spec.secretFrom.env"
+		if c.SecretFrom.File != "" {
+			field = "spec.secretFrom.file"
+		}
+		pos := c.FieldPos(field).String() + ": " + field
+		d.Credentials = append(d.Credentials, DesiredCredential{jobdb.Credential{Name: c.Name, Identity: c.Identity}, ref, pos})
 	}
 	for _, g := range set.TargetGroups {
 		tg := jobdb.TargetGroup{Name: g.Name, Members: []jobdb.Member{}}

@@ -211,6 +211,9 @@ func Diff(d *Desired, live *jobdb.State, opt Options) (*Plan, error) {
 		// Every secret must resolve at plan time, so a missing one fails before anything is applied.
 		secret, err := opt.Secret(secretRef)
 		if err != nil {
+			if c.SecretPos != "" {
+				return nil, fmt.Errorf("%s: credential %q: %w", c.SecretPos, c.Name, err)
+			}
 			return nil, fmt.Errorf("credential %q: %w", c.Name, err)
 		}
 		l, exists := liveCreds[strings.ToLower(c.Name)]

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"unicode"
 )
 
 // PlanFormatVersion is the version of the JSON plan document.
@@ -47,16 +49,16 @@ func RenderText(w io.Writer, p *Plan, col Colors) {
 		fmt.Fprintf(w, "ejops will perform these actions (scope %q):\n\n", p.Scope)
 	}
 	for _, c := range p.Changes {
-		fmt.Fprintf(w, "  %s%s %s %s%s\n", col.of(c.Action), symbols[c.Action], KindWord(c.Kind), c.Name, col.Reset)
+		fmt.Fprintf(w, "  %s%s %s %s%s\n", col.of(c.Action), symbols[c.Action], KindWord(c.Kind), SafeName(c.Name), col.Reset)
 		renderFields(w, "      ", c.Fields, c.Action == Create)
 		for _, s := range c.Subs {
 			label := "step"
 			if c.Kind == KindTargetGroup {
 				label = "member"
 			}
-			line := fmt.Sprintf("%s %s", label, s.Name)
+			line := fmt.Sprintf("%s %s", label, SafeName(s.Name))
 			if s.NewName != "" {
-				line += " -> " + s.NewName
+				line += " -> " + SafeName(s.NewName)
 			}
 			switch {
 			case s.Position > 0 && s.Action == Update:
@@ -76,9 +78,9 @@ func RenderText(w io.Writer, p *Plan, col Colors) {
 		fmt.Fprintf(w, "%s\n", title)
 		for _, r := range rs {
 			if r.Scope != "" && r.Scope != p.Scope {
-				fmt.Fprintf(w, "  %s %s (scope %q)\n", KindWord(r.Kind), r.Name, r.Scope)
+				fmt.Fprintf(w, "  %s %s (scope %q)\n", KindWord(r.Kind), SafeName(r.Name), r.Scope)
 			} else {
-				fmt.Fprintf(w, "  %s %s\n", KindWord(r.Kind), r.Name)
+				fmt.Fprintf(w, "  %s %s\n", KindWord(r.Kind), SafeName(r.Name))
 			}
 		}
 		fmt.Fprintln(w)
@@ -141,4 +143,15 @@ func RenderJSON(w io.Writer, p *Plan) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
+}
+
+// SafeName shows a name as it is, or quoted when it holds characters that are not printable (a
+// line break or a terminal escape must not forge plan lines).
+func SafeName(s string) string {
+	for _, r := range s {
+		if !unicode.IsGraphic(r) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }

@@ -102,3 +102,16 @@ Plan: 0 to add, 2 to change, 0 to destroy.
 		t.Fatalf("JSON plan: %+v", doc)
 	}
 }
+
+func TestRenderQuotesUnprintableNames(t *testing.T) {
+	evil := "evil\nPlan: 0 to add\x1b[2J"
+	p := diff(t, &Desired{Jobs: []jobdb.Job{job(evil, step("s\x1b[31m", "SELECT 1;"))}}, &jobdb.State{}, false)
+	var b bytes.Buffer
+	RenderText(&b, p, Colors{})
+	if strings.Contains(b.String(), "\x1b") || strings.Contains(b.String(), "\nPlan: 0 to add") {
+		t.Fatalf("a name forged plan output:\n%s", b.String())
+	}
+	if !strings.Contains(b.String(), `+ job "evil\nPlan: 0 to add\x1b[2J"`) {
+		t.Fatalf("the name is not shown quoted:\n%s", b.String())
+	}
+}

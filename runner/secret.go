@@ -5,7 +5,10 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
+	"io"
+	"os"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/scrypt"
 
@@ -74,11 +77,42 @@ func ResolveSecret(getenv func(string) string, readFile func(string) ([]byte, er
 				return "", fmt.Errorf("secret: %w", err)
 			}
 			v := strings.TrimRight(string(b), "\r\n")
-			if v == "" {
+			switch {
+			case v == "":
 				return "", fmt.Errorf("secret: file %s is empty", ref.File)
+			case !utf8.ValidString(v):
+				return "", fmt.Errorf("secret: file %s is not UTF-8 text", ref.File)
 			}
 			return v, nil
 		}
 		return "", fmt.Errorf("secret: no source")
 	}
+}
+
+// MaxSecretFile is the size of the largest secret file ResolveSecret reads.
+const MaxSecretFile = 64 << 10
+
+// ReadSecretFile reads a secret file: a regular file of at most MaxSecretFile bytes, so that a
+// device or a huge file named by mistake is refused rather than read.
+func ReadSecretFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, MaxSecretFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxSecretFile {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, MaxSecretFile)
+	}
+	return b, nil
 }

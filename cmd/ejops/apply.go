@@ -142,7 +142,7 @@ func runApply(ctx context.Context, e *env, args []string) int {
 	}
 	fmt.Fprintln(out)
 	for _, a := range rep.Applied {
-		line := fmt.Sprintf("applied: %s %s %s (%s", a.Action, runner.KindWord(a.Kind), a.Name, count(a.Calls, "call"))
+		line := fmt.Sprintf("applied: %s %s %s (%s", a.Action, runner.KindWord(a.Kind), runner.SafeName(a.Name), count(a.Calls, "call"))
 		if a.Version >= 0 {
 			line += fmt.Sprintf(", now version %d", a.Version)
 		}

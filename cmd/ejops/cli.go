@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/ejops/ejops/runner"
 )
 
 // Exit codes, the same for every command (product.md §3).
@@ -46,7 +48,7 @@ var commands = map[string]command{}
 
 // Main runs ejops with args (without the program name) and returns the exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return run(&env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, readFile: os.ReadFile}, args)
+	return run(&env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, readFile: runner.ReadSecretFile}, args)
 }
 
 // run dispatches to the command named by args[0].

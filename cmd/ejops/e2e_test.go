@@ -14,6 +14,7 @@ import (
 	_ "github.com/microsoft/go-mssqldb"
 
 	"github.com/ejops/ejops/emulator"
+	"github.com/ejops/ejops/runner"
 	"github.com/ejops/ejops/spec"
 )
 
@@ -57,7 +58,7 @@ func startJobDB(t *testing.T) *jobDB {
 func (j *jobDB) ejops(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	e := &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, getenv: os.Getenv, readFile: os.ReadFile}
+	e := &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, getenv: os.Getenv, readFile: runner.ReadSecretFile}
 	if j.secretFiles != nil {
 		e.readFile = j.secretFiles
 	}

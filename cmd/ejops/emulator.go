@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
@@ -33,7 +34,7 @@ func parseEmulatorArgs(e *env, args []string) (emulatorArgs, int) {
 	fs.StringVar(&a.listen, "listen", "127.0.0.1:1433", "TCP `address` to serve TDS on")
 	fs.StringVar(&a.state, "state", "", "state `file` to load and persist (default: in memory)")
 	fs.StringVar(&a.user, "user", emulator.DefaultUser, "login `name`")
-	fs.StringVar(&a.password, "password", "", "login `password` (default: $EJOPS_EMULATOR_PASSWORD, else random)")
+	fs.StringVar(&a.password, "password", "", "login `password` (default: $EJOPS_EMULATOR_PASSWORD, else random and printed in the DSN;\na chosen password is shown as xxxxx)")
 	fs.StringVar(&a.fleet, "fleet", "", "fleet `file` of simulated servers, pools and databases that started jobs run on\n(reloaded when it changes or on SIGHUP; see examples/fleet.yaml)")
 	if code := parseFlags(fs, args); code >= 0 {
 		return a, code
@@ -64,7 +65,15 @@ func runEmulator(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "ejops: %v\n", err)
 		return exitFailure
 	}
-	fmt.Fprintln(e.stdout, em.DSN(addr))
+	// A password the user chose is theirs to know: the printed DSN hides it (it would land in CI
+	// logs); a generated one is printed, since there is no other way to learn it.
+	dsn := em.DSN(addr)
+	if a.password != "" {
+		if u, err := url.Parse(dsn); err == nil {
+			dsn = u.Redacted()
+		}
+	}
+	fmt.Fprintln(e.stdout, dsn)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)

@@ -59,9 +59,10 @@ func TestEmulatorCommandRunsJobsOverTheFleet(t *testing.T) {
 	for deadline := time.Now().Add(10 * time.Second); dsn == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		dsn = strings.TrimSpace(stdout.String())
 	}
-	if !strings.HasPrefix(dsn, "sqlserver://") {
-		t.Fatalf("no DSN printed: %q\n%s", dsn, stderr.String())
+	if !strings.HasPrefix(dsn, "sqlserver://") || strings.Contains(dsn, "Emu-pw-1") {
+		t.Fatalf("want a DSN without the chosen password, got %q\n%s", dsn, stderr.String())
 	}
+	dsn = strings.Replace(dsn, "xxxxx", "Emu-pw-1", 1)
 	db, err := sql.Open("sqlserver", dsn)
 	if err != nil {
 		t.Fatal(err)

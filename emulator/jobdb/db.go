@@ -55,6 +55,9 @@ func Open(opts Options) (*DB, error) {
 		db.dbName = "jobdb"
 	}
 	if db.path != "" {
+		if st, err := os.Stat(db.path); err == nil && st.IsDir() {
+			return nil, fmt.Errorf("state file %s is a directory", db.path)
+		}
 		lock, err := lockState(db.path)
 		if err != nil {
 			return nil, err

@@ -207,3 +207,13 @@ func TestStateFileIsLockedWhileOpen(t *testing.T) {
 	}
 	again.Close()
 }
+
+func TestStatePathIsADirectory(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Open(Options{StatePath: dir}); err == nil || !strings.Contains(err.Error(), "is a directory") {
+		t.Fatalf("a directory as state file: %v", err)
+	}
+	if _, err := os.Stat(dir + ".lock"); err == nil {
+		t.Fatal("a lock file was left beside the directory")
+	}
+}

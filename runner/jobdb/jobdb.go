@@ -71,6 +71,11 @@ func Open(dsn string, embedded EmbeddedOpener) (*DB, error) {
 func connectionURL(dsn string) (entra bool, _ string, _ error) {
 	u, err := url.Parse(dsn)
 	if err != nil {
+		// url.Error repeats the whole address, password included: keep only the reason.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return false, "", err
 	}
 	if u.Host == "" {
@@ -87,12 +92,27 @@ func connectionURL(dsn string) (entra bool, _ string, _ error) {
 	return q.Get("fedauth") != "", u.String(), nil
 }
 
-// redact keeps a DSN's password out of an error message.
+// redact keeps a DSN's passwords (user info and password parameters) out of an error message.
 func redact(err error, dsn string) error {
 	msg := err.Error()
-	if i := strings.Index(dsn, "://"); i >= 0 {
-		if at := strings.Index(dsn[i+3:], "@"); at >= 0 {
-			msg = strings.ReplaceAll(msg, dsn[i+3:i+3+at], "(credentials)")
+	u, perr := url.Parse(dsn)
+	if perr != nil {
+		return err // connectionURL already reduced a parse error to its reason
+	}
+	var secrets []string
+	if p, ok := u.User.Password(); ok {
+		secrets = append(secrets, p, url.QueryEscape(p), url.PathEscape(p))
+	}
+	for k, vs := range u.Query() {
+		if strings.EqualFold(k, "password") || strings.Contains(strings.ToLower(k), "secret") {
+			for _, v := range vs {
+				secrets = append(secrets, v, url.QueryEscape(v))
+			}
+		}
+	}
+	for _, s := range secrets {
+		if s != "" {
+			msg = strings.ReplaceAll(msg, s, "(redacted)")
 		}
 	}
 	return errors.New(msg)

@@ -42,6 +42,18 @@ func TestOpenKeepsPasswordsOutOfErrors(t *testing.T) {
 	if got := redact(errors.New("bad user:pw in sqlserver://user:pw@h"), "sqlserver://user:pw@h"); strings.Contains(got.Error(), "pw") {
 		t.Fatalf("redact left the password: %v", got)
 	}
+	for _, dsn := range []string{
+		`sqlserver://ejops:S3ntinel\XYZ@127.0.0.1:x?database=jobdb`,
+		`sqlserver://ejops:S3ntinel "XYZ@127.0.0.1:x?database=jobdb`,
+		`sqlserver://127.0.0.1:x?database=jobdb&user+id=ejops&password=S3ntinel-XYZ`,
+		`azuresql://srv.database.windows.net:x?database=jobdb&user+id=appid@tenant&password=S3ntinel-XYZ`,
+		`sqlserver://ejops:S3ntinel@XYZ@127.0.0.1:notaport`,
+	} {
+		_, err := Open(dsn, nil)
+		if err == nil || strings.Contains(err.Error(), "S3ntinel") || strings.Contains(err.Error(), "XYZ") {
+			t.Errorf("Open(%q): %v", dsn, err)
+		}
+	}
 }
 
 func TestConnectionURL(t *testing.T) {
