@@ -52,3 +52,24 @@ func TestEmbeddedFiresNoSchedules(t *testing.T) {
 		t.Errorf("the schedule fired: %d rows", n)
 	}
 }
+
+// The embedded database makes its own master key, once, so credentials can be created.
+func TestEmbeddedHasAMasterKey(t *testing.T) {
+	path := filepath.Join(t.TempDir(), ".ejops", "jobdb.json")
+	for range 2 { // the second open finds the key and keeps it
+		e, c, err := OpenEmbedded(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db := sql.OpenDB(c)
+		if _, err := db.ExecContext(t.Context(), "IF NOT EXISTS (SELECT * FROM sys.database_scoped_credentials WHERE name = N'c') CREATE DATABASE SCOPED CREDENTIAL c WITH IDENTITY = 'u', SECRET = 'p'"); err != nil {
+			t.Fatalf("create a credential: %v", err)
+		}
+		var n int
+		if err := db.QueryRowContext(t.Context(), "SELECT COUNT(*) FROM sys.symmetric_keys").Scan(&n); err != nil || n != 1 {
+			t.Fatalf("master keys: %d, %v", n, err)
+		}
+		db.Close()
+		e.Close()
+	}
+}

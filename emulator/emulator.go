@@ -328,6 +328,19 @@ func OpenEmbedded(statePath string) (*Emulator, driver.Connector, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// An Azure job database gets its master key once from its administrator; the embedded one
+	// has no administrator, so it makes its own, and credentials work out of the box.
+	sess := e.db.NewSession()
+	defer sess.Close()
+	pw, err := RandomPassword()
+	if err != nil {
+		e.Close()
+		return nil, nil, err
+	}
+	if merr := sess.CreateMasterKey(pw); merr != nil && merr.Number != 15578 { // 15578: it has one
+		e.Close()
+		return nil, nil, fmt.Errorf("create the master key: %w", merr)
+	}
 	c, err := e.Connector()
 	if err != nil {
 		e.Close()
