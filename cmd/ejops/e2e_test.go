@@ -10,8 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
-	_ "github.com/microsoft/go-mssqldb"
+	mssql "github.com/microsoft/go-mssqldb"
 
 	"github.com/ejops/ejops/emulator"
 	"github.com/ejops/ejops/runner"
@@ -356,6 +357,8 @@ func TestCutConnectionLeavesJobDatabaseUnchanged(t *testing.T) {
 func TestConcurrentAppliesAreSerialised(t *testing.T) {
 	j := startJobDB(t)
 	dir := writeSpecs(t, map[string]string{"agent.yaml": miAgent, "tg.yaml": tenants, "job.yaml": jobSpec("nightly", "a", "b")})
+	j.em.SetDelay(5 * time.Millisecond) // slow replies make the two applies overlap
+	defer j.em.SetDelay(0)
 	codes := make(chan int, 2)
 	for range 2 {
 		go func() {
@@ -572,4 +575,32 @@ func TestOwnedObjectDeletedByHandIsCreatedAgain(t *testing.T) {
 	if n := j.scalar(t, "SELECT COUNT(*) FROM ejops.inventory").(int64); n != 2 {
 		t.Fatalf("%d inventory rows, want 2", n)
 	}
+}
+
+// TestApplyWaitsForTheLock: while another session holds the apply lock, apply gives up after
+// --lock-wait and changes nothing; once the lock is free it goes through.
+func TestApplyWaitsForTheLock(t *testing.T) {
+	j := startJobDB(t)
+	dir := writeSpecs(t, map[string]string{"agent.yaml": miAgent, "tg.yaml": tenants, "job.yaml": jobSpec("nightly", "a")})
+	ctx := context.Background()
+	holder, err := j.db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rc mssql.ReturnStatus
+	if _, err := holder.ExecContext(ctx, "sp_getapplock", sql.Named("Resource", "ejops.apply"), sql.Named("LockMode", "Exclusive"),
+		sql.Named("LockOwner", "Transaction"), &rc); err != nil || rc < 0 {
+		t.Fatalf("take the lock: %d, %v", rc, err)
+	}
+	code, _, errOut := j.ejops(t, "apply", "--yes", "--lock-wait", "200ms", dir)
+	if code != 1 || !strings.Contains(errOut, "another apply still holds it after 200ms") {
+		t.Fatalf("apply while the lock is held: exit %d\n%s", code, errOut)
+	}
+	if err := holder.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if n := j.scalar(t, "SELECT COUNT(*) FROM jobs.jobs").(int64); n != 0 {
+		t.Fatalf("%d jobs applied while the lock was held", n)
+	}
+	j.mustRun(t, 0, "apply", "--yes", "--lock-wait", "200ms", dir)
 }
