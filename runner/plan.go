@@ -2,6 +2,7 @@ package runner
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -200,7 +201,29 @@ func Diff(d *Desired, live *jobdb.State, opt Options) (*Plan, error) {
 		return InventoryOp{Kind: kind, Name: name, Hash: hashOf(v), Exists: ok && o.scope == opt.Scope}
 	}
 
-	var deletes []Change
+	// settle adds what an object that exists live needs: its change when it has calls to make, and
+	// its inventory row when it changed, is adopted, or its spec's hash moved.
+	settle := func(c Change, inv InventoryOp, row jobdb.Owned, owned bool) {
+		switch {
+		case len(c.Ops) > 0:
+			p.Changes = append(p.Changes, c)
+			p.Inventory = append(p.Inventory, inv)
+		case !owned || row.SpecHash != inv.Hash:
+			p.Inventory = append(p.Inventory, inv)
+		}
+	}
+	// drops plans the deletion of the live objects no spec declares (names) that may go: owned by
+	// this scope, with prune.
+	drops := func(kind string, names []string, del func(name string) Op) []Change {
+		var out []Change
+		for _, n := range names {
+			if leftover(kind, n) {
+				out = append(out, Change{Kind: kind, Name: n, Action: Delete, Ops: []Op{del(n)}})
+			}
+		}
+		return out
+	}
+
 	// Credentials.
 	liveCreds := map[string]jobdb.Credential{}
 	for _, c := range live.Credentials {
@@ -237,25 +260,20 @@ func Diff(d *Desired, live *jobdb.State, opt Options) (*Plan, error) {
 		if secretChanged {
 			fields = append(fields, Field{Name: "secret", Old: "(sensitive)", New: "(sensitive)", Sensitive: true})
 		}
-		if len(fields) > 0 {
-			p.Changes = append(p.Changes, Change{Kind: KindCredential, Name: c.Name, Action: Update, Fields: fields,
-				Ops: []Op{{Object: "credential " + c.Name, Cred: &CredOp{Verb: "ALTER", Name: c.Name, Identity: c.Identity, SecretFrom: secretRef}}}})
-			p.Inventory = append(p.Inventory, inv)
-		} else if !owned || row.SpecHash != inv.Hash {
-			if owned {
-				inv.Secret, inv.Fingerprint = nil, row.SecretFingerprint
-			}
-			// Otherwise the credential is adopted: its live secret cannot be read back, so the
-			// fingerprint is taken from the spec's secret and later changes of it are detected.
-			p.Inventory = append(p.Inventory, inv)
+		ch := Change{Kind: KindCredential, Name: c.Name, Action: Update, Fields: fields}
+		switch {
+		case len(fields) > 0:
+			ch.Ops = []Op{{Object: "credential " + c.Name, Cred: &CredOp{Verb: "ALTER", Name: c.Name, Identity: c.Identity, SecretFrom: secretRef}}}
+		case owned:
+			inv.Secret, inv.Fingerprint = nil, row.SecretFingerprint
 		}
+		// An adopted credential's live secret cannot be read back: its fingerprint is taken from
+		// the spec's secret, so later changes of that secret are detected.
+		settle(ch, inv, row, owned)
 	}
-	for _, c := range live.Credentials {
-		if _, left := liveCreds[strings.ToLower(c.Name)]; left && leftover(KindCredential, c.Name) {
-			deletes = append(deletes, Change{Kind: KindCredential, Name: c.Name, Action: Delete,
-				Ops: []Op{{Object: "credential " + c.Name, Cred: &CredOp{Verb: "DROP", Name: c.Name}}}})
-		}
-	}
+	credDeletes := drops(KindCredential, sortedNames(liveCreds, func(c jobdb.Credential) string { return c.Name }), func(n string) Op {
+		return Op{Object: "credential " + n, Cred: &CredOp{Verb: "DROP", Name: n}}
+	})
 
 	// Target groups.
 	liveGroups := map[string]jobdb.TargetGroup{}
@@ -298,20 +316,11 @@ func Diff(d *Desired, live *jobdb.State, opt Options) (*Plan, error) {
 				c.Ops = append(c.Ops, addMember(l.Name, m))
 			}
 		}
-		if len(c.Ops) > 0 {
-			p.Changes = append(p.Changes, c)
-			p.Inventory = append(p.Inventory, inv)
-		} else if !owned || row.SpecHash != inv.Hash {
-			p.Inventory = append(p.Inventory, inv)
-		}
+		settle(c, inv, row, owned)
 	}
-	var groupDeletes []Change
-	for _, g := range live.TargetGroups {
-		if _, left := liveGroups[strings.ToLower(g.Name)]; left && leftover(KindTargetGroup, g.Name) {
-			groupDeletes = append(groupDeletes, Change{Kind: KindTargetGroup, Name: g.Name, Action: Delete,
-				Ops: []Op{{Object: "target group " + g.Name, Proc: "jobs.sp_delete_target_group", Args: []Arg{{"target_group_name", g.Name}}}}})
-		}
-	}
+	groupDeletes := drops(KindTargetGroup, sortedNames(liveGroups, func(g jobdb.TargetGroup) string { return g.Name }), func(n string) Op {
+		return Op{Object: "target group " + n, Proc: "jobs.sp_delete_target_group", Args: []Arg{{"target_group_name", n}}}
+	})
 
 	// Jobs.
 	liveJobs := map[string]jobdb.Job{}
@@ -328,26 +337,16 @@ func Diff(d *Desired, live *jobdb.State, opt Options) (*Plan, error) {
 			continue
 		}
 		row, owned := claim(KindJob, j.Name)
-		c := updateJob(j, l, opt.Now, owned && row.SpecHash == inv.Hash)
-		if len(c.Ops) > 0 {
-			p.Changes = append(p.Changes, c)
-			p.Inventory = append(p.Inventory, inv)
-		} else if !owned || row.SpecHash != inv.Hash {
-			p.Inventory = append(p.Inventory, inv)
-		}
+		settle(updateJob(j, l, opt.Now, owned && row.SpecHash == inv.Hash), inv, row, owned)
 	}
-	var jobDeletes []Change
-	for _, j := range live.Jobs {
-		if _, left := liveJobs[strings.ToLower(j.Name)]; left && leftover(KindJob, j.Name) {
-			jobDeletes = append(jobDeletes, Change{Kind: KindJob, Name: j.Name, Action: Delete,
-				Ops: []Op{{Object: "job " + j.Name, Proc: "jobs.sp_delete_job", Args: []Arg{{"job_name", j.Name}}}}})
-		}
-	}
+	jobDeletes := drops(KindJob, sortedNames(liveJobs, func(j jobdb.Job) string { return j.Name }), func(n string) Op {
+		return Op{Object: "job " + n, Proc: "jobs.sp_delete_job", Args: []Arg{{"job_name", n}}}
+	})
 	if len(conflicts) > 0 {
 		return nil, &ConflictError{Refs: conflicts}
 	}
 	// Deletes in reverse dependency order: jobs, target groups, credentials.
-	for _, dels := range [][]Change{jobDeletes, groupDeletes, deletes} {
+	for _, dels := range [][]Change{jobDeletes, groupDeletes, credDeletes} {
 		for _, c := range dels {
 			p.Changes = append(p.Changes, c)
 			p.Inventory = append(p.Inventory, InventoryOp{Kind: c.Kind, Name: c.Name, Remove: true})
@@ -366,6 +365,16 @@ func Diff(d *Desired, live *jobdb.State, opt Options) (*Plan, error) {
 }
 
 func key(kind, name string) string { return kind + "\x00" + strings.ToLower(name) }
+
+// sortedNames returns the names of the objects left in m, in the order plans list them.
+func sortedNames[T any](m map[string]T, name func(T) string) []string {
+	out := make([]string, 0, len(m))
+	for _, v := range m {
+		out = append(out, name(v))
+	}
+	sort.Slice(out, func(a, b int) bool { return lessName(out[a], out[b]) })
+	return out
+}
 
 // liveNames and desiredNames list the objects of each kind, keyed by key(kind, name).
 func liveNames(s *jobdb.State) map[string]bool {
