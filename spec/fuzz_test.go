@@ -23,21 +23,7 @@ func FuzzLoad(f *testing.F) {
 		l := &loader{}
 		r := l.parseBytes("fuzz.yaml", "fuzz.yaml", data, nil)
 		set := &Set{}
-		for _, d := range r.docs {
-			if !d.valid {
-				continue
-			}
-			switch o := d.obj.(type) {
-			case *Credential:
-				set.Credentials = append(set.Credentials, o)
-			case *TargetGroup:
-				set.TargetGroups = append(set.TargetGroups, o)
-			case *Job:
-				set.Jobs = append(set.Jobs, o)
-			case *Agent:
-				set.Agent = o
-			}
-		}
+		set.collect(r.docs)
 		ds := r.diags
 		for _, d := range r.docs {
 			ds = append(ds, d.diags...)

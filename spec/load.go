@@ -70,6 +70,15 @@ func Load(paths ...string) (*Set, Diagnostics) {
 		}
 		docs = append(docs, r.docs...)
 	}
+	set.collect(docs)
+	check(set, docs, &ds)
+	ds.Sort()
+	return set, ds
+}
+
+// collect adds the objects of the valid documents to set in order, counting every document; the
+// first Agent wins (a second one is reported by the checks).
+func (set *Set) collect(docs []*document) {
 	for _, d := range docs {
 		set.Documents++
 		if !d.valid {
@@ -88,9 +97,6 @@ func Load(paths ...string) (*Set, Diagnostics) {
 			}
 		}
 	}
-	check(set, docs, &ds)
-	ds.Sort()
-	return set, ds
 }
 
 type loader struct {

@@ -22,15 +22,17 @@ func (s *Session) CreateMasterKey(password string) *sqlval.Error {
 	})
 }
 
-func (s *Session) sealSecret(secretText *string) ([]byte, *sqlval.Error) {
-	if secretText == nil {
-		return nil, nil
+// sealSecret seals a credential's secret; an empty one means none (WITH IDENTITY only). It
+// returns the secret kept in memory and its sealed form for the state file.
+func (s *Session) sealSecret(text string) (*string, []byte, *sqlval.Error) {
+	if text == "" {
+		return nil, nil, nil
 	}
-	b, err := seal(s.db.sealKey, *secretText)
+	b, err := seal(s.db.sealKey, text)
 	if err != nil {
-		return nil, sqlval.Errorf(15466, "An error occurred during decryption.")
+		return nil, nil, sqlval.Errorf(15466, "An error occurred during decryption.")
 	}
-	return b, nil
+	return &text, b, nil
 }
 
 // CreateCredential is CREATE DATABASE SCOPED CREDENTIAL: 15530 if it exists, 15581 without a
@@ -49,11 +51,7 @@ func (s *Session) CreateCredential(name, identity, secretText string) *sqlval.Er
 		if _, ok := w.Credentials[fold(name)]; ok {
 			return sqlval.Errorf(15530, "The database scoped credential with name \"%s\" already exists.", name)
 		}
-		var sec *string
-		if secretText != "" {
-			sec = &secretText
-		}
-		sealed, err := s.sealSecret(sec)
+		sec, sealed, err := s.sealSecret(secretText)
 		if err != nil {
 			return err
 		}
@@ -82,11 +80,7 @@ func (s *Session) AlterCredential(name, identity, secretText string) *sqlval.Err
 		if !ok {
 			return sqlval.Errorf(15151, "Cannot alter the credential '%s', because it does not exist or you do not have permission.", name)
 		}
-		var sec *string
-		if secretText != "" {
-			sec = &secretText
-		}
-		sealed, err := s.sealSecret(sec)
+		sec, sealed, err := s.sealSecret(secretText)
 		if err != nil {
 			return err
 		}

@@ -615,13 +615,20 @@ func clearable(cur *string, arg *string) *string {
 	return arg
 }
 
-func spUpdateJobStep(s *Session, w *state, c *call) *sqlval.Error {
+// lockStep locks the job named by @job_name and finds the step named by @step_id or @step_name
+// in its current version.
+func (c *call) lockStep(w *state) (*job, []*step, int, *sqlval.Error) {
 	j, err := lockJob(w, c.str("job_name"))
 	if err != nil {
-		return err
+		return nil, nil, 0, err
 	}
 	steps := j.steps()
 	i, err := c.findStep(steps)
+	return j, steps, i, err
+}
+
+func spUpdateJobStep(s *Session, w *state, c *call) *sqlval.Error {
+	j, steps, i, err := c.lockStep(w)
 	if err != nil {
 		return err
 	}
@@ -716,12 +723,7 @@ func spUpdateJobStep(s *Session, w *state, c *call) *sqlval.Error {
 }
 
 func spDeleteJobStep(s *Session, w *state, c *call) *sqlval.Error {
-	j, err := lockJob(w, c.str("job_name"))
-	if err != nil {
-		return err
-	}
-	steps := j.steps()
-	i, err := c.findStep(steps)
+	j, steps, i, err := c.lockStep(w)
 	if err != nil {
 		return err
 	}
