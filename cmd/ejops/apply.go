@@ -31,16 +31,16 @@ func runApply(ctx context.Context, e *env, args []string) int {
 	yes := fs.Bool("yes", false, "do not ask for confirmation on a terminal")
 	maxDeletes := fs.Int("max-deletes", 10, "refuse to apply a plan that deletes more than `N` objects")
 	lockWait := fs.Duration("lock-wait", time.Minute, "how long to wait for another apply to finish")
-	format := fs.String("format", "text", "output format of the plan: text or json")
-	noColor := fs.Bool("no-color", false, "never colour the output")
+	var o outputFlags
+	o.register(fs)
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
 	}
 	if code := f.check(e); code >= 0 {
 		return code
 	}
-	if *format != "text" && *format != "json" {
-		return usageErrorf(e, "apply: unknown --format %q (text or json)", *format)
+	if code := o.check(e, "apply"); code >= 0 {
+		return code
 	}
 	if *maxDeletes < 0 {
 		return usageErrorf(e, "apply: --max-deletes must be 0 or more")
@@ -51,12 +51,11 @@ func runApply(ctx context.Context, e *env, args []string) int {
 	if *planFile != "" && fs.NArg() > 0 {
 		return usageErrorf(e, "apply: --plan takes no PATH arguments: the saved plan holds the specs")
 	}
-	db, err := f.open(e)
+	db, wait, stop, err := f.openReading(ctx, e)
 	if err != nil {
 		return fail(e, err)
 	}
 	defer db.Close()
-	wait, stop := readLive(ctx, db, f.timeout)
 	defer stop()
 	var desired *runner.Desired
 	savedHash := ""
@@ -95,7 +94,7 @@ func runApply(ctx context.Context, e *env, args []string) int {
 	if err := checkDeletes(p, *maxDeletes); err != nil {
 		return fail(e, err)
 	}
-	if err := renderPlan(e, p, *format, *noColor); err != nil {
+	if err := o.render(e, p); err != nil {
 		return fail(e, err)
 	}
 	if !p.Writes() {
@@ -137,7 +136,7 @@ func runApply(ctx context.Context, e *env, args []string) int {
 	// The report follows the plan on stdout; after a JSON plan it goes to stderr, so stdout stays
 	// one JSON document.
 	out := e.stdout
-	if *format == "json" {
+	if o.format == "json" {
 		out = e.stderr
 	}
 	fmt.Fprintln(out)

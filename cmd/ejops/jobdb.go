@@ -86,6 +86,45 @@ func loadSpecs(e *env, paths []string, prune bool) *spec.Set {
 	return set
 }
 
+// outputFlags are the plan output flags of plan and apply.
+type outputFlags struct {
+	format  string
+	noColor bool
+}
+
+func (o *outputFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.format, "format", "text", "output format of the plan: text or json")
+	fs.BoolVar(&o.noColor, "no-color", false, "never colour the output")
+}
+
+// check returns the usage exit code for a bad format, or -1 to go on.
+func (o *outputFlags) check(e *env, cmd string) int {
+	if o.format != "text" && o.format != "json" {
+		return usageErrorf(e, "%s: unknown --format %q (text or json)", cmd, o.format)
+	}
+	return -1
+}
+
+// render prints a plan in the chosen format.
+func (o *outputFlags) render(e *env, p *runner.Plan) error {
+	if o.format == "json" {
+		return runner.RenderJSON(e.stdout, p)
+	}
+	runner.RenderText(e.stdout, p, colors(e, o.noColor))
+	return nil
+}
+
+// openReading opens the job database and starts reading its live state (see readLive); the
+// caller closes db and calls stop.
+func (f *dbFlags) openReading(ctx context.Context, e *env) (db *jobdb.DB, wait func() (*jobdb.State, error), stop func(), err error) {
+	db, err = f.open(e)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	wait, stop = readLive(ctx, db, f.timeout)
+	return db, wait, stop, nil
+}
+
 // readLive starts reading the live state, so the read overlaps loading and linting the specs.
 // wait returns the state; stop cancels a read still running and waits for it (defer it).
 func readLive(ctx context.Context, db *jobdb.DB, timeout time.Duration) (wait func() (*jobdb.State, error), stop func()) {
@@ -123,15 +162,6 @@ func colors(e *env, noColor bool) runner.Colors {
 		return runner.Colors{}
 	}
 	return runner.ANSI
-}
-
-// renderPlan prints a plan in the chosen format.
-func renderPlan(e *env, p *runner.Plan, format string, noColor bool) error {
-	if format == "json" {
-		return runner.RenderJSON(e.stdout, p)
-	}
-	runner.RenderText(e.stdout, p, colors(e, noColor))
-	return nil
 }
 
 // fail reports an error and returns the failure exit code.

@@ -33,26 +33,25 @@ func runPlan(ctx context.Context, e *env, args []string) int {
   ejops plan --detailed-exitcode --job-db "$EJOPS_JOB_DB" jobs/
   ejops plan --out plan.json jobs/ && ejops apply --plan plan.json`)
 	f.register(fs)
-	format := fs.String("format", "text", "output format: text or json")
+	var o outputFlags
+	o.register(fs)
 	detailed := fs.Bool("detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
 	out := fs.String("out", "", "save the plan to `FILE` for apply --plan")
 	prune := fs.Bool("prune", false, "plan deletion of owned objects that left the specs")
-	noColor := fs.Bool("no-color", false, "never colour the output")
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
 	}
 	if code := f.check(e); code >= 0 {
 		return code
 	}
-	if *format != "text" && *format != "json" {
-		return usageErrorf(e, "plan: unknown --format %q (text or json)", *format)
+	if code := o.check(e, "plan"); code >= 0 {
+		return code
 	}
-	db, err := f.open(e)
+	db, wait, stop, err := f.openReading(ctx, e)
 	if err != nil {
 		return fail(e, err)
 	}
 	defer db.Close()
-	wait, stop := readLive(ctx, db, f.timeout)
 	defer stop()
 	set := loadSpecs(e, fs.Args(), *prune)
 	if set == nil {
@@ -77,7 +76,7 @@ func runPlan(ctx context.Context, e *env, args []string) int {
 			return exitFailure
 		}
 	}
-	if err := renderPlan(e, p, *format, *noColor); err != nil {
+	if err := o.render(e, p); err != nil {
 		return fail(e, err)
 	}
 	if *detailed && !p.Empty() {
