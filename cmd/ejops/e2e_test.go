@@ -604,3 +604,20 @@ func TestApplyWaitsForTheLock(t *testing.T) {
 	}
 	j.mustRun(t, 0, "apply", "--yes", "--lock-wait", "200ms", dir)
 }
+
+// TestDatabaseTimeout: a job database slower than --db-timeout fails the command with a clear
+// error instead of hanging.
+func TestDatabaseTimeout(t *testing.T) {
+	j := startJobDB(t)
+	dir := writeSpecs(t, map[string]string{"agent.yaml": miAgent, "tg.yaml": tenants, "job.yaml": jobSpec("nightly", "a")})
+	j.em.SetDelay(2 * time.Second)
+	defer j.em.SetDelay(0)
+	start := time.Now()
+	code, _, errOut := j.ejops(t, "plan", "--db-timeout", "200ms", dir)
+	if code != 1 || !strings.Contains(errOut, "read job database") {
+		t.Fatalf("plan against a slow job database: exit %d\n%s", code, errOut)
+	}
+	if d := time.Since(start); d > 1500*time.Millisecond {
+		t.Fatalf("plan took %s with a 200ms timeout", d)
+	}
+}
