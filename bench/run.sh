@@ -15,9 +15,9 @@ bench/validate.sh
 echo
 echo "### go test -bench"
 go test -run '^$' -benchmem -bench 'BenchmarkLint1000x200|BenchmarkLintWorstCase' -benchtime 3x ./spec/lint
-go test -run '^$' -benchmem -bench 'BenchmarkRPCRoundTrip' ./emulator/tds
+go test -run '^$' -benchmem -bench 'BenchmarkRPCRoundTrip' ./emulator/internal/tds
 go test -run '^$' -benchmem -bench 'BenchmarkAddJobStepRPC|BenchmarkReadViews10k' ./emulator
-go test -run '^$' -benchmem -bench 'BenchmarkHistory10k|BenchmarkRunPersisted' ./emulator/agent
+go test -run '^$' -benchmem -bench 'BenchmarkHistory10k|BenchmarkRunPersisted' ./emulator/internal/agent
 go test -run '^$' -benchmem -bench 'BenchmarkPlan' -benchtime 3x ./runner
 go test -run '^$' -benchmem -bench 'BenchmarkApply' -benchtime 1x ./runner
 echo

@@ -17,11 +17,11 @@ import (
 
 	mssql "github.com/microsoft/go-mssqldb"
 
-	"github.com/ejops/ejops/emulator/agent"
-	"github.com/ejops/ejops/emulator/jobdb"
-	"github.com/ejops/ejops/emulator/sqlexec"
-	"github.com/ejops/ejops/emulator/sqlval"
-	"github.com/ejops/ejops/emulator/tds"
+	"github.com/ejops/ejops/emulator/internal/agent"
+	"github.com/ejops/ejops/emulator/internal/jobstore"
+	"github.com/ejops/ejops/emulator/internal/sqlexec"
+	"github.com/ejops/ejops/emulator/internal/sqlval"
+	"github.com/ejops/ejops/emulator/internal/tds"
 )
 
 // Database is the name of the emulated job database.
@@ -51,7 +51,7 @@ type Options struct {
 type Emulator struct {
 	user     string
 	password string
-	db       *jobdb.DB
+	db       *jobstore.DB
 	handler  *sqlexec.Handler
 	srv      *tds.Server
 	logger   *slog.Logger
@@ -95,7 +95,7 @@ func New(opts Options) (*Emulator, error) {
 		}
 		fleet = f
 	}
-	db, err := jobdb.Open(jobdb.Options{Now: opts.Now, StatePath: opts.StatePath, Database: Database})
+	db, err := jobstore.Open(jobstore.Options{Now: opts.Now, StatePath: opts.StatePath, Database: Database})
 	if err != nil {
 		return nil, fmt.Errorf("open job database: %w", err)
 	}

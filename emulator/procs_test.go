@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ejops/ejops/emulator/agent"
+	"github.com/ejops/ejops/emulator/internal/agent"
 	mssql "github.com/microsoft/go-mssqldb"
 )
 

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ejops/ejops/emulator/agent"
+	"github.com/ejops/ejops/emulator/internal/agent"
 )
 
 // TestTutorialWithFreeTDS runs Microsoft's elastic jobs T-SQL tutorial through FreeTDS tsql, an

@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/ejops/ejops/spec"
-	"github.com/ejops/ejops/spec/tsql"
+	"github.com/ejops/ejops/tsql"
 )
 
 var agentVars = map[string]bool{"job_name": true, "job_id": true, "job_version": true, "step_id": true,

@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ejops/ejops/spec"
-	"github.com/ejops/ejops/spec/tsql"
+	"github.com/ejops/ejops/tsql"
 )
 
 // Config holds repository-wide lint settings.

@@ -3,7 +3,7 @@ package lint
 import (
 	"strings"
 
-	"github.com/ejops/ejops/spec/tsql"
+	"github.com/ejops/ejops/tsql"
 )
 
 // probeFuncs are the functions whose presence makes a condition an existence probe (§2.4).

@@ -1,7 +1,7 @@
 package lint
 
 import (
-	"github.com/ejops/ejops/spec/tsql"
+	"github.com/ejops/ejops/tsql"
 )
 
 type nodeKind int

@@ -1,0 +1,12 @@
+// Package jobstore is an Azure SQL Elastic Jobs job database in pure Go: the jobs.sp_* procedures with
+// their parameters, validation order and error texts, the jobs.* catalog views, database scoped
+// credentials, plain user tables, transactions (a database-wide write lock taken at a transaction's
+// first write, snapshot reads for everyone else), application locks, and the execution tree that an
+// agent simulation drives through AddExecution and UpdateExecution, or many changes in one commit
+// through Batch.
+//
+// With Options.StatePath the whole model is written to a file (temp file, fsync, rename) on every
+// commit and reloaded at Open. Credential secrets never show in views, errors or String methods; in
+// the state file they are sealed with AES-256-GCM under a random key kept beside it
+// (StatePath + ".key", mode 0600), and DB.Credential is the only way to read one back.
+package jobstore

@@ -1,0 +1,796 @@
+package sqlexec
+
+import (
+	"math"
+	"strings"
+	"time"
+
+	"github.com/ejops/ejops/emulator/internal/sqlval"
+)
+
+// variable is a declared T-SQL variable.
+type variable struct {
+	typ sqlval.Column
+	val sqlval.Value
+}
+
+// row is the current row of the relation an expression reads columns from.
+type row struct {
+	cols []sqlval.Column
+	vals []sqlval.Value
+	agg  map[*FuncCall]sqlval.Value // aggregate results of a grouped select
+}
+
+// tri is a three-valued truth value.
+type tri int8
+
+const (
+	triFalse tri = iota
+	triTrue
+	triUnknown
+)
+
+func triOf(b bool) tri {
+	if b {
+		return triTrue
+	}
+	return triFalse
+}
+
+// eval evaluates a scalar expression.
+func (b *batch) eval(e Expr, r *row) (sqlval.Value, *sqlval.Error) {
+	switch x := e.(type) {
+	case *Literal:
+		return x.Value, nil
+	case *VarRef:
+		v, ok := b.vars[x.Name]
+		if !ok {
+			return nil, undeclared(x.Text, x.Line)
+		}
+		return v.val, nil
+	case *SysVarRef:
+		return b.sysVar(x.Name), nil
+	case *ColRef:
+		if r == nil || x.idx < 0 || x.idx >= len(r.vals) {
+			return nil, invalidColumn(x)
+		}
+		return r.vals[x.idx], nil
+	case *Unary:
+		v, err := b.eval(x.X, r)
+		if err != nil || v == nil {
+			return nil, err
+		}
+		switch n := v.(type) {
+		case int64:
+			switch x.Op {
+			case "-":
+				return -n, nil
+			case "~":
+				return ^n, nil
+			}
+			return n, nil
+		case float64:
+			if x.Op == "-" {
+				return -n, nil
+			}
+			if x.Op == "+" {
+				return n, nil
+			}
+		case bool:
+			if x.Op == "~" {
+				return !n, nil
+			}
+		}
+		return nil, sqlval.Errorf(8117, "Operand data type %s is invalid for %s operator.", sqlval.TypeName(sqlval.ValueType(v)), opName(x.Op))
+	case *Binary:
+		l, err := b.eval(x.L, r)
+		if err != nil {
+			return nil, err
+		}
+		rv, err := b.eval(x.R, r)
+		if err != nil {
+			return nil, err
+		}
+		var cols []sqlval.Column
+		if r != nil {
+			cols = r.cols
+		}
+		wide := b.typeOf(x.L, cols).Type == sqlval.BigInt || b.typeOf(x.R, cols).Type == sqlval.BigInt
+		return arith(x.Op, l, rv, wide)
+	case *FuncCall:
+		return b.call(x, r)
+	case *CastExpr:
+		v, err := b.eval(x.X, r)
+		if err != nil {
+			return nil, err
+		}
+		return convert(v, x.Type)
+	case *CaseExpr:
+		var op sqlval.Value
+		if x.Operand != nil {
+			var err *sqlval.Error
+			if op, err = b.eval(x.Operand, r); err != nil {
+				return nil, err
+			}
+		}
+		for _, w := range x.Whens {
+			if x.Operand != nil {
+				m, err := b.eval(w.Match, r)
+				if err != nil {
+					return nil, err
+				}
+				if op == nil || m == nil {
+					continue
+				}
+				c, err := compare(op, m)
+				if err != nil {
+					return nil, err
+				}
+				if c == 0 {
+					return b.eval(w.Result, r)
+				}
+				continue
+			}
+			t, err := b.test(w.Cond, r)
+			if err != nil {
+				return nil, err
+			}
+			if t == triTrue {
+				return b.eval(w.Result, r)
+			}
+		}
+		if x.Else != nil {
+			return b.eval(x.Else, r)
+		}
+		return nil, nil
+	case *SubqueryExpr:
+		set, err := b.query(x.Select)
+		if err != nil {
+			return nil, err
+		}
+		if len(set.Rows) > 1 {
+			return nil, sqlval.Errorf(512, "Subquery returned more than 1 value. This is not permitted when the subquery follows =, !=, <, <= , >, >= or when the subquery is used as an expression.")
+		}
+		if len(set.Rows) == 0 || len(set.Rows[0]) == 0 {
+			return nil, nil
+		}
+		return set.Rows[0][0], nil
+	}
+	return nil, sqlval.Errorf(102, "Incorrect syntax.")
+}
+
+func opName(op string) string {
+	switch op {
+	case "+":
+		return "add"
+	case "-":
+		return "subtract"
+	case "*":
+		return "multiply"
+	case "/":
+		return "divide"
+	case "%":
+		return "modulo"
+	case "~":
+		return "~"
+	}
+	return op
+}
+
+func undeclared(name string, line int) *sqlval.Error {
+	e := sqlval.Errorf(137, "Must declare the scalar variable \"%s\".", name)
+	e.Class, e.State, e.Line = 15, 2, int32(line)
+	return e
+}
+
+func invalidColumn(c *ColRef) *sqlval.Error {
+	if c.Qual != "" {
+		return sqlval.Errorf(4104, "The multi-part identifier \"%s.%s\" could not be bound.", c.Qual, c.Name)
+	}
+	return sqlval.Errorf(207, "Invalid column name '%s'.", c.Name)
+}
+
+// arith applies a binary operator with SQL Server's type precedence; NULL yields NULL. wide says
+// an integer operand is typed bigint; otherwise integer arithmetic is int and overflows beyond
+// 32 bits, as SQL Server's does.
+func arith(op string, l, r sqlval.Value, wide bool) (sqlval.Value, *sqlval.Error) {
+	if l == nil || r == nil {
+		return nil, nil
+	}
+	if ls, ok := l.(string); ok && op == "+" {
+		if rs, ok := r.(string); ok {
+			return ls + rs, nil
+		}
+	}
+	if lb, ok := l.([]byte); ok && op == "+" {
+		if rb, ok := r.([]byte); ok {
+			return append(append([]byte{}, lb...), rb...), nil
+		}
+	}
+	// Promote to the higher-precedence numeric type.
+	lr, rr := rank(l), rank(r)
+	if lr == 7 || rr == 7 || lr == 3 || rr == 3 || lr == 1 || rr == 1 {
+		t := l
+		if rr > lr {
+			t = r
+		}
+		return nil, sqlval.Errorf(8117, "Operand data type %s is invalid for %s operator.", sqlval.TypeName(sqlval.ValueType(t)), opName(op))
+	}
+	if lr == 6 || rr == 6 {
+		a, err := convert(l, sqlval.Column{Type: sqlval.Float})
+		if err != nil {
+			return nil, err
+		}
+		c, err := convert(r, sqlval.Column{Type: sqlval.Float})
+		if err != nil {
+			return nil, err
+		}
+		x, y := a.(float64), c.(float64)
+		switch op {
+		case "+":
+			return x + y, nil
+		case "-":
+			return x - y, nil
+		case "*":
+			return x * y, nil
+		case "/":
+			if y == 0 {
+				return nil, divZero()
+			}
+			return x / y, nil
+		case "%":
+			if y == 0 {
+				return nil, divZero()
+			}
+			return math.Mod(x, y), nil
+		}
+		return nil, sqlval.Errorf(8117, "Operand data type float is invalid for %s operator.", opName(op))
+	}
+	// Integer arithmetic is int unless an operand is bigint (wide, or a value beyond int's range);
+	// a string operand converts to the arithmetic's type.
+	bt := sqlval.Column{Type: sqlval.Int}
+	if wide {
+		bt.Type = sqlval.BigInt
+	}
+	for _, v := range []sqlval.Value{l, r} {
+		if n, ok := v.(int64); ok && (n > math.MaxInt32 || n < math.MinInt32) {
+			bt.Type = sqlval.BigInt
+		}
+	}
+	a, err := convert(l, bt)
+	if err != nil {
+		return nil, err
+	}
+	c, err := convert(r, bt)
+	if err != nil {
+		return nil, err
+	}
+	x, y := a.(int64), c.(int64)
+	var z int64
+	switch op {
+	case "+":
+		z = x + y
+		if (z > x) != (y > 0) {
+			return nil, overflow(bt)
+		}
+	case "-":
+		z = x - y
+		if (z < x) != (y > 0) {
+			return nil, overflow(bt)
+		}
+	case "*":
+		if x != 0 && y != 0 {
+			z = x * y
+			if z/y != x || (x == -1 && y == math.MinInt64) || (y == -1 && x == math.MinInt64) {
+				return nil, overflow(bt)
+			}
+		}
+	case "/":
+		if y == 0 {
+			return nil, divZero()
+		}
+		if x == math.MinInt64 && y == -1 {
+			return nil, overflow(bt)
+		}
+		z = x / y
+	case "%":
+		if y == 0 {
+			return nil, divZero()
+		}
+		if y == -1 {
+			return int64(0), nil
+		}
+		z = x % y
+	case "&":
+		z = x & y
+	case "|":
+		z = x | y
+	case "^":
+		z = x ^ y
+	}
+	if bt.Type == sqlval.Int && (z > math.MaxInt32 || z < math.MinInt32) {
+		return nil, overflow(bt)
+	}
+	return z, nil
+}
+
+func divZero() *sqlval.Error {
+	return sqlval.Errorf(8134, "Divide by zero error encountered.")
+}
+
+// test evaluates a predicate.
+func (b *batch) test(c Cond, r *row) (tri, *sqlval.Error) {
+	switch x := c.(type) {
+	case *Compare:
+		l, err := b.eval(x.L, r)
+		if err != nil {
+			return triUnknown, err
+		}
+		rv, err := b.eval(x.R, r)
+		if err != nil {
+			return triUnknown, err
+		}
+		if l == nil || rv == nil {
+			return triUnknown, nil
+		}
+		n, err := compare(l, rv)
+		if err != nil {
+			return triUnknown, err
+		}
+		switch x.Op {
+		case "=":
+			return triOf(n == 0), nil
+		case "<>":
+			return triOf(n != 0), nil
+		case "<":
+			return triOf(n < 0), nil
+		case ">":
+			return triOf(n > 0), nil
+		case "<=":
+			return triOf(n <= 0), nil
+		}
+		return triOf(n >= 0), nil
+	case *IsNull:
+		v, err := b.eval(x.X, r)
+		if err != nil {
+			return triUnknown, err
+		}
+		return triOf((v == nil) != x.Not), nil
+	case *Like:
+		v, err := b.eval(x.X, r)
+		if err != nil {
+			return triUnknown, err
+		}
+		pv, err := b.eval(x.Pattern, r)
+		if err != nil {
+			return triUnknown, err
+		}
+		if v == nil || pv == nil {
+			return triUnknown, nil
+		}
+		s, err := toString(v)
+		if err != nil {
+			return triUnknown, err
+		}
+		ps, err := toString(pv)
+		if err != nil {
+			return triUnknown, err
+		}
+		return triOf(like(s, ps) != x.Not), nil
+	case *In:
+		v, err := b.eval(x.X, r)
+		if err != nil {
+			return triUnknown, err
+		}
+		res := triFalse
+		for _, e := range x.List {
+			item, err := b.eval(e, r)
+			if err != nil {
+				return triUnknown, err
+			}
+			if v == nil || item == nil {
+				res = triUnknown
+				continue
+			}
+			n, err := compare(v, item)
+			if err != nil {
+				return triUnknown, err
+			}
+			if n == 0 {
+				res = triTrue
+				break
+			}
+		}
+		if x.Not {
+			return notTri(res), nil
+		}
+		return res, nil
+	case *Exists:
+		set, err := b.query(x.Select)
+		if err != nil {
+			return triUnknown, err
+		}
+		return triOf(len(set.Rows) > 0), nil
+	case *Logic:
+		l, err := b.test(x.L, r)
+		if err != nil {
+			return triUnknown, err
+		}
+		if x.And && l == triFalse {
+			return triFalse, nil
+		}
+		if !x.And && l == triTrue {
+			return triTrue, nil
+		}
+		rv, err := b.test(x.R, r)
+		if err != nil {
+			return triUnknown, err
+		}
+		if x.And {
+			switch {
+			case rv == triFalse:
+				return triFalse, nil
+			case l == triTrue && rv == triTrue:
+				return triTrue, nil
+			}
+			return triUnknown, nil
+		}
+		switch {
+		case rv == triTrue:
+			return triTrue, nil
+		case l == triFalse && rv == triFalse:
+			return triFalse, nil
+		}
+		return triUnknown, nil
+	case *NotCond:
+		v, err := b.test(x.X, r)
+		return notTri(v), err
+	}
+	return triUnknown, sqlval.Errorf(102, "Incorrect syntax.")
+}
+
+func notTri(t tri) tri {
+	switch t {
+	case triTrue:
+		return triFalse
+	case triFalse:
+		return triTrue
+	}
+	return triUnknown
+}
+
+func (b *batch) sysVar(name string) sqlval.Value {
+	switch name {
+	case "@@TRANCOUNT":
+		return int64(b.s.db.TranCount())
+	case "@@ROWCOUNT":
+		return b.s.rowCount
+	case "@@ERROR":
+		return int64(b.s.lastError)
+	case "@@SPID":
+		return int64(b.s.id)
+	case "@@VERSION":
+		return "Microsoft SQL Azure (RTM) - 12.0.2000.8 (ejops job database emulator)"
+	case "@@SERVERNAME":
+		return "ejops-emulator"
+	}
+	return nil
+}
+
+// call evaluates a built-in scalar function.
+func (b *batch) call(f *FuncCall, r *row) (sqlval.Value, *sqlval.Error) {
+	if isAggregate(f.Name) {
+		if r != nil && r.agg != nil {
+			if v, ok := r.agg[f]; ok {
+				return v, nil
+			}
+		}
+		return nil, sqlval.Errorf(147, "An aggregate may not appear in the WHERE clause unless it is in a subquery contained in a HAVING clause or a select list, and the column being aggregated is an outer reference.")
+	}
+	spec, ok := functions[f.Name]
+	if !ok {
+		e := sqlval.Errorf(195, "'%s' is not a recognized built-in function name.", strings.ToLower(f.Name))
+		e.Class, e.Line = 15, int32(f.Line)
+		return nil, e
+	}
+	if len(f.Args) < spec.min || (spec.max >= 0 && len(f.Args) > spec.max) || f.Star {
+		e := sqlval.Errorf(174, "The %s function requires %d argument(s).", strings.ToLower(f.Name), spec.min)
+		e.Class = 15
+		return nil, e
+	}
+	args := make([]sqlval.Value, len(f.Args))
+	for i, a := range f.Args {
+		v, err := b.eval(a, r)
+		if err != nil {
+			return nil, err
+		}
+		args[i] = v
+	}
+	return spec.fn(b, f, args)
+}
+
+type funcSpec struct {
+	min, max int
+	fn       func(b *batch, f *FuncCall, args []sqlval.Value) (sqlval.Value, *sqlval.Error)
+}
+
+var functions map[string]funcSpec
+
+func init() {
+	str := func(fn func(string) sqlval.Value) func(*batch, *FuncCall, []sqlval.Value) (sqlval.Value, *sqlval.Error) {
+		return func(_ *batch, _ *FuncCall, a []sqlval.Value) (sqlval.Value, *sqlval.Error) {
+			if a[0] == nil {
+				return nil, nil
+			}
+			s, err := toString(a[0])
+			if err != nil {
+				return nil, err
+			}
+			return fn(s), nil
+		}
+	}
+	functions = map[string]funcSpec{
+		"NEWID": {0, 0, func(*batch, *FuncCall, []sqlval.Value) (sqlval.Value, *sqlval.Error) { return newUUID(), nil }},
+		"SYSUTCDATETIME": {0, 0, func(b *batch, _ *FuncCall, _ []sqlval.Value) (sqlval.Value, *sqlval.Error) {
+			return b.s.h.now(), nil
+		}},
+		"SYSDATETIME": {0, 0, func(b *batch, _ *FuncCall, _ []sqlval.Value) (sqlval.Value, *sqlval.Error) {
+			return b.s.h.now(), nil
+		}},
+		"SYSDATETIMEOFFSET": {0, 0, func(b *batch, _ *FuncCall, _ []sqlval.Value) (sqlval.Value, *sqlval.Error) {
+			return b.s.h.now(), nil
+		}},
+		"GETUTCDATE": {0, 0, func(b *batch, _ *FuncCall, _ []sqlval.Value) (sqlval.Value, *sqlval.Error) {
+			return b.s.h.now().Truncate(time.Millisecond), nil
+		}},
+		"GETDATE": {0, 0, func(b *batch, _ *FuncCall, _ []sqlval.Value) (sqlval.Value, *sqlval.Error) {
+			return b.s.h.now().Truncate(time.Millisecond), nil
+		}},
+		"ISNULL": {2, 2, func(_ *batch, _ *FuncCall, a []sqlval.Value) (sqlval.Value, *sqlval.Error) {
+			if a[0] != nil {
+				return a[0], nil
+			}
+			if a[1] == nil {
+				return nil, nil
+			}
+			return a[1], nil
+		}},
+		"COALESCE": {2, -1, func(_ *batch, _ *FuncCall, a []sqlval.Value) (sqlval.Value, *sqlval.Error) {
+			for _, v := range a {
+				if v != nil {
+					return v, nil
+				}
+			}
+			return nil, nil
+		}},
+		"NULLIF": {2, 2, func(_ *batch, _ *FuncCall, a []sqlval.Value) (sqlval.Value, *sqlval.Error) {
+			if a[0] == nil || a[1] == nil {
+				return a[0], nil
+			}
+			n, err := compare(a[0], a[1])
+			if err != nil {
+				return nil, err
+			}
+			if n == 0 {
+				return nil, nil
+			}
+			return a[0], nil
+		}},
+		"LEN":   {1, 1, str(func(s string) sqlval.Value { return int64(sqlval.CharLen(strings.TrimRight(s, " "))) })},
+		"UPPER": {1, 1, str(func(s string) sqlval.Value { return strings.ToUpper(s) })},
+		"LOWER": {1, 1, str(func(s string) sqlval.Value { return strings.ToLower(s) })},
+		"LTRIM": {1, 1, str(func(s string) sqlval.Value { return strings.TrimLeft(s, " ") })},
+		"RTRIM": {1, 1, str(func(s string) sqlval.Value { return strings.TrimRight(s, " ") })},
+		"TRIM":  {1, 1, str(func(s string) sqlval.Value { return strings.Trim(s, " ") })},
+		"DATALENGTH": {1, 1, func(_ *batch, _ *FuncCall, a []sqlval.Value) (sqlval.Value, *sqlval.Error) {
+			switch x := a[0].(type) {
+			case nil:
+				return nil, nil
+			case string:
+				return int64(2 * sqlval.CharLen(x)), nil
+			case []byte:
+				return int64(len(x)), nil
+			case int64:
+				return int64(4), nil
+			case sqlval.UUID:
+				return int64(16), nil
+			case bool:
+				return int64(1), nil
+			}
+			return int64(8), nil
+		}},
+		"DB_NAME": {0, 1, func(b *batch, _ *FuncCall, _ []sqlval.Value) (sqlval.Value, *sqlval.Error) {
+			return b.s.h.database, nil
+		}},
+		"SCHEMA_ID": {0, 1, func(b *batch, _ *FuncCall, a []sqlval.Value) (sqlval.Value, *sqlval.Error) {
+			return b.s.schemaID(a)
+		}},
+		"OBJECT_ID": {1, 2, func(b *batch, _ *FuncCall, a []sqlval.Value) (sqlval.Value, *sqlval.Error) {
+			return b.s.objectID(a)
+		}},
+		"SUSER_SNAME": {0, 1, func(b *batch, _ *FuncCall, _ []sqlval.Value) (sqlval.Value, *sqlval.Error) {
+			return b.s.user, nil
+		}},
+		"USER_NAME": {0, 1, func(*batch, *FuncCall, []sqlval.Value) (sqlval.Value, *sqlval.Error) { return "dbo", nil }},
+		"CONCAT": {2, -1, func(_ *batch, _ *FuncCall, a []sqlval.Value) (sqlval.Value, *sqlval.Error) {
+			var sb strings.Builder
+			for _, v := range a {
+				if v == nil {
+					continue
+				}
+				s, err := toString(v)
+				if err != nil {
+					return nil, err
+				}
+				sb.WriteString(s)
+			}
+			return sb.String(), nil
+		}},
+		"REPLACE": {3, 3, func(_ *batch, _ *FuncCall, a []sqlval.Value) (sqlval.Value, *sqlval.Error) {
+			if a[0] == nil || a[1] == nil || a[2] == nil {
+				return nil, nil
+			}
+			s, _ := toString(a[0])
+			o, _ := toString(a[1])
+			n, _ := toString(a[2])
+			if o == "" {
+				return s, nil
+			}
+			return replaceFold(s, o, n), nil
+		}},
+		"LEFT": {2, 2, func(_ *batch, _ *FuncCall, a []sqlval.Value) (sqlval.Value, *sqlval.Error) {
+			return substr(a[0], int64(1), a[1])
+		}},
+		"SUBSTRING": {3, 3, func(_ *batch, _ *FuncCall, a []sqlval.Value) (sqlval.Value, *sqlval.Error) {
+			return substr(a[0], a[1], a[2])
+		}},
+	}
+}
+
+func replaceFold(s, old, repl string) string {
+	ls, lo := strings.ToLower(s), strings.ToLower(old)
+	if len(ls) != len(s) || len(lo) != len(old) {
+		return strings.ReplaceAll(s, old, repl)
+	}
+	var sb strings.Builder
+	for {
+		i := strings.Index(ls, lo)
+		if i < 0 {
+			sb.WriteString(s)
+			return sb.String()
+		}
+		sb.WriteString(s[:i])
+		sb.WriteString(repl)
+		s, ls = s[i+len(old):], ls[i+len(old):]
+	}
+}
+
+func substr(v, start, length sqlval.Value) (sqlval.Value, *sqlval.Error) {
+	if v == nil || start == nil || length == nil {
+		return nil, nil
+	}
+	s, err := toString(v)
+	if err != nil {
+		return nil, err
+	}
+	st, err := convert(start, sqlval.Column{Type: sqlval.BigInt})
+	if err != nil {
+		return nil, err
+	}
+	ln, err := convert(length, sqlval.Column{Type: sqlval.BigInt})
+	if err != nil {
+		return nil, err
+	}
+	if ln.(int64) < 0 {
+		return nil, sqlval.Errorf(537, "Invalid length parameter passed to the LEFT or SUBSTRING function.")
+	}
+	rs := []rune(s)
+	from, to := st.(int64)-1, st.(int64)-1+ln.(int64)
+	from = max(from, 0)
+	to = min(to, int64(len(rs)))
+	if from >= to {
+		return "", nil
+	}
+	return string(rs[from:to]), nil
+}
+
+func isAggregate(name string) bool {
+	switch name {
+	case "COUNT", "MAX", "MIN", "SUM", "COUNT_BIG":
+		return true
+	}
+	return false
+}
+
+// typeOf infers the result column type of an expression.
+func (b *batch) typeOf(e Expr, cols []sqlval.Column) sqlval.Column {
+	switch x := e.(type) {
+	case *Literal:
+		t := x.Type
+		t.Nullable = x.Value == nil
+		return t
+	case *VarRef:
+		if v, ok := b.vars[x.Name]; ok {
+			t := v.typ
+			t.Nullable = true
+			return t
+		}
+	case *SysVarRef:
+		switch x.Name {
+		case "@@VERSION":
+			return sqlval.Column{Type: sqlval.NVarChar, Size: 300, Nullable: true}
+		case "@@SERVERNAME":
+			return sqlval.Column{Type: sqlval.NVarChar, Size: 128, Nullable: true}
+		case "@@SPID":
+			return sqlval.Column{Type: sqlval.SmallInt, Nullable: true}
+		}
+		return sqlval.Column{Type: sqlval.Int, Nullable: true}
+	case *ColRef:
+		if x.idx >= 0 && x.idx < len(cols) {
+			return cols[x.idx]
+		}
+	case *Unary:
+		return b.typeOf(x.X, cols)
+	case *Binary:
+		l, r := b.typeOf(x.L, cols), b.typeOf(x.R, cols)
+		if l.Type == sqlval.NVarChar && r.Type == sqlval.NVarChar {
+			size := sqlval.Max
+			if l.Size > 0 && r.Size > 0 && l.Size+r.Size <= 4000 {
+				size = l.Size + r.Size
+			}
+			return sqlval.Column{Type: sqlval.NVarChar, Size: size, Nullable: true}
+		}
+		switch {
+		case l.Type == sqlval.Float || r.Type == sqlval.Float:
+			return sqlval.Column{Type: sqlval.Float, Nullable: true}
+		case l.Type == sqlval.BigInt || r.Type == sqlval.BigInt:
+			return sqlval.Column{Type: sqlval.BigInt, Nullable: true}
+		}
+		return sqlval.Column{Type: sqlval.Int, Nullable: true}
+	case *CastExpr:
+		t := x.Type
+		t.Nullable = true
+		return t
+	case *CaseExpr:
+		for _, w := range x.Whens {
+			if t := b.typeOf(w.Result, cols); t.Type != sqlval.Null {
+				if t.Type == sqlval.NVarChar {
+					t.Size = sqlval.Max
+				}
+				t.Nullable = true
+				return t
+			}
+		}
+	case *SubqueryExpr:
+		return sqlval.Column{Type: sqlval.Null, Nullable: true}
+	case *FuncCall:
+		switch x.Name {
+		case "NEWID":
+			return sqlval.Column{Type: sqlval.GUID}
+		case "SYSUTCDATETIME", "SYSDATETIME":
+			return sqlval.Column{Type: sqlval.DateTime2}
+		case "SYSDATETIMEOFFSET":
+			return sqlval.Column{Type: sqlval.DateTimeOffset}
+		case "GETUTCDATE", "GETDATE":
+			return sqlval.Column{Type: sqlval.DateTime}
+		case "COUNT", "LEN", "SCHEMA_ID", "OBJECT_ID", "DATALENGTH":
+			return sqlval.Column{Type: sqlval.Int, Nullable: x.Name != "COUNT"}
+		case "COUNT_BIG":
+			return sqlval.Column{Type: sqlval.BigInt}
+		case "DB_NAME", "SUSER_SNAME", "USER_NAME":
+			return sqlval.Column{Type: sqlval.NVarChar, Size: 128, Nullable: true}
+		case "ISNULL", "COALESCE", "NULLIF", "UPPER", "LOWER", "LTRIM", "RTRIM", "TRIM", "MAX", "MIN", "SUM", "LEFT", "SUBSTRING":
+			if len(x.Args) > 0 {
+				t := b.typeOf(x.Args[0], cols)
+				if x.Name == "SUM" && isInteger(t.Type) {
+					t.Type = sqlval.BigInt
+				}
+				t.Nullable = true
+				return t
+			}
+		case "CONCAT", "REPLACE":
+			return sqlval.Column{Type: sqlval.NVarChar, Size: sqlval.Max, Nullable: true}
+		}
+	}
+	return sqlval.Column{Type: sqlval.Null, Nullable: true}
+}
