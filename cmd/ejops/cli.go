@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,7 +14,7 @@ import (
 	"github.com/ejops/ejops/runner"
 )
 
-// Exit codes, the same for every command (product.md §3).
+// Exit codes, the same for every command.
 const (
 	exitOK      = 0
 	exitFailure = 1
@@ -53,17 +52,26 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // run dispatches to the command named by args[0].
 func run(e *env, args []string) int {
-	stderr := e.stderr
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(stderr)
-		if len(args) == 0 {
-			return exitUsage
-		}
+	if len(args) == 0 {
+		usage(e.stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "-h", "-help", "--help":
+		usage(e.stdout)
 		return exitOK
+	case "help":
+		if len(args) == 1 {
+			usage(e.stdout)
+			return exitOK
+		}
+		return run(e, []string{args[1], "--help"})
+	case "-version", "--version":
+		args = append([]string{"version"}, args[1:]...)
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "ejops: unknown command %q\nRun 'ejops help' for the list of commands.\n", args[0])
+		fmt.Fprintf(e.stderr, "ejops: unknown command %q\nRun 'ejops help' for the list of commands.\n", args[0])
 		return exitUsage
 	}
 	ctx := context.Background()
@@ -91,33 +99,75 @@ func usage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-11s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintf(w, "\nRun 'ejops <command> -h' for a command's flags.\nExit codes: 0 success, 1 failure, 2 changes pending (plan --detailed-exitcode), 64 usage error.\n")
+	fmt.Fprintf(w, "\nRun 'ejops help <command>' for a command's flags.\nExit codes: 0 success, 1 failure, 2 changes pending (plan --detailed-exitcode), 64 usage error, 130 interrupted.\n")
 }
 
-// newFlags returns a flag set for a command whose usage text shows synopsis and examples.
+// newFlags returns a flag set for a command whose usage text shows synopsis and examples. Help
+// asked for with -h or --help goes to stdout (see parseFlags); usage after a bad flag to stderr.
 func newFlags(e *env, name, synopsis, examples string) *flag.FlagSet {
 	fs := flag.NewFlagSet("ejops "+name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
+	help := &helpFlag{stdout: e.stdout}
+	fs.Var(help, "h", "")
+	fs.Var(help, "help", "")
 	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "Usage: ejops %s %s\n\nFlags:\n", name, synopsis)
-		fs.PrintDefaults()
+		w := fs.Output()
+		fmt.Fprintf(w, "Usage: ejops %s %s\n\nFlags:\n", name, synopsis)
+		printFlags(w, fs)
 		if examples != "" {
-			fmt.Fprintf(e.stderr, "\nExamples:\n%s\n", strings.TrimRight(examples, "\n"))
+			fmt.Fprintf(w, "\nExamples:\n%s\n", strings.TrimRight(examples, "\n"))
 		}
 	}
 	return fs
 }
 
+// helpFlag is -h and --help: a boolean flag that remembers where help goes.
+type helpFlag struct {
+	set    bool
+	stdout io.Writer
+}
+
+func (h *helpFlag) String() string     { return "" }
+func (h *helpFlag) IsBoolFlag() bool   { return true }
+func (h *helpFlag) Set(v string) error { h.set = v == "true"; return nil }
+
+// printFlags lists the flags of fs as --name, like flag.PrintDefaults, leaving out -h and --help.
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		if _, ok := f.Value.(*helpFlag); ok {
+			return
+		}
+		name, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if name != "" {
+			line += " " + name
+		}
+		usage = strings.ReplaceAll(usage, "\n", "\n    \t")
+		fmt.Fprintf(w, "%s\n    \t%s", line, usage)
+		switch {
+		case f.DefValue == "" || f.DefValue == "false" || f.DefValue == "0" || f.DefValue == "0s":
+		case fmt.Sprintf("%T", f.Value) == "*flag.stringValue":
+			fmt.Fprintf(w, " (default %q)", f.DefValue)
+		default:
+			fmt.Fprintf(w, " (default %s)", f.DefValue)
+		}
+		fmt.Fprintln(w)
+	})
+}
+
 // parseFlags parses args, flags and arguments in any order (as in "validate specs/ --strict"; after
-// "--" everything is an argument), and returns the exit code to stop with, or -1 to go on.
+// "--" everything is an argument), and returns the exit code to stop with, or -1 to go on. Help
+// asked for is printed to stdout and exits 0.
 func parseFlags(fs *flag.FlagSet, args []string) int {
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return exitOK
-			}
 			return exitUsage
+		}
+		if h, ok := fs.Lookup("help").Value.(*helpFlag); ok && h.set {
+			fs.SetOutput(h.stdout)
+			fs.Usage()
+			return exitOK
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
