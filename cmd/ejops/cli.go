@@ -29,6 +29,8 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+	// lookup tells an unset variable from an empty one; nil falls back to getenv, where "" is unset.
+	lookup func(string) (string, bool)
 	// readFile reads secret files.
 	readFile func(string) ([]byte, error)
 }
@@ -47,7 +49,16 @@ var commands = map[string]command{}
 
 // Main runs ejops with args (without the program name) and returns the exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return run(&env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, readFile: runner.ReadSecretFile}, args)
+	return run(&env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, lookup: os.LookupEnv, readFile: runner.ReadSecretFile}, args)
+}
+
+// lookupEnv returns an environment variable and whether it is set.
+func (e *env) lookupEnv(name string) (string, bool) {
+	if e.lookup != nil {
+		return e.lookup(name)
+	}
+	v := e.getenv(name)
+	return v, v != ""
 }
 
 // run dispatches to the command named by args[0].

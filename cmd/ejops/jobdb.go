@@ -17,18 +17,33 @@ import (
 
 // dbFlags are the flags of every command that talks to the job database.
 type dbFlags struct {
-	dsn     string
+	dsn     optionalString
 	scope   string
 	timeout time.Duration
+
+	// Set by check: the address to open, and whether the embedded job database was chosen because
+	// nothing named a job database.
+	address  string
+	implicit bool
 }
 
 func (f *dbFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.dsn, "job-db", "", "job database: sqlserver://…, azuresql://…?fedauth=…, or embedded:PATH\n(default $EJOPS_JOB_DB, else the embedded job database in "+jobdb.DefaultEmbeddedState+")")
+	fs.Var(&f.dsn, "job-db", "job database `address`: sqlserver://…, azuresql://…?fedauth=…, or embedded:PATH\n(default $EJOPS_JOB_DB, else the embedded job database in "+jobdb.DefaultEmbeddedState+"\noutside CI)")
 	fs.StringVar(&f.scope, "scope", "default", "ownership scope: only objects applied under this scope are ever deleted")
 	fs.DurationVar(&f.timeout, "db-timeout", 2*time.Minute, "timeout of each job database operation")
 }
 
-// check rejects flag values that cannot work; it returns the usage exit code, or -1 to go on.
+// optionalString is a string flag that knows whether it was given, even as "".
+type optionalString struct {
+	value string
+	set   bool
+}
+
+func (o *optionalString) String() string     { return o.value }
+func (o *optionalString) Set(v string) error { o.value, o.set = v, true; return nil }
+
+// check rejects flag values that cannot work and picks the job database; it returns the usage exit
+// code, or -1 to go on.
 func (f *dbFlags) check(e *env) int {
 	switch {
 	case f.scope == "" || utf8.RuneCountInString(f.scope) > 128:
@@ -36,7 +51,32 @@ func (f *dbFlags) check(e *env) int {
 	case f.timeout <= 0:
 		return usageErrorf(e, "--db-timeout must be positive")
 	}
+	env, inEnv := e.lookupEnv("EJOPS_JOB_DB")
+	switch {
+	case f.dsn.set && f.dsn.value == "":
+		return usageErrorf(e, "--job-db is empty (is a secret missing?): give a job database address, or embedded:PATH")
+	case f.dsn.set:
+		f.address = f.dsn.value
+	case inEnv && env == "":
+		return usageErrorf(e, "EJOPS_JOB_DB is set but empty (is a secret missing?): give a job database address, or embedded:PATH")
+	case inEnv:
+		f.address = env
+	case isCI(e):
+		return usageErrorf(e, "no job database: set --job-db or EJOPS_JOB_DB (under CI the embedded job database is used only when named: --job-db embedded:%s)", jobdb.DefaultEmbeddedState)
+	default:
+		f.implicit = true
+	}
+	if err := jobdb.CheckAddress(f.address); err != nil {
+		return usageErrorf(e, "%v", err)
+	}
 	return -1
+}
+
+// isCI reports whether ejops runs in a CI system, which sets CI (GitHub Actions, GitLab, Azure
+// Pipelines' TF_BUILD aside, and most others).
+func isCI(e *env) bool {
+	v, ok := e.lookupEnv("CI")
+	return ok && v != "" && v != "false" && v != "0"
 }
 
 // embedded opens the in-process emulator: the same server the emulator command serves over TCP.
@@ -48,17 +88,14 @@ func embedded(path string) (driver.Connector, func() error, error) {
 	return conn, em.Close, nil
 }
 
-// open connects to the job database the flags and environment name.
+// open connects to the job database check picked, and says so when it is the embedded one chosen
+// because nothing named a job database.
 func (f *dbFlags) open(e *env) (*jobdb.DB, error) {
-	dsn := f.dsn
-	if dsn == "" {
-		dsn = e.getenv("EJOPS_JOB_DB")
-	}
-	db, err := jobdb.Open(dsn, embedded)
+	db, err := jobdb.Open(f.address, embedded)
 	if err != nil {
 		return nil, err
 	}
-	if db.Embedded != "" {
+	if f.implicit {
 		fmt.Fprintf(e.stderr, "ejops: using the embedded job database %s (set --job-db or EJOPS_JOB_DB for a real one)\n", db.Embedded)
 	}
 	return db, nil
