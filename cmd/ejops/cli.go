@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/ejops/ejops/cmd/ejops/internal/view"
 	"github.com/ejops/ejops/runner"
 )
 
@@ -33,6 +34,13 @@ type env struct {
 	lookup func(string) (string, bool)
 	// readFile reads secret files.
 	readFile func(string) ([]byte, error)
+}
+
+// view returns the view base for format, coloured when colour is asked for, NO_COLOR is unset and
+// stdout is a terminal.
+func (e *env) view(format view.Format, colour bool) *view.View {
+	colour = colour && e.getenv("NO_COLOR") == "" && isTerminal(e.stdout)
+	return view.New(e.stdout, e.stderr, format, colour)
 }
 
 // command is one subcommand: a one-line summary and a function returning the exit code.

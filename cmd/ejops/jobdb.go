@@ -3,14 +3,15 @@ package main
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"time"
 	"unicode/utf8"
 
+	"github.com/ejops/ejops/cmd/ejops/internal/view"
 	"github.com/ejops/ejops/emulator"
-	"github.com/ejops/ejops/runner"
 	"github.com/ejops/ejops/runner/jobdb"
 	"github.com/ejops/ejops/spec"
 )
@@ -101,29 +102,25 @@ func (f *dbFlags) open(e *env) (*jobdb.DB, error) {
 	return db, nil
 }
 
-// loadSpecs validates the specs as validate does, lint included, printing diagnostics to stderr.
-// It returns nil when there are errors, or when pruning and no document was loaded (an empty or
+// loadSpecs validates the specs as validate does, lint included, listing diagnostics on v's
+// stderr. It fails when there are errors, or when pruning and no document was loaded (an empty or
 // failed load never prunes).
-func loadSpecs(e *env, paths []string, prune bool) *spec.Set {
+func loadSpecs(v *view.View, paths []string, prune bool) (*spec.Set, error) {
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
 	set, diags := validate(paths)
-	for _, d := range diags {
-		fmt.Fprintln(e.stderr, d)
-	}
+	v.Diagnostics(diags)
 	if diags.HasErrors() {
-		fmt.Fprintf(e.stderr, "ejops: %d error(s) in the specs; nothing was read or changed\n", diags.Count(spec.Error))
-		return nil
+		return nil, fmt.Errorf("%d error(s) in the specs; nothing was read or changed", diags.Count(spec.Error))
 	}
 	if prune && set.Documents == 0 {
-		fmt.Fprintln(e.stderr, "ejops: no spec documents were loaded; refusing to prune everything (check the paths)")
-		return nil
+		return nil, errors.New("no spec documents were loaded; refusing to prune everything (check the paths)")
 	}
-	return set
+	return set, nil
 }
 
-// outputFlags are the plan output flags of plan and apply.
+// outputFlags are the output flags of plan and apply.
 type outputFlags struct {
 	format  string
 	noColor bool
@@ -134,21 +131,13 @@ func (o *outputFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&o.noColor, "no-color", false, "never colour the output")
 }
 
-// check returns the usage exit code for a bad format, or -1 to go on.
-func (o *outputFlags) check(e *env, cmd string) int {
-	if o.format != "text" && o.format != "json" {
-		return usageErrorf(e, "%s: unknown --format %q (text or json)", cmd, o.format)
+// view checks the flags and returns the view base they choose, or the usage exit code (else -1).
+func (o *outputFlags) view(e *env, cmd string) (*view.View, int) {
+	f, err := view.ParseFormat(o.format, view.Text, view.JSON)
+	if err != nil {
+		return nil, usageErrorf(e, "%s: %v", cmd, err)
 	}
-	return -1
-}
-
-// render prints a plan in the chosen format.
-func (o *outputFlags) render(e *env, p *runner.Plan) error {
-	if o.format == "json" {
-		return runner.RenderJSON(e.stdout, p)
-	}
-	runner.RenderText(e.stdout, p, colors(e, o.noColor))
-	return nil
+	return e.view(f, !o.noColor), -1
 }
 
 // openReading opens the job database and starts reading its live state (see readLive); the
@@ -192,13 +181,6 @@ func isTerminal(w any) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
-func colors(e *env, noColor bool) runner.Colors {
-	if noColor || e.getenv("NO_COLOR") != "" || !isTerminal(e.stdout) {
-		return runner.Colors{}
-	}
-	return runner.ANSI
 }
 
 // fail reports an error and returns the failure exit code.

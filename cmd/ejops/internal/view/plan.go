@@ -1,4 +1,4 @@
-package runner
+package view
 
 import (
 	"encoding/json"
@@ -7,23 +7,37 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/ejops/ejops/runner"
 )
 
-// PlanFormatVersion is the version of the JSON plan document.
-const PlanFormatVersion = "1"
+// planFormatVersion is the version of the JSON plan document.
+const planFormatVersion = "1"
 
-// KindWord names a kind the way plans print it: "credential", "target group", "job".
-func KindWord(kind string) string {
-	switch kind {
-	case KindCredential:
-		return "credential"
-	case KindTargetGroup:
-		return "target group"
-	}
-	return "job"
+// Plan is the view of plan.
+type Plan interface {
+	// Plan shows the plan.
+	Plan(p *runner.Plan) error
 }
 
-var symbols = map[Action]string{Create: "+", Update: "~", Delete: "-"}
+// NewPlan returns the plan view in v's form: text or JSON.
+func NewPlan(v *View) Plan {
+	if v.Format == JSON {
+		return planJSON{v}
+	}
+	return planText{v}
+}
+
+type planText struct{ *View }
+
+func (v planText) Plan(p *runner.Plan) error {
+	writePlanText(v.Stdout, p, v.Colors)
+	return nil
+}
+
+type planJSON struct{ *View }
+
+func (v planJSON) Plan(p *runner.Plan) error { return writePlanJSON(v.Stdout, p) }
 
 // Colors for a terminal; empty strings when colour is off.
 type Colors struct{ Add, Change, Delete, Reset string }
@@ -31,56 +45,58 @@ type Colors struct{ Add, Change, Delete, Reset string }
 // ANSI colours.
 var ANSI = Colors{Add: "\x1b[32m", Change: "\x1b[33m", Delete: "\x1b[31m", Reset: "\x1b[0m"}
 
-func (c Colors) of(a Action) string {
+func (c Colors) of(a runner.Action) string {
 	switch a {
-	case Create:
+	case runner.Create:
 		return c.Add
-	case Update:
+	case runner.Update:
 		return c.Change
-	case Delete:
+	case runner.Delete:
 		return c.Delete
 	}
 	return ""
 }
 
-// RenderText prints the plan the way Terraform does: one block per object, then a summary line.
-func RenderText(w io.Writer, p *Plan, col Colors) {
+var symbols = map[runner.Action]string{runner.Create: "+", runner.Update: "~", runner.Delete: "-"}
+
+// writePlanText prints the plan the way Terraform does: one block per object, then a summary line.
+func writePlanText(w io.Writer, p *runner.Plan, col Colors) {
 	if !p.Empty() {
 		fmt.Fprintf(w, "ejops will perform these actions (scope %q):\n\n", p.Scope)
 	}
 	for _, c := range p.Changes {
-		fmt.Fprintf(w, "  %s%s %s %s%s\n", col.of(c.Action), symbols[c.Action], KindWord(c.Kind), SafeName(c.Name), col.Reset)
-		renderFields(w, "      ", c.Fields, c.Action == Create)
+		fmt.Fprintf(w, "  %s%s %s %s%s\n", col.of(c.Action), symbols[c.Action], runner.KindWord(c.Kind), safeName(c.Name), col.Reset)
+		writeFields(w, "      ", c.Fields, c.Action == runner.Create)
 		for _, s := range c.Subs {
 			label := "step"
-			if c.Kind == KindTargetGroup {
+			if c.Kind == runner.KindTargetGroup {
 				label = "member"
 			}
-			line := fmt.Sprintf("%s %s", label, SafeName(s.Name))
+			line := fmt.Sprintf("%s %s", label, safeName(s.Name))
 			if s.NewName != "" {
-				line += " -> " + SafeName(s.NewName)
+				line += " -> " + safeName(s.NewName)
 			}
 			switch {
-			case s.Position > 0 && s.Action == Update:
+			case s.Position > 0 && s.Action == runner.Update:
 				line += fmt.Sprintf(" (moved to position %d)", s.Position)
 			case s.Position > 0:
 				line += fmt.Sprintf(" (position %d)", s.Position)
 			}
 			fmt.Fprintf(w, "      %s%s %s%s\n", col.of(s.Action), symbols[s.Action], line, col.Reset)
-			renderFields(w, "          ", s.Fields, s.Action == Create)
+			writeFields(w, "          ", s.Fields, s.Action == runner.Create)
 		}
 		fmt.Fprintln(w)
 	}
-	refs := func(title string, rs []Ref) {
+	refs := func(title string, rs []runner.Ref) {
 		if len(rs) == 0 {
 			return
 		}
 		fmt.Fprintf(w, "%s\n", title)
 		for _, r := range rs {
 			if r.Scope != "" && r.Scope != p.Scope {
-				fmt.Fprintf(w, "  %s %s (scope %q)\n", KindWord(r.Kind), SafeName(r.Name), r.Scope)
+				fmt.Fprintf(w, "  %s %s (scope %q)\n", runner.KindWord(r.Kind), safeName(r.Name), r.Scope)
 			} else {
-				fmt.Fprintf(w, "  %s %s\n", KindWord(r.Kind), SafeName(r.Name))
+				fmt.Fprintf(w, "  %s %s\n", runner.KindWord(r.Kind), safeName(r.Name))
 			}
 		}
 		fmt.Fprintln(w)
@@ -96,7 +112,7 @@ func RenderText(w io.Writer, p *Plan, col Colors) {
 	fmt.Fprintf(w, "Plan: %d to add, %d to change, %d to destroy.\n", add, change, destroy)
 }
 
-func renderFields(w io.Writer, indent string, fs []Field, create bool) {
+func writeFields(w io.Writer, indent string, fs []runner.Field, create bool) {
 	for _, f := range fs {
 		switch {
 		case f.Name == "command":
@@ -106,7 +122,7 @@ func renderFields(w io.Writer, indent string, fs []Field, create bool) {
 					fmt.Fprintf(w, "%s    %s\n", indent, l)
 				}
 			} else {
-				for _, l := range UnifiedDiff(f.Old, f.New) {
+				for _, l := range runner.UnifiedDiff(f.Old, f.New) {
 					fmt.Fprintf(w, "%s    %s\n", indent, l)
 				}
 			}
@@ -122,7 +138,7 @@ func renderFields(w io.Writer, indent string, fs []Field, create bool) {
 // durations as they are.
 var textFields = map[string]bool{"description": true, "identity": true, "targetGroup": true, "credential": true}
 
-func show(f Field, v string) string {
+func show(f runner.Field, v string) string {
 	switch {
 	case f.Sensitive:
 		return "(sensitive)"
@@ -132,22 +148,31 @@ func show(f Field, v string) string {
 	return v
 }
 
-// RenderJSON prints the versioned JSON plan document.
-func RenderJSON(w io.Writer, p *Plan) error {
+// planDoc is the versioned JSON plan document.
+type planDoc struct {
+	FormatVersion string `json:"format_version"`
+	*runner.Plan
+	Summary map[string]int `json:"summary"`
+}
+
+func newPlanDoc(p *runner.Plan) planDoc {
 	add, change, destroy := p.Counts()
-	doc := struct {
-		FormatVersion string `json:"format_version"`
-		*Plan
-		Summary map[string]int `json:"summary"`
-	}{PlanFormatVersion, p, map[string]int{"add": add, "change": change, "destroy": destroy}}
+	return planDoc{planFormatVersion, p, map[string]int{"add": add, "change": change, "destroy": destroy}}
+}
+
+// writePlanJSON prints the JSON plan document.
+func writePlanJSON(w io.Writer, p *runner.Plan) error { return writeJSON(w, newPlanDoc(p)) }
+
+// writeJSON prints doc as indented JSON.
+func writeJSON(w io.Writer, doc any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
 }
 
-// SafeName shows a name as it is, or quoted when it holds characters that are not printable (a
+// safeName shows a name as it is, or quoted when it holds characters that are not printable (a
 // line break or a terminal escape must not forge plan lines).
-func SafeName(s string) string {
+func safeName(s string) string {
 	for _, r := range s {
 		if !unicode.IsGraphic(r) {
 			return strconv.Quote(s)
