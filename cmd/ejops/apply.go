@@ -62,6 +62,8 @@ func parseApplyArgs(e *env, args []string) (applyArgs, int) {
 		return a, usageErrorf(e, "apply: --lock-wait must be between 0s and 24h")
 	case a.planFile != "" && len(a.paths) > 0:
 		return a, usageErrorf(e, "apply: --plan takes no PATH arguments: the saved plan holds the specs")
+	case a.view.Format == view.JSON && !a.yes && isTerminal(e.stdin) && isTerminal(e.stdout):
+		return a, usageErrorf(e, "apply: --format json cannot ask for confirmation on a terminal; pass --yes")
 	}
 	return a, -1
 }

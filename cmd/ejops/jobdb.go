@@ -127,7 +127,7 @@ type outputFlags struct {
 }
 
 func (o *outputFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&o.format, "format", "text", "output format of the plan: text or json")
+	fs.StringVar(&o.format, "format", "text", "output format: text or json")
 	fs.BoolVar(&o.noColor, "no-color", false, "never colour the output")
 }
 

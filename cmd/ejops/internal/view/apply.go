@@ -12,7 +12,8 @@ import (
 
 // Apply is the view of apply.
 type Apply interface {
-	// Plan shows the plan about to be applied.
+	// Plan shows the plan about to be applied (the JSON form holds it for the document it prints
+	// at the end).
 	Plan(p *runner.Plan) error
 	// Confirm asks on stdout whether to apply, and reports whether in answered "yes".
 	Confirm(in io.Reader) bool
@@ -28,7 +29,7 @@ type Apply interface {
 func NewApply(v *View) Apply {
 	a := applyText{v, NewPlan(v)}
 	if v.Format == JSON {
-		return applyJSON{a}
+		return &applyJSON{applyText: a}
 	}
 	return a
 }
@@ -79,13 +80,69 @@ func writeReportText(w io.Writer, rep *runner.Report) {
 	fmt.Fprintf(w, "Apply complete: %d added, %d changed, %d destroyed (%s).\n", rep.Added, rep.Changed, rep.Destroyed, Count(rep.Calls, "call"))
 }
 
-// applyJSON prints the JSON plan on stdout and the report on stderr, so stdout stays one JSON
-// document.
-type applyJSON struct{ applyText }
+// applyFormatVersion is the version of the JSON apply document.
+const applyFormatVersion = "1"
 
-func (v applyJSON) Done(rep *runner.Report) error {
-	if rep != nil {
-		writeReportText(v.Stderr, rep)
-	}
+// applyJSON prints one JSON document on stdout when the apply ends: the plan and the report.
+type applyJSON struct {
+	applyText
+	planned *runner.Plan
+}
+
+// applyDoc is the JSON apply document. Report is null when the apply failed.
+type applyDoc struct {
+	FormatVersion string     `json:"formatVersion"`
+	Plan          *planDoc   `json:"plan"`
+	Report        *reportDoc `json:"report"`
+}
+
+type reportDoc struct {
+	Applied    []appliedDoc   `json:"applied"`
+	Calls      int            `json:"calls"`
+	Summary    map[string]int `json:"summary"`
+	Replanned  bool           `json:"replanned"`
+	DurationMs int64          `json:"durationMs"`
+}
+
+type appliedDoc struct {
+	Action  runner.Action `json:"action"`
+	Kind    string        `json:"kind"`
+	Name    string        `json:"name"`
+	Calls   int           `json:"calls"`
+	Version *int64        `json:"version,omitempty"` // the job's version after its step calls
+}
+
+func (v *applyJSON) Plan(p *runner.Plan) error {
+	v.planned = p
 	return nil
+}
+
+func (v *applyJSON) Failed(err error) {
+	v.applyText.Failed(err)
+	_ = v.write(nil)
+}
+
+func (v *applyJSON) Done(rep *runner.Report) error {
+	if rep == nil {
+		rep = &runner.Report{}
+	}
+	r := &reportDoc{Applied: []appliedDoc{}, Calls: rep.Calls, Summary: summary(rep.Added, rep.Changed, rep.Destroyed),
+		Replanned: rep.Replanned, DurationMs: rep.Duration.Milliseconds()}
+	for _, a := range rep.Applied {
+		d := appliedDoc{Action: a.Action, Kind: a.Kind, Name: a.Name, Calls: a.Calls}
+		if a.Version >= 0 {
+			d.Version = &a.Version
+		}
+		r.Applied = append(r.Applied, d)
+	}
+	return v.write(r)
+}
+
+func (v *applyJSON) write(r *reportDoc) error {
+	doc := applyDoc{FormatVersion: applyFormatVersion, Report: r}
+	if v.planned != nil {
+		pd := newPlanDoc(v.planned)
+		doc.Plan = &pd
+	}
+	return writeJSON(v.Stdout, doc)
 }

@@ -150,14 +150,18 @@ func show(f runner.Field, v string) string {
 
 // planDoc is the versioned JSON plan document.
 type planDoc struct {
-	FormatVersion string `json:"format_version"`
+	FormatVersion string `json:"formatVersion"`
 	*runner.Plan
 	Summary map[string]int `json:"summary"`
 }
 
 func newPlanDoc(p *runner.Plan) planDoc {
-	add, change, destroy := p.Counts()
-	return planDoc{planFormatVersion, p, map[string]int{"add": add, "change": change, "destroy": destroy}}
+	return planDoc{planFormatVersion, p, summary(p.Counts())}
+}
+
+// summary counts objects added, changed and destroyed, as the plan and apply documents show them.
+func summary(add, change, destroy int) map[string]int {
+	return map[string]int{"add": add, "change": change, "destroy": destroy}
 }
 
 // writePlanJSON prints the JSON plan document.

@@ -91,7 +91,7 @@ Plan: 0 to add, 2 to change, 0 to destroy.
 		t.Fatal(err)
 	}
 	var doc struct {
-		FormatVersion string         `json:"format_version"`
+		FormatVersion string         `json:"formatVersion"`
 		Summary       map[string]int `json:"summary"`
 		Changes       []struct {
 			Kind, Name, Action string
