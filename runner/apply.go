@@ -32,6 +32,10 @@ type Report struct {
 	Added, Changed, Destroyed int
 	Calls                     int       // procedure calls and statements sent
 	Applied                   []Applied // one per applied change, in order
+	// Replanned is set when the live state moved since the plan was made and the apply planned
+	// again under the lock (ApplyOptions.Replan): Applied then follows the new plan.
+	Replanned bool
+	Duration  time.Duration // from the start of Apply to the commit, the wait for the lock included
 }
 
 // Applied is one change an apply made.
@@ -51,6 +55,7 @@ func Apply(ctx context.Context, db *jobdb.DB, p *Plan, opt ApplyOptions) (Report
 	if !p.Writes() {
 		return rep, nil
 	}
+	start := time.Now()
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
@@ -77,6 +82,7 @@ func Apply(ctx context.Context, db *jobdb.DB, p *Plan, opt ApplyOptions) (Report
 		if p, err = opt.Replan(live); err != nil {
 			return rep, err
 		}
+		rep.Replanned = true
 	}
 	fingerprints := map[string]string{}
 	for _, c := range p.Changes {
@@ -97,6 +103,7 @@ func Apply(ctx context.Context, db *jobdb.DB, p *Plan, opt ApplyOptions) (Report
 	done = true
 	rep.Added, rep.Changed, rep.Destroyed = p.Counts()
 	rep.Calls = tx.Calls
+	rep.Duration = time.Since(start)
 	return rep, nil
 }
 

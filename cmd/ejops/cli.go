@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/ejops/ejops/cmd/ejops/internal/view"
 	"github.com/ejops/ejops/runner"
 )
 
@@ -29,8 +30,17 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+	// lookup tells an unset variable from an empty one; nil falls back to getenv, where "" is unset.
+	lookup func(string) (string, bool)
 	// readFile reads secret files.
 	readFile func(string) ([]byte, error)
+}
+
+// view returns the view base for format, coloured when colour is asked for, NO_COLOR is unset and
+// stdout is a terminal.
+func (e *env) view(format view.Format, colour bool) *view.View {
+	colour = colour && e.getenv("NO_COLOR") == "" && isTerminal(e.stdout)
+	return view.New(e.stdout, e.stderr, format, colour)
 }
 
 // command is one subcommand: a one-line summary and a function returning the exit code.
@@ -47,7 +57,16 @@ var commands = map[string]command{}
 
 // Main runs ejops with args (without the program name) and returns the exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return run(&env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, readFile: runner.ReadSecretFile}, args)
+	return run(&env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, lookup: os.LookupEnv, readFile: runner.ReadSecretFile}, args)
+}
+
+// lookupEnv returns an environment variable and whether it is set.
+func (e *env) lookupEnv(name string) (string, bool) {
+	if e.lookup != nil {
+		return e.lookup(name)
+	}
+	v := e.getenv(name)
+	return v, v != ""
 }
 
 // run dispatches to the command named by args[0].

@@ -31,13 +31,10 @@ type DB struct {
 
 // Open connects to the job database named by dsn: "" or "embedded:PATH" for the embedded emulator,
 // "sqlserver://…" or "azuresql://…?fedauth=…" for a real one. Nothing is sent until the first call.
+// A malformed address is an *AddressError.
 func Open(dsn string, embedded EmbeddedOpener) (*DB, error) {
-	switch {
-	case dsn == "" || strings.HasPrefix(dsn, "embedded:"):
-		path := strings.TrimPrefix(dsn, "embedded:")
-		if path == "" {
-			path = DefaultEmbeddedState
-		}
+	if dsn == "" || strings.HasPrefix(dsn, "embedded:") {
+		path := EmbeddedPath(dsn)
 		if embedded == nil {
 			return nil, errors.New("the embedded job database is not available in this build")
 		}
@@ -46,23 +43,57 @@ func Open(dsn string, embedded EmbeddedOpener) (*DB, error) {
 			return nil, fmt.Errorf("open embedded job database %s: %w", path, err)
 		}
 		return &DB{sql: sql.OpenDB(c), closer: closer, Embedded: path}, nil
-	case strings.HasPrefix(dsn, "sqlserver://"), strings.HasPrefix(dsn, "azuresql://"):
-		entra, u, err := connectionURL(dsn)
-		if err != nil {
-			return nil, fmt.Errorf("job database address: %w", redact(err, dsn))
-		}
-		var c driver.Connector
-		if entra {
-			c, err = azuread.NewConnector(u)
-		} else {
-			c, err = mssql.NewConnector(u)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("job database address: %w", redact(err, dsn))
-		}
-		return &DB{sql: sql.OpenDB(c)}, nil
 	}
-	return nil, errors.New("job database address must start with sqlserver://, azuresql:// or embedded")
+	c, err := connector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return &DB{sql: sql.OpenDB(c)}, nil
+}
+
+// EmbeddedPath is the state file an "embedded:PATH" address (or "") names.
+func EmbeddedPath(dsn string) string {
+	if path := strings.TrimPrefix(dsn, "embedded:"); path != "" {
+		return path
+	}
+	return DefaultEmbeddedState
+}
+
+// AddressError is a job database address that cannot be used, whatever the server says. Its
+// message never holds the address's password.
+type AddressError struct{ Err error }
+
+func (e *AddressError) Error() string { return "job database address: " + e.Err.Error() }
+func (e *AddressError) Unwrap() error { return e.Err }
+
+// CheckAddress reports an *AddressError when dsn is malformed, without connecting.
+func CheckAddress(dsn string) error {
+	if dsn == "" || strings.HasPrefix(dsn, "embedded:") {
+		return nil
+	}
+	_, err := connector(dsn)
+	return err
+}
+
+// connector parses a sqlserver:// or azuresql:// address into a go-mssqldb connector.
+func connector(dsn string) (driver.Connector, error) {
+	if !strings.HasPrefix(dsn, "sqlserver://") && !strings.HasPrefix(dsn, "azuresql://") {
+		return nil, &AddressError{errors.New("it must start with sqlserver://, azuresql:// or embedded:")}
+	}
+	entra, u, err := connectionURL(dsn)
+	if err != nil {
+		return nil, &AddressError{redact(err, dsn)}
+	}
+	var c driver.Connector
+	if entra {
+		c, err = azuread.NewConnector(u)
+	} else {
+		c, err = mssql.NewConnector(u)
+	}
+	if err != nil {
+		return nil, &AddressError{redact(err, dsn)}
+	}
+	return c, nil
 }
 
 // connectionURL turns a job database address into the sqlserver:// URL go-mssqldb reads and says

@@ -1,55 +1,57 @@
-package runner
+package view
 
 import (
 	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ejops/ejops/runner"
 	"github.com/ejops/ejops/runner/jobdb"
 	"github.com/ejops/ejops/spec"
 )
 
-func TestUnifiedDiff(t *testing.T) {
-	a := "one\ntwo\nthree\nfour\nfive\nsix\nseven\neight\nnine\nten\n"
-	b := "one\ntwo\nTHREE\nfour\nfive\nsix\nseven\neight\nnine\nten\neleven\n"
-	got := strings.Join(UnifiedDiff(a, b), "\n")
-	want := `@@ -1,6 +1,6 @@
- one
- two
--three
-+THREE
- four
- five
- six
-@@ -8,3 +8,4 @@
- eight
- nine
- ten
-+eleven`
-	if got != want {
-		t.Fatalf("UnifiedDiff mismatch\n--- got\n%s\n--- want\n%s", got, want)
-	}
-	if d := UnifiedDiff("SELECT 1;\r\n", "SELECT 1;\n"); len(d) != 0 {
-		t.Fatalf("line endings made a diff: %v", d)
-	}
+// step, job, owned and diff build plans as the runner's own tests do.
+
+func step(name, cmd string) jobdb.Step {
+	return jobdb.Step{Name: name, Command: cmd, TargetGroup: "tg", InitialRetrySecs: 1, MaxRetrySecs: 120,
+		BackoffMultiplier: 2, RetryAttempts: 10, TimeoutSecs: 43200}
 }
 
-func TestRenderText(t *testing.T) {
-	fp, _ := Fingerprint("old")
+func job(name string, steps ...jobdb.Step) jobdb.Job {
+	return jobdb.Job{Name: name, IntervalType: "Once", IntervalCount: 1, Start: runner.ScheduleMinStart, End: runner.ScheduleMaxEnd, Steps: steps}
+}
+
+func owned(scope, kind, name string) jobdb.Owned {
+	return jobdb.Owned{Scope: scope, Kind: kind, Name: name}
+}
+
+func diff(t *testing.T, d *runner.Desired, live *jobdb.State, prune bool) *runner.Plan {
+	t.Helper()
+	secret := func(spec.SecretRef) (string, error) { return "s3cret", nil }
+	p, err := runner.Diff(d, live, runner.Options{Scope: "default", Prune: prune, Secret: secret, Now: time.Now()})
+	if err != nil {
+		t.Fatalf("Diff: %v", err)
+	}
+	return p
+}
+
+func TestPlanText(t *testing.T) {
+	fp, _ := runner.Fingerprint("old")
 	live := &jobdb.State{
 		Credentials: []jobdb.Credential{{Name: "cred", Identity: "u"}},
 		Jobs:        []jobdb.Job{job("nightly", step("a", "SELECT 1;\nSELECT 2;\n"))},
-		Inventory: []jobdb.Owned{{Scope: "default", Kind: KindCredential, Name: "cred", SecretFingerprint: fp},
-			owned("default", KindJob, "nightly"), owned("default", KindJob, "old")},
+		Inventory: []jobdb.Owned{{Scope: "default", Kind: runner.KindCredential, Name: "cred", SecretFingerprint: fp},
+			owned("default", runner.KindJob, "nightly"), owned("default", runner.KindJob, "old")},
 	}
 	live.Jobs = append(live.Jobs, job("old"), job("handmade"))
 	want := job("nightly", step("a", "SELECT 1;\nSELECT 3;\n"), step("b", "SELECT 4;"))
 	want.Steps[0].TimeoutSecs = 300
-	d := &Desired{Jobs: []jobdb.Job{want}, Credentials: []DesiredCredential{{Credential: jobdb.Credential{Name: "cred", Identity: "u"}, SecretFrom: spec.SecretRef{Env: "X"}}}}
+	d := &runner.Desired{Jobs: []jobdb.Job{want}, Credentials: []runner.DesiredCredential{{Credential: jobdb.Credential{Name: "cred", Identity: "u"}, SecretFrom: spec.SecretRef{Env: "X"}}}}
 	p := diff(t, d, live, false)
 	var b bytes.Buffer
-	RenderText(&b, p, Colors{})
+	writePlanText(&b, p, Colors{})
 	golden := `ejops will perform these actions (scope "default"):
 
   ~ credential cred
@@ -79,17 +81,17 @@ Objects this scope applied that left the specs (kept; apply with --prune to dele
 Plan: 0 to add, 2 to change, 0 to destroy.
 `
 	if b.String() != golden {
-		t.Fatalf("RenderText mismatch\n--- got\n%s\n--- want\n%s", b.String(), golden)
+		t.Fatalf("writePlanText mismatch\n--- got\n%s\n--- want\n%s", b.String(), golden)
 	}
 	if strings.Contains(b.String(), "s3cret") {
 		t.Fatal("the secret is shown")
 	}
 	b.Reset()
-	if err := RenderJSON(&b, p); err != nil {
+	if err := writePlanJSON(&b, p); err != nil {
 		t.Fatal(err)
 	}
 	var doc struct {
-		FormatVersion string         `json:"format_version"`
+		FormatVersion string         `json:"formatVersion"`
 		Summary       map[string]int `json:"summary"`
 		Changes       []struct {
 			Kind, Name, Action string
@@ -103,11 +105,11 @@ Plan: 0 to add, 2 to change, 0 to destroy.
 	}
 }
 
-func TestRenderQuotesUnprintableNames(t *testing.T) {
+func TestPlanQuotesUnprintableNames(t *testing.T) {
 	evil := "evil\nPlan: 0 to add\x1b[2J"
-	p := diff(t, &Desired{Jobs: []jobdb.Job{job(evil, step("s\x1b[31m", "SELECT 1;"))}}, &jobdb.State{}, false)
+	p := diff(t, &runner.Desired{Jobs: []jobdb.Job{job(evil, step("s\x1b[31m", "SELECT 1;"))}}, &jobdb.State{}, false)
 	var b bytes.Buffer
-	RenderText(&b, p, Colors{})
+	writePlanText(&b, p, Colors{})
 	if strings.Contains(b.String(), "\x1b") || strings.Contains(b.String(), "\nPlan: 0 to add") {
 		t.Fatalf("a name forged plan output:\n%s", b.String())
 	}
