@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -28,6 +29,8 @@ type applyArgs struct {
 	maxDeletes int
 	lockWait   time.Duration
 	paths      []string
+	watch      watchFlags // apply --watch
+	planOnly   bool       // plan and show, write nothing (a watch pass that may not write)
 }
 
 // parseApplyArgs parses apply's flags; a code >= 0 means stop with that exit code.
@@ -35,7 +38,8 @@ func parseApplyArgs(e *env, args []string) (applyArgs, int) {
 	var a applyArgs
 	fs := newFlags(e, "apply", "[flags] [PATH...]", `  ejops apply examples/quickstart
   ejops apply --yes --prune --job-db "$EJOPS_JOB_DB" jobs/
-  ejops apply --plan plan.json`)
+  ejops apply --plan plan.json
+  ejops apply --watch --listen :9090 --job-db "$EJOPS_JOB_DB" /git/current/jobs`)
 	a.db.register(fs)
 	fs.StringVar(&a.planFile, "plan", "", "apply the plan saved by plan --out `FILE` (refused when the job database moved since)")
 	fs.BoolVar(&a.prune, "prune", false, "delete owned objects that left the specs")
@@ -44,10 +48,14 @@ func parseApplyArgs(e *env, args []string) (applyArgs, int) {
 	fs.DurationVar(&a.lockWait, "lock-wait", time.Minute, "how long to wait for another apply to finish")
 	var o outputFlags
 	o.register(fs)
+	a.watch.register(fs)
 	if code := parseFlags(fs, args); code >= 0 {
 		return a, code
 	}
 	if code := a.db.check(e); code >= 0 {
+		return a, code
+	}
+	if code := a.watch.check(e, fs, &a); code >= 0 {
 		return a, code
 	}
 	var code int
@@ -73,22 +81,48 @@ func runApply(ctx context.Context, e *env, args []string) int {
 	if code >= 0 {
 		return code
 	}
-	db, wait, stop, err := a.db.openReading(ctx, e)
+	if a.watch.on {
+		return runWatch(ctx, e, a)
+	}
+	db, err := a.db.open(e)
 	if err != nil {
 		return fail(e, err)
 	}
 	defer db.Close()
+	switch err := applyFlow(ctx, e, &a, db, view.NewApply(a.view)); {
+	case errors.Is(err, errReported):
+		return exitFailure
+	case err != nil:
+		return fail(e, err)
+	}
+	return exitOK
+}
+
+// errReported is returned once the view has reported the failure.
+var errReported = errors.New("reported")
+
+// specsError is a failure to load the specs: nothing was planned or written.
+type specsError struct{ err error }
+
+func (e specsError) Error() string { return e.err.Error() }
+func (e specsError) Unwrap() error { return e.err }
+
+// applyFlow is apply once its flags are parsed and the job database is open: the live state is
+// read while the specs load, then planned, shown through v, confirmed when asked and applied in
+// one transaction. Every apply --watch pass runs it too.
+func applyFlow(ctx context.Context, e *env, a *applyArgs, db *jobdb.DB, v view.Apply) error {
+	wait, stop := readLive(ctx, db, a.db.timeout)
 	defer stop()
 	desired, savedHash, err := a.desired()
 	if err != nil {
-		return fail(e, err)
+		return specsError{err}
 	}
 	live, err := wait()
 	if err != nil {
-		return fail(e, err)
+		return err
 	}
 	if savedHash != "" && savedHash != live.Hash() {
-		return fail(e, runner.ErrStale)
+		return runner.ErrStale
 	}
 	secrets := runner.ResolveSecret(e.getenv, e.readFile)
 	diffOpts := runner.Options{Scope: a.db.scope, Prune: a.prune, Secret: secrets, Now: time.Now().UTC()}
@@ -101,14 +135,13 @@ func runApply(ctx context.Context, e *env, args []string) int {
 	}
 	p, err := plan(live)
 	if err != nil {
-		return fail(e, err)
+		return err
 	}
-	v := view.NewApply(a.view)
 	if err := v.Plan(p); err != nil {
-		return fail(e, err)
+		return err
 	}
-	if !p.Writes() {
-		return done(e, v, nil)
+	if !p.Writes() || a.planOnly {
+		return v.Done(nil)
 	}
 	opts := runner.ApplyOptions{Secret: secrets, AppliedBy: appliedBy(a.paths), LockWait: a.lockWait}
 	confirm := !p.Empty() && !a.yes && isTerminal(e.stdin) && isTerminal(e.stdout)
@@ -119,7 +152,7 @@ func runApply(ctx context.Context, e *env, args []string) int {
 	}
 	if confirm && !v.Confirm(e.stdin) {
 		v.Canceled()
-		return exitFailure
+		return errReported
 	}
 	// Waiting for another apply's lock does not eat into the database timeout.
 	actx, acancel := context.WithTimeout(ctx, a.db.timeout+a.lockWait)
@@ -127,9 +160,9 @@ func runApply(ctx context.Context, e *env, args []string) int {
 	rep, err := runner.Apply(actx, db, p, opts)
 	if err != nil {
 		v.Failed(err)
-		return exitFailure
+		return errReported
 	}
-	return done(e, v, &rep)
+	return v.Done(&rep)
 }
 
 // desired returns what apply makes the job database hold: the saved plan's desired state, with
@@ -149,14 +182,6 @@ func (a *applyArgs) desired() (*runner.Desired, string, error) {
 		return nil, "", err
 	}
 	return runner.FromSpec(set), "", nil
-}
-
-// done ends apply's output with what it committed (nil: nothing to write).
-func done(e *env, v view.Apply, rep *runner.Report) int {
-	if err := v.Done(rep); err != nil {
-		return fail(e, err)
-	}
-	return exitOK
 }
 
 // checkDeletes is the --max-deletes guard.

@@ -310,7 +310,7 @@ func (l *Loop) pass(ctx context.Context, now time.Time, snap snapshot, trigger s
 	took := time.Since(start)
 	l.Metrics.duration.Observe(took.Seconds())
 	l.last = lastPass{done: true, digest: snap.digest, status: res.Status, suspendedBy: snap.suspendedBy}
-	attrs := []any{"trigger", trigger, "duration", took.Round(time.Millisecond)}
+	attrs := []any{"trigger", trigger, "duration", took.Round(time.Millisecond).String()}
 	switch res.Status {
 	case StatusOK:
 		l.passed(now, snap, res, attrs)
@@ -334,14 +334,14 @@ func (l *Loop) pass(ctx context.Context, now time.Time, snap snapshot, trigger s
 		if log {
 			level = slog.LevelError
 		}
-		l.log.Log(ctx, level, "pass", append([]any{"result", ResultError, "error", res.Err, "failures", l.passes.failures, "retry_in", delay}, attrs...)...)
+		l.log.Log(ctx, level, "pass", append([]any{"result", ResultError, "error", res.Err, "failures", l.passes.failures, "retry_in", delay.String()}, attrs...)...)
 	}
 }
 
 // passed records a pass that succeeded.
 func (l *Loop) passed(now time.Time, snap snapshot, res Result, attrs []any) {
 	if n, since := l.passes.ok(); n > 0 {
-		l.log.Info("recovered", "failed_passes", n, "for", now.Sub(since).Round(time.Second))
+		l.log.Info("recovered", "failed_passes", n, "for", now.Sub(since).Round(time.Second).String())
 	}
 	drift := len(res.Changes) > 0 && snap.digest == l.good
 	result := ResultUnchanged
@@ -415,11 +415,11 @@ func (l *Loop) elect(ctx context.Context, now time.Time) {
 			if log {
 				level = slog.LevelError
 			}
-			l.log.Log(ctx, level, "leader election", "error", err, "failures", l.election.failures, "retry_in", delay)
+			l.log.Log(ctx, level, "leader election", "error", err, "failures", l.election.failures, "retry_in", delay.String())
 			return
 		}
 		if n, since := l.election.ok(); n > 0 {
-			l.log.Info("job database reachable again", "failed_attempts", n, "for", now.Sub(since).Round(time.Second))
+			l.log.Info("job database reachable again", "failed_attempts", n, "for", now.Sub(since).Round(time.Second).String())
 		}
 		if lease == nil {
 			if !l.following {

@@ -1,0 +1,398 @@
+package main
+
+import (
+	"bufio"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ejops/ejops/emulator"
+)
+
+// sidecar is an `ejops apply --watch` process with JSON logs and its health endpoints.
+type sidecar struct {
+	cmd  *exec.Cmd
+	logs *syncBuffer
+	addr string
+	exit chan error
+}
+
+// startSidecar runs the binary bin as apply --watch against dsn, with extra flags and the spec path.
+func startSidecar(t *testing.T, bin, dsn string, args ...string) *sidecar {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	s := &sidecar{logs: &syncBuffer{}, addr: addr, exit: make(chan error, 1)}
+	s.cmd = exec.Command(bin, append([]string{"apply", "--watch", "--job-db", dsn, "--listen", addr, "--log-format", "json",
+		"--debounce", "50ms", "--leader-retry", "100ms"}, args...)...)
+	s.cmd.Stderr = s.logs
+	s.cmd.Stdout = io.Discard
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { s.exit <- s.cmd.Wait() }()
+	t.Cleanup(func() {
+		if s.cmd.ProcessState == nil {
+			_ = s.cmd.Process.Kill()
+			<-s.exit
+		}
+		if t.Failed() {
+			t.Logf("sidecar %d logs:\n%s", s.cmd.Process.Pid, s.logs)
+		}
+	})
+	return s
+}
+
+// lines returns the log records with message msg whose attributes include every key=value of kv.
+func (s *sidecar) lines(msg string, kv ...string) []map[string]any {
+	var out []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(s.logs.String()))
+	sc.Buffer(nil, 1<<20)
+next:
+	for sc.Scan() {
+		var rec map[string]any
+		if json.Unmarshal(sc.Bytes(), &rec) != nil || rec["msg"] != msg {
+			continue
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			if fmt.Sprint(rec[kv[i]]) != kv[i+1] {
+				continue next
+			}
+		}
+		out = append(out, rec)
+	}
+	return out
+}
+
+// waitFor polls cond until it holds or the timeout passes.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitLog waits for n log records with message msg and attributes kv.
+func (s *sidecar) waitLog(t *testing.T, n int, msg string, kv ...string) {
+	t.Helper()
+	waitFor(t, 10*time.Second, fmt.Sprintf("%d log lines %q %v", n, msg, kv), func() bool { return len(s.lines(msg, kv...)) >= n })
+}
+
+func (s *sidecar) get(path string) (int, string) {
+	resp, err := http.Get("http://" + s.addr + path)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func (s *sidecar) waitReady(t *testing.T, want bool) {
+	t.Helper()
+	waitFor(t, 10*time.Second, fmt.Sprintf("readyz %v", want), func() bool {
+		code, _ := s.get("/readyz")
+		return (code == 200) == want
+	})
+}
+
+// signal sends sig and returns the exit error once the process ended.
+func (s *sidecar) signal(t *testing.T, sig os.Signal) error {
+	t.Helper()
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-s.exit:
+		return err
+	case <-time.After(15 * time.Second):
+		t.Fatal("the sidecar did not exit")
+		return nil
+	}
+}
+
+// description reads a job's description, "" when the job does not exist.
+func (j *jobDB) description(t *testing.T, job string) string {
+	t.Helper()
+	var d string
+	_ = j.db.QueryRow("SELECT description FROM jobs.jobs WHERE job_name = @p1", job).Scan(&d)
+	return d
+}
+
+// specWithDescription is an agent, a target group and a job whose description is desc.
+func specWithDescription(desc string) string {
+	return miAgent + "---\n" + tenants + "---\n" + strings.Replace(jobSpec("nightly", "stats"), "description: maintenance", "description: "+desc, 1)
+}
+
+func openSQL(dsn string) (*sql.DB, error) { return sql.Open("sqlserver", dsn) }
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestWatch drives the built binary's apply --watch against emulators over TCP.
+func TestWatch(t *testing.T) {
+	bin := filepath.Join(ejopsBinary(t), "ejops")
+
+	t.Run("a saved change is applied within a second, a rename-write once", func(t *testing.T) {
+		t.Parallel()
+		j := startJobDB(t)
+		dir := writeSpecs(t, map[string]string{"jobs.yaml": specWithDescription("v0")})
+		s := startSidecar(t, bin, j.dsn, dir)
+		s.waitLog(t, 1, "pass", "result", "applied")
+		for i := 1; i <= 3; i++ {
+			want := fmt.Sprintf("v%d", i)
+			start := time.Now()
+			writeFile(t, filepath.Join(dir, "jobs.yaml"), specWithDescription(want))
+			waitFor(t, 5*time.Second, "the change", func() bool { return j.description(t, "nightly") == want })
+			if took := time.Since(start); took > time.Second {
+				t.Errorf("change %d visible after %s", i, took)
+			}
+		}
+		s.waitLog(t, 4, "pass", "result", "applied")
+		// An editor writes a temporary file and renames it over the spec: one pass.
+		tmp := filepath.Join(dir, ".jobs.yaml.tmp")
+		writeFile(t, tmp, specWithDescription("renamed"))
+		if err := os.Rename(tmp, filepath.Join(dir, "jobs.yaml")); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 5*time.Second, "the rename-write", func() bool { return j.description(t, "nightly") == "renamed" })
+		time.Sleep(300 * time.Millisecond)
+		if n := len(s.lines("pass", "trigger", "files")); n != 4 {
+			t.Errorf("%d passes on file events for 4 saves", n)
+		}
+	})
+
+	t.Run("a git-sync symlink swap is picked up", func(t *testing.T) {
+		t.Parallel()
+		j := startJobDB(t)
+		root := t.TempDir()
+		writeFile(t, filepath.Join(root, ".worktrees", "a1", "jobs", "jobs.yaml"), specWithDescription("commit a1"))
+		writeFile(t, filepath.Join(root, ".worktrees", "b2", "jobs", "jobs.yaml"), specWithDescription("commit b2"))
+		if err := os.Symlink(".worktrees/a1", filepath.Join(root, "current")); err != nil {
+			t.Fatal(err)
+		}
+		s := startSidecar(t, bin, j.dsn, filepath.Join(root, "current", "jobs"))
+		waitFor(t, 10*time.Second, "the first commit", func() bool { return j.description(t, "nightly") == "commit a1" })
+		// git-sync makes a new link and renames it over the old one.
+		if err := os.Symlink(".worktrees/b2", filepath.Join(root, "tmp-link")); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(filepath.Join(root, "tmp-link"), filepath.Join(root, "current")); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 5*time.Second, "the swapped commit", func() bool { return j.description(t, "nightly") == "commit b2" })
+		s.waitLog(t, 1, "pass", "trigger", "files", "result", "applied")
+	})
+
+	t.Run("drift is corrected on resync; warn mode reports it and leaves it", func(t *testing.T) {
+		t.Parallel()
+		j := startJobDB(t)
+		dir := writeSpecs(t, map[string]string{"jobs.yaml": specWithDescription("from git")})
+		s := startSidecar(t, bin, j.dsn, "--interval", "300ms", dir)
+		waitFor(t, 10*time.Second, "the first apply", func() bool { return j.description(t, "nightly") == "from git" })
+		j.exec(t, "EXEC jobs.sp_update_job @job_name = N'nightly', @description = N'by hand'")
+		waitFor(t, 5*time.Second, "the drift corrected", func() bool { return j.description(t, "nightly") == "from git" })
+		s.waitLog(t, 1, "pass", "trigger", "resync", "result", "applied", "drift", "true")
+		waitFor(t, 5*time.Second, "the drift metric", func() bool {
+			_, m := s.get("/metrics")
+			return strings.Contains(m, "ejops_drift_corrections_total 1")
+		})
+		if err := s.signal(t, syscall.SIGTERM); err != nil {
+			t.Fatalf("exit after SIGTERM: %v", err)
+		}
+
+		j.exec(t, "EXEC jobs.sp_update_job @job_name = N'nightly', @description = N'by hand'")
+		w := startSidecar(t, bin, j.dsn, "--interval", "200ms", "--mode", "warn", dir)
+		w.waitLog(t, 3, "pass", "result", "pending", "objects", "update job nightly")
+		if d := j.description(t, "nightly"); d != "by hand" {
+			t.Fatalf("warn mode changed the description to %q", d)
+		}
+		if _, m := w.get("/metrics"); !strings.Contains(m, "ejops_pending_changes 1") {
+			t.Fatalf("metrics:\n%s", m)
+		}
+	})
+
+	t.Run("a broken spec keeps the last good state and readiness down until fixed", func(t *testing.T) {
+		t.Parallel()
+		j := startJobDB(t)
+		dir := writeSpecs(t, map[string]string{"jobs.yaml": specWithDescription("good")})
+		s := startSidecar(t, bin, j.dsn, "--interval", "200ms", dir)
+		s.waitReady(t, true)
+		writeFile(t, filepath.Join(dir, "jobs.yaml"), specWithDescription("broken")+"\n  steps: [\n")
+		s.waitReady(t, false)
+		s.waitLog(t, 1, "invalid spec")
+		time.Sleep(500 * time.Millisecond) // resyncs come and go
+		if d := j.description(t, "nightly"); d != "good" {
+			t.Fatalf("a broken spec changed the description to %q", d)
+		}
+		if n := len(s.lines("pass", "result", "invalid")); n != 1 {
+			t.Errorf("the same broken specs were passed %d times", n)
+		}
+		writeFile(t, filepath.Join(dir, "jobs.yaml"), specWithDescription("fixed"))
+		s.waitReady(t, true)
+		if d := j.description(t, "nightly"); d != "fixed" {
+			t.Fatalf("description %q after the fix", d)
+		}
+	})
+
+	t.Run("a job database outage is survived without a log line per retry", func(t *testing.T) {
+		t.Parallel()
+		state := filepath.Join(t.TempDir(), "jobdb.json")
+		opts := emulator.Options{Password: "outage-pw-1", StatePath: state}
+		em, err := emulator.New(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr, err := em.Listen("127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		dsn := em.DSN(addr)
+		dir := writeSpecs(t, map[string]string{"jobs.yaml": specWithDescription("before")})
+		s := startSidecar(t, bin, dsn, "--max-backoff", "300ms", "--log-level", "debug", dir)
+		s.waitLog(t, 1, "pass", "result", "applied")
+		em.Close()
+		writeFile(t, filepath.Join(dir, "jobs.yaml"), specWithDescription("during"))
+		time.Sleep(3 * time.Second)
+		if em, err = emulator.New(opts); err != nil {
+			t.Fatal(err)
+		}
+		defer em.Close()
+		if _, err := em.Listen(addr.String()); err != nil {
+			t.Fatal(err)
+		}
+		s.waitLog(t, 1, "job database reachable again")
+		s.waitLog(t, 2, "pass", "result", "applied", "trigger", "leader")
+		db := &jobDB{em: em, dsn: dsn}
+		if db.db, err = openSQL(dsn); err != nil {
+			t.Fatal(err)
+		}
+		defer db.db.Close()
+		if d := db.description(t, "nightly"); d != "during" {
+			t.Fatalf("after the outage: description %q", d)
+		}
+		attempts := len(s.lines("leader election"))
+		logged := 0
+		for _, rec := range s.lines("leader election") {
+			if rec["level"] != "DEBUG" {
+				logged++
+			}
+		}
+		if attempts < 6 || logged > 2 {
+			t.Fatalf("%d attempts during the outage, %d of them logged above debug", attempts, logged)
+		}
+	})
+
+	t.Run("two replicas: one leads, the other takes over when it is killed", func(t *testing.T) {
+		t.Parallel()
+		j := startJobDB(t)
+		dir := writeSpecs(t, map[string]string{"jobs.yaml": specWithDescription("one")})
+		a := startSidecar(t, bin, j.dsn, dir)
+		a.waitLog(t, 1, "leading: this replica applies")
+		b := startSidecar(t, bin, j.dsn, dir)
+		b.waitLog(t, 1, "following: another replica leads; this one serves health only")
+		b.waitReady(t, true)
+		writeFile(t, filepath.Join(dir, "jobs.yaml"), specWithDescription("two"))
+		waitFor(t, 5*time.Second, "the leader's apply", func() bool { return j.description(t, "nightly") == "two" })
+		time.Sleep(300 * time.Millisecond)
+		if n := len(b.lines("pass")); n != 0 {
+			t.Fatalf("the follower passed %d times", n)
+		}
+		if err := a.signal(t, syscall.SIGKILL); err == nil {
+			t.Fatal("SIGKILL: no error")
+		}
+		killed := time.Now()
+		b.waitLog(t, 1, "leading: this replica applies")
+		if took := time.Since(killed); took > 3*time.Second {
+			t.Errorf("takeover after %s", took)
+		}
+		writeFile(t, filepath.Join(dir, "jobs.yaml"), specWithDescription("three"))
+		waitFor(t, 5*time.Second, "the new leader's apply", func() bool { return j.description(t, "nightly") == "three" })
+	})
+
+	t.Run("SIGTERM during a pass finishes it and exits 0", func(t *testing.T) {
+		t.Parallel()
+		j := startJobDB(t)
+		dir := writeSpecs(t, map[string]string{"jobs.yaml": specWithDescription("first")})
+		s := startSidecar(t, bin, j.dsn, dir)
+		s.waitLog(t, 1, "pass", "result", "applied")
+		j.em.SetDelay(150 * time.Millisecond)
+		j.em.ResetStats()
+		writeFile(t, filepath.Join(dir, "jobs.yaml"), specWithDescription("second")+"---\n"+jobSpec("weekly", "a", "b"))
+		waitFor(t, 10*time.Second, "the pass to start writing", func() bool { return j.em.Stats().Procs["jobs.sp_add_job"] > 0 })
+		if err := s.signal(t, syscall.SIGTERM); err != nil {
+			t.Fatalf("exit after SIGTERM during a pass: %v", err)
+		}
+		j.em.SetDelay(0)
+		s.waitLog(t, 2, "pass", "result", "applied")
+		s.waitLog(t, 1, "stopped")
+		if out := j.mustRun(t, 0, "plan", dir); !strings.Contains(out, "No changes") {
+			t.Fatalf("the job database is not what the specs say after SIGTERM:\n%s", out)
+		}
+	})
+
+	t.Run("a failed job execution shows in the metrics by job and database", func(t *testing.T) {
+		t.Parallel()
+		fleet := filepath.Join(t.TempDir(), "fleet.yaml")
+		writeFile(t, fleet, `servers:
+  - name: t1.database.windows.net
+    databases:
+      - a
+      - name: b
+        failure: {message: "Invalid object name 'dbo.missing'.", number: 208, always: true}
+`)
+		em, err := emulator.New(emulator.Options{Password: "fleet-pw-1", Fleet: fleet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer em.Close()
+		addr, err := em.Listen("127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		j := &jobDB{em: em, dsn: em.DSN(addr)}
+		if j.db, err = openSQL(j.dsn); err != nil {
+			t.Fatal(err)
+		}
+		defer j.db.Close()
+		spec := strings.Replace(jobSpec("nightly", "stats"), "command:", "retry: {attempts: 0}\n      command:", 1)
+		dir := writeSpecs(t, map[string]string{"jobs.yaml": miAgent + "---\n" + tenants + "---\n" + spec})
+		s := startSidecar(t, bin, j.dsn, "--interval", "200ms", dir)
+		s.waitLog(t, 1, "pass", "result", "applied")
+		time.Sleep(300 * time.Millisecond) // a resync: the window of outcomes starts
+		j.exec(t, "EXEC jobs.sp_start_job N'nightly'")
+		waitFor(t, 10*time.Second, "the job outcome metrics", func() bool {
+			_, m := s.get("/metrics")
+			return strings.Contains(m, `ejops_job_failed_databases_total{database="b",job="nightly",server="t1.database.windows.net"} 1`) &&
+				strings.Contains(m, `ejops_job_executions_total{job="nightly",lifecycle="Failed"} 1`)
+		})
+		if _, m := s.get("/metrics"); strings.Contains(m, `database="a"`) {
+			t.Fatalf("a database that succeeded counted as failed:\n%s", m)
+		}
+	})
+}
