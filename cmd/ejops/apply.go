@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,7 +41,7 @@ func parseApplyArgs(e *env, args []string) (applyArgs, int) {
 	a.db.register(fs)
 	fs.StringVar(&a.planFile, "plan", "", "apply the plan saved by plan --out `FILE` (refused when the job database moved since)")
 	fs.BoolVar(&a.prune, "prune", false, "delete owned objects that left the specs")
-	fs.BoolVar(&a.yes, "yes", false, "do not ask for confirmation on a terminal")
+	fs.BoolVar(&a.yes, "yes", false, "apply without asking (needed when the input is not a terminal)")
 	fs.IntVar(&a.maxDeletes, "max-deletes", 10, "refuse to apply a plan that deletes more than `N` objects")
 	fs.DurationVar(&a.lockWait, "lock-wait", time.Minute, "how long to wait for another apply to finish")
 	var o outputFlags
@@ -62,7 +64,7 @@ func parseApplyArgs(e *env, args []string) (applyArgs, int) {
 		return a, usageErrorf(e, "apply: --lock-wait must be between 0s and 24h")
 	case a.planFile != "" && len(a.paths) > 0:
 		return a, usageErrorf(e, "apply: --plan takes no PATH arguments: the saved plan holds the specs")
-	case a.view.Format == view.JSON && !a.yes && isTerminal(e.stdin) && isTerminal(e.stdout):
+	case a.view.Format == view.JSON && !a.yes && a.planFile == "" && isTerminal(e.stdin):
 		return a, usageErrorf(e, "apply: --format json cannot ask for confirmation on a terminal; pass --yes")
 	}
 	return a, -1
@@ -111,15 +113,22 @@ func runApply(ctx context.Context, e *env, args []string) int {
 		return done(e, v, nil)
 	}
 	opts := runner.ApplyOptions{Secret: secrets, AppliedBy: appliedBy(a.paths), LockWait: a.lockWait}
-	confirm := !p.Empty() && !a.yes && isTerminal(e.stdin) && isTerminal(e.stdout)
-	if savedHash == "" && !confirm {
+	switch {
+	case a.yes:
 		// Nobody reviewed this exact plan: if the job database moves before the lock is taken,
 		// apply what the specs ask for against what is there then.
 		opts.Replan = plan
-	}
-	if confirm && !v.Confirm(e.stdin) {
-		v.Canceled()
+	case savedHash != "" || p.Empty():
+		// A saved plan was reviewed when it was saved; adoption alone changes no object.
+	case !isTerminal(e.stdin):
+		v.NeedsYes()
 		return exitFailure
+	default:
+		v.Ask()
+		if answer, err := readLine(ctx, e.stdin); err != nil || answer != "yes" {
+			v.Canceled()
+			return exitFailure
+		}
 	}
 	// Waiting for another apply's lock does not eat into the database timeout.
 	actx, acancel := context.WithTimeout(ctx, a.db.timeout+a.lockWait)
@@ -181,4 +190,19 @@ func appliedBy(paths []string) string {
 		return "ejops " + buildVersion()
 	}
 	return "git " + strings.TrimSpace(string(out))
+}
+
+// readLine reads one line of the answer to a question, trimmed; an interrupt ends the wait.
+func readLine(ctx context.Context, in io.Reader) (string, error) {
+	line := make(chan string, 1)
+	go func() {
+		s, _ := bufio.NewReader(in).ReadString('\n')
+		line <- strings.TrimSpace(s)
+	}()
+	select {
+	case s := <-line:
+		return s, nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
 }

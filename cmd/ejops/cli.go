@@ -17,10 +17,11 @@ import (
 
 // Exit codes, the same for every command.
 const (
-	exitOK      = 0
-	exitFailure = 1
-	exitChanges = 2
-	exitUsage   = 64
+	exitOK          = 0
+	exitFailure     = 1
+	exitChanges     = 2
+	exitUsage       = 64
+	exitInterrupted = 130
 )
 
 // env is what a command gets from Main: its streams and environment, injected so tests can drive
@@ -105,7 +106,12 @@ func run(e *env, args []string) int {
 			stop()
 		}()
 	}
-	return cmd.run(ctx, e, args[1:])
+	code := cmd.run(ctx, e, args[1:])
+	if code == exitFailure && ctx.Err() != nil {
+		// The command failed because it was interrupted.
+		return exitInterrupted
+	}
+	return code
 }
 
 func usage(w io.Writer) {

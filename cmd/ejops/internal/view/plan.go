@@ -12,7 +12,7 @@ import (
 )
 
 // planFormatVersion is the version of the JSON plan document.
-const planFormatVersion = "1"
+const planFormatVersion = "2" // 2: camelCase keys (formatVersion)
 
 // Plan is the view of plan.
 type Plan interface {

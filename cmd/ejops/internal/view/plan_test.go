@@ -100,7 +100,7 @@ Plan: 0 to add, 2 to change, 0 to destroy.
 	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.FormatVersion != "1" || doc.Summary["change"] != 2 || len(doc.Changes) != 2 || doc.Changes[1].Action != "update" {
+	if doc.FormatVersion != "2" || doc.Summary["change"] != 2 || len(doc.Changes) != 2 || doc.Changes[1].Action != "update" {
 		t.Fatalf("JSON plan: %+v", doc)
 	}
 }

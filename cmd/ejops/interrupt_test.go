@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+)
+
+// terminal runs the ejops binary on a pseudo-terminal and collects what it prints there.
+type terminal struct {
+	cmd  *exec.Cmd
+	pty  *os.File
+	mu   sync.Mutex
+	out  bytes.Buffer
+	done chan struct{}
+}
+
+func startOnTerminal(t *testing.T, bin string, env []string, args ...string) *terminal {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(bin, "ejops"), args...)
+	cmd.Env = append(os.Environ(), env...)
+	f, err := pty.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	term := &terminal{cmd: cmd, pty: f, done: make(chan struct{})}
+	go func() {
+		defer close(term.done)
+		buf := make([]byte, 4096)
+		for {
+			n, err := f.Read(buf)
+			term.mu.Lock()
+			term.out.Write(buf[:n])
+			term.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		f.Close()
+	})
+	return term
+}
+
+// waitFor waits until the terminal shows text.
+func (term *terminal) waitFor(t *testing.T, text string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		term.mu.Lock()
+		ok := strings.Contains(term.out.String(), text)
+		term.mu.Unlock()
+		if ok {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("the terminal never showed %q; it shows:\n%s", text, term.output())
+}
+
+func (term *terminal) output() string {
+	term.mu.Lock()
+	defer term.mu.Unlock()
+	return term.out.String()
+}
+
+// exitCode waits for the process to end.
+func (term *terminal) exitCode(t *testing.T) int {
+	t.Helper()
+	err := term.cmd.Wait()
+	<-term.done
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.ExitCode()
+	}
+	t.Fatal(err)
+	return -1
+}
+
+// TestApplyPromptInterrupted: Ctrl-C at apply's question exits 130 and changes nothing.
+func TestApplyPromptInterrupted(t *testing.T) {
+	j := startJobDB(t)
+	bin := ejopsBinary(t)
+	dir := writeSpecs(t, map[string]string{"agent.yaml": miAgent, "tg.yaml": tenants, "job.yaml": jobSpec("nightly", "a")})
+	term := startOnTerminal(t, bin, []string{"EJOPS_JOB_DB=" + j.dsn, "NO_COLOR=1"}, "apply", dir)
+	term.waitFor(t, "Only 'yes' is accepted:")
+	j.em.ResetStats()
+	if _, err := term.pty.Write([]byte{3}); err != nil { // Ctrl-C
+		t.Fatal(err)
+	}
+	if code := term.exitCode(t); code != exitInterrupted {
+		t.Fatalf("exit %d after Ctrl-C, want %d\n%s", code, exitInterrupted, term.output())
+	}
+	if !strings.Contains(term.output(), "nothing was changed") {
+		t.Errorf("no word that nothing changed:\n%s", term.output())
+	}
+	if n := j.procCalls(); n != 0 {
+		t.Errorf("%d procedure calls after Ctrl-C", n)
+	}
+	j.mustRun(t, exitChanges, "plan", "--detailed-exitcode", dir)
+}
