@@ -8,6 +8,36 @@ import (
 	"github.com/ejops/ejops/emulator/internal/sqlval"
 )
 
+// arrange applies ORDER BY, DISTINCT and TOP to the output rows, in that order. src holds the
+// source row of each output row.
+func (b *batch) arrange(x *SelectStmt, cols []sqlval.Column, sc *scope,
+	src, out [][]sqlval.Value, agg map[*FuncCall]sqlval.Value) ([][]sqlval.Value, *sqlval.Error) {
+	if len(x.OrderBy) > 0 {
+		var err *sqlval.Error
+		if out, err = b.order(x, cols, sc, src, out, agg); err != nil {
+			return nil, err
+		}
+	}
+	if x.Distinct {
+		out = distinct(out)
+	}
+	if x.Top == nil {
+		return out, nil
+	}
+	v, err := b.evalAs(x.Top, sqlval.Column{Type: sqlval.BigInt})
+	if err != nil {
+		return nil, err
+	}
+	n, _ := v.(int64)
+	if n < 0 {
+		return nil, sqlval.Errorf(1060, "The number of rows provided for a TOP or FETCH clauses row count parameter must be an integer.")
+	}
+	if int64(len(out)) > n {
+		out = out[:n]
+	}
+	return out, nil
+}
+
 // order sorts the output rows by ORDER BY, stably, NULL below every value. src holds the source
 // row of each output row, for keys that are not output columns.
 func (b *batch) order(x *SelectStmt, cols []sqlval.Column, sc *scope,

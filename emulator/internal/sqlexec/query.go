@@ -64,28 +64,73 @@ func (b *batch) selectStmt(x *SelectStmt) *sqlval.Error {
 	return nil
 }
 
-// query evaluates a SELECT into a result set.
+// query evaluates a SELECT into a result set: FROM and joins, WHERE, aggregates, the select
+// list, then ORDER BY, DISTINCT and TOP.
 func (b *batch) query(x *SelectStmt) (*sqlval.ResultSet, *sqlval.Error) {
-	sc := &scope{}
-	srcRows := [][]sqlval.Value{nil}
-	if x.From != nil {
-		rel, err := b.s.relation(*x.From)
-		if err != nil {
-			return nil, err
-		}
-		sc.add(*x.From, rel.Columns)
-		srcRows = rel.Rows
-		for _, j := range x.Joins {
-			if srcRows, err = b.join(sc, srcRows, j); err != nil {
-				return nil, err
-			}
-		}
+	sc, srcRows, err := b.from(x)
+	if err != nil {
+		return nil, err
 	}
 	srcCols := sc.cols
-
-	// Expand stars and bind column references.
-	var items []outCol
+	items, err := selectList(x, sc)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := b.filter(x.Where, sc, srcRows)
+	if err != nil {
+		return nil, err
+	}
+	agg, err := b.aggregateRows(items, srcCols, rows)
+	if err != nil {
+		return nil, err
+	}
+	if agg != nil {
+		rows = [][]sqlval.Value{nil}
+	}
+	cols := make([]sqlval.Column, len(items))
+	for i, it := range items {
+		cols[i] = b.typeOf(it.expr, srcCols)
+		cols[i].Name = it.name
+	}
+	out := rows
 	allStar := x.From != nil && len(x.Joins) == 0 && len(x.Items) == 1 && x.Items[0].Star && x.Items[0].Qual == ""
+	if !allStar || agg != nil {
+		if out, err = b.project(items, srcCols, rows, agg); err != nil {
+			return nil, err
+		}
+	}
+	if out, err = b.arrange(x, cols, sc, rows, out, agg); err != nil {
+		return nil, err
+	}
+	fixColumns(cols, items2plain(items), out)
+	return &sqlval.ResultSet{Columns: cols, Rows: out}, nil
+}
+
+// from reads the FROM table and its joins into a scope and its rows; without FROM there is one
+// empty row.
+func (b *batch) from(x *SelectStmt) (*scope, [][]sqlval.Value, *sqlval.Error) {
+	sc := &scope{}
+	if x.From == nil {
+		return sc, [][]sqlval.Value{nil}, nil
+	}
+	rel, err := b.s.relation(*x.From)
+	if err != nil {
+		return nil, nil, err
+	}
+	sc.add(*x.From, rel.Columns)
+	rows := rel.Rows
+	for _, j := range x.Joins {
+		if rows, err = b.join(sc, rows, j); err != nil {
+			return nil, nil, err
+		}
+	}
+	return sc, rows, nil
+}
+
+// selectList expands the stars of the select list and binds its column references and those
+// of WHERE.
+func selectList(x *SelectStmt, sc *scope) ([]outCol, *sqlval.Error) {
+	var items []outCol
 	for _, it := range x.Items {
 		if it.Star {
 			if x.From == nil {
@@ -101,7 +146,7 @@ func (b *batch) query(x *SelectStmt) (*sqlval.ResultSet, *sqlval.Error) {
 			}
 			for _, t := range tables {
 				for i := t.offset; i < t.offset+t.n; i++ {
-					c := srcCols[i]
+					c := sc.cols[i]
 					items = append(items, outCol{expr: &ColRef{Name: c.Name, idx: i}, name: c.Name, plain: true})
 				}
 			}
@@ -114,7 +159,7 @@ func (b *batch) query(x *SelectStmt) (*sqlval.ResultSet, *sqlval.Error) {
 		if c, ok := it.Expr.(*ColRef); ok {
 			oc.plain = true
 			if oc.name == "" {
-				oc.name = srcCols[c.idx].Name
+				oc.name = sc.cols[c.idx].Name
 			}
 		}
 		items = append(items, oc)
@@ -124,99 +169,68 @@ func (b *batch) query(x *SelectStmt) (*sqlval.ResultSet, *sqlval.Error) {
 			return nil, err
 		}
 	}
+	return items, nil
+}
 
-	// Filter.
-	rows := srcRows
-	if x.Where != nil {
-		rows = make([][]sqlval.Value, 0, len(srcRows))
-		r := &row{cols: srcCols}
-		for _, vals := range srcRows {
-			r.vals = vals
-			t, err := b.test(x.Where, r)
-			if err != nil {
-				return nil, err
-			}
-			if t == triTrue {
-				rows = append(rows, vals)
-			}
+// filter keeps the rows for which where is true (all rows without WHERE).
+func (b *batch) filter(where Cond, sc *scope, rows [][]sqlval.Value) ([][]sqlval.Value, *sqlval.Error) {
+	if where == nil {
+		return rows, nil
+	}
+	kept := make([][]sqlval.Value, 0, len(rows))
+	r := &row{cols: sc.cols}
+	for _, vals := range rows {
+		r.vals = vals
+		t, err := b.test(where, r)
+		if err != nil {
+			return nil, err
+		}
+		if t == triTrue {
+			kept = append(kept, vals)
 		}
 	}
+	return kept, nil
+}
 
-	// Aggregates turn the rows into one.
+// aggregateRows computes the aggregates of the select list over rows; nil when it has none. A
+// select list with aggregates may not also name a bare column (there is no GROUP BY).
+func (b *batch) aggregateRows(items []outCol, cols []sqlval.Column, rows [][]sqlval.Value) (map[*FuncCall]sqlval.Value, *sqlval.Error) {
 	var aggs []*FuncCall
 	for _, it := range items {
 		collectAggs(it.expr, &aggs)
 	}
-	var agg map[*FuncCall]sqlval.Value
-	if len(aggs) > 0 {
-		for _, it := range items {
-			if c := bareColumn(it.expr); c != nil {
-				return nil, sqlval.Errorf(8120, "Column '%s' is invalid in the select list because it is not contained in either an aggregate function or the GROUP BY clause.", c.Name)
+	if len(aggs) == 0 {
+		return nil, nil
+	}
+	for _, it := range items {
+		if c := bareColumn(it.expr); c != nil {
+			return nil, sqlval.Errorf(8120, "Column '%s' is invalid in the select list because it is not contained in either an aggregate function or the GROUP BY clause.", c.Name)
+		}
+	}
+	return b.aggregate(aggs, cols, rows)
+}
+
+// project evaluates the select list over each row.
+func (b *batch) project(items []outCol, srcCols []sqlval.Column, rows [][]sqlval.Value, agg map[*FuncCall]sqlval.Value) ([][]sqlval.Value, *sqlval.Error) {
+	out := make([][]sqlval.Value, len(rows))
+	r := &row{cols: srcCols, agg: agg}
+	for k, vals := range rows {
+		r.vals = vals
+		o := make([]sqlval.Value, len(items))
+		for i, it := range items {
+			if it.plain {
+				o[i] = vals[it.expr.(*ColRef).idx]
+				continue
 			}
-		}
-		var err *sqlval.Error
-		if agg, err = b.aggregate(aggs, srcCols, rows); err != nil {
-			return nil, err
-		}
-		rows = [][]sqlval.Value{nil}
-	}
-
-	cols := make([]sqlval.Column, len(items))
-	for i, it := range items {
-		cols[i] = b.typeOf(it.expr, srcCols)
-		cols[i].Name = it.name
-	}
-
-	// Project.
-	var out [][]sqlval.Value
-	if allStar && len(aggs) == 0 {
-		out = rows
-	} else {
-		out = make([][]sqlval.Value, len(rows))
-		r := &row{cols: srcCols, agg: agg}
-		for k, vals := range rows {
-			r.vals = vals
-			o := make([]sqlval.Value, len(items))
-			for i, it := range items {
-				if it.plain {
-					o[i] = vals[it.expr.(*ColRef).idx]
-					continue
-				}
-				v, err := b.eval(it.expr, r)
-				if err != nil {
-					return nil, err
-				}
-				o[i] = v
+			v, err := b.eval(it.expr, r)
+			if err != nil {
+				return nil, err
 			}
-			out[k] = o
+			o[i] = v
 		}
+		out[k] = o
 	}
-
-	// Order.
-	if len(x.OrderBy) > 0 {
-		var err *sqlval.Error
-		if out, err = b.order(x, cols, sc, rows, out, agg); err != nil {
-			return nil, err
-		}
-	}
-	if x.Distinct {
-		out = distinct(out)
-	}
-	if x.Top != nil {
-		v, err := b.evalAs(x.Top, sqlval.Column{Type: sqlval.BigInt})
-		if err != nil {
-			return nil, err
-		}
-		n, _ := v.(int64)
-		if n < 0 {
-			return nil, sqlval.Errorf(1060, "The number of rows provided for a TOP or FETCH clauses row count parameter must be an integer.")
-		}
-		if int64(len(out)) > n {
-			out = out[:n]
-		}
-	}
-	fixColumns(cols, items2plain(items), out)
-	return &sqlval.ResultSet{Columns: cols, Rows: out}, nil
+	return out, nil
 }
 
 // outCol is one output column of a select list.
