@@ -37,10 +37,10 @@ type env struct {
 	readFile func(string) ([]byte, error)
 }
 
-// view returns the view base for format, coloured when colour is asked for, NO_COLOR is unset and
-// stdout is a terminal.
+// view returns the view base for format, coloured when colour is asked for, NO_COLOR is unset, TERM
+// is not dumb and stdout is a terminal.
 func (e *env) view(format view.Format, colour bool) *view.View {
-	colour = colour && e.getenv("NO_COLOR") == "" && isTerminal(e.stdout)
+	colour = colour && e.getenv("NO_COLOR") == "" && e.getenv("TERM") != "dumb" && isTerminal(e.stdout)
 	return view.New(e.stdout, e.stderr, format, colour)
 }
 

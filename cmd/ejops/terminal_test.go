@@ -112,3 +112,38 @@ func TestApplyPromptInterrupted(t *testing.T) {
 	}
 	j.mustRun(t, exitChanges, "plan", "--detailed-exitcode", dir)
 }
+
+// TestPlanColour: plan colours its output on a terminal, and not with TERM=dumb, NO_COLOR or
+// --no-color, nor on a pipe.
+func TestPlanColour(t *testing.T) {
+	j := startJobDB(t)
+	bin := ejopsBinary(t)
+	dir := writeSpecs(t, map[string]string{"agent.yaml": miAgent, "tg.yaml": tenants, "job.yaml": jobSpec("nightly", "a")})
+	for _, c := range []struct {
+		env    []string
+		args   []string
+		colour bool
+	}{
+		{env: []string{"TERM=xterm-256color"}, colour: true},
+		{env: []string{"TERM=dumb"}},
+		{env: []string{"TERM=xterm", "NO_COLOR=1"}},
+		{env: []string{"TERM=xterm"}, args: []string{"--no-color"}},
+	} {
+		env := append([]string{"EJOPS_JOB_DB=" + j.dsn, "NO_COLOR="}, c.env...)
+		term := startOnTerminal(t, bin, env, append([]string{"plan", dir}, c.args...)...)
+		if code := term.exitCode(t); code != exitOK {
+			t.Fatalf("%v: exit %d\n%s", c.env, code, term.output())
+		}
+		out := term.output()
+		if !strings.Contains(out, "Plan: 2 to add") {
+			t.Fatalf("%v: no plan:\n%s", c.env, out)
+		}
+		if got := strings.Contains(out, "\x1b["); got != c.colour {
+			t.Errorf("%v %v: colour %v, want %v:\n%q", c.env, c.args, got, c.colour, out)
+		}
+	}
+	out := j.mustRun(t, exitOK, "plan", dir) // stdout is a buffer, not a terminal
+	if strings.Contains(out, "\x1b") {
+		t.Errorf("colour on a pipe:\n%q", out)
+	}
+}
