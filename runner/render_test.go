@@ -39,14 +39,14 @@ func TestRenderText(t *testing.T) {
 	fp, _ := Fingerprint("old")
 	live := &jobdb.State{
 		Credentials: []jobdb.Credential{{Name: "cred", Identity: "u"}},
-		Jobs:        []jobdb.Job{job("nightly", step("a", "SELECT 1;\nSELECT 2;\n"))},
+		Jobs:        []jobdb.Job{applied(job("nightly", step("a", "SELECT 1;\nSELECT 2;\n")))},
 		Inventory: []jobdb.Owned{{Scope: "default", Kind: KindCredential, Name: "cred", SecretFingerprint: fp},
 			owned("default", KindJob, "nightly"), owned("default", KindJob, "old")},
 	}
-	live.Jobs = append(live.Jobs, job("old"), job("handmade"))
+	live.Jobs = append(live.Jobs, applied(job("old")), applied(job("handmade")))
 	want := job("nightly", step("a", "SELECT 1;\nSELECT 3;\n"), step("b", "SELECT 4;"))
 	want.Steps[0].TimeoutSecs = 300
-	d := &Desired{Jobs: []jobdb.Job{want}, Credentials: []DesiredCredential{{Credential: jobdb.Credential{Name: "cred", Identity: "u"}, SecretFrom: spec.SecretRef{Env: "X"}}}}
+	d := &Desired{Jobs: []DesiredJob{want}, Credentials: []DesiredCredential{{Name: "cred", Identity: "u", SecretFrom: spec.SecretRef{Env: "X"}}}}
 	p := diff(t, d, live, false)
 	var b bytes.Buffer
 	RenderText(&b, p, Colors{})
@@ -105,7 +105,7 @@ Plan: 0 to add, 2 to change, 0 to destroy.
 
 func TestRenderQuotesUnprintableNames(t *testing.T) {
 	evil := "evil\nPlan: 0 to add\x1b[2J"
-	p := diff(t, &Desired{Jobs: []jobdb.Job{job(evil, step("s\x1b[31m", "SELECT 1;"))}}, &jobdb.State{}, false)
+	p := diff(t, &Desired{Jobs: []DesiredJob{job(evil, step("s\x1b[31m", "SELECT 1;"))}}, &jobdb.State{}, false)
 	var b bytes.Buffer
 	RenderText(&b, p, Colors{})
 	if strings.Contains(b.String(), "\x1b") || strings.Contains(b.String(), "\nPlan: 0 to add") {
