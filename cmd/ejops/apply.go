@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -60,16 +59,11 @@ func runApply(ctx context.Context, e *env, args []string) int {
 	var desired *runner.Desired
 	savedHash := ""
 	if *planFile != "" {
-		b, err := os.ReadFile(*planFile)
+		pf, err := runner.LoadPlanFile(*planFile)
 		if err != nil {
 			return fail(e, err)
 		}
-		var sp savedPlan
-		if err := json.Unmarshal(b, &sp); err != nil || sp.FormatVersion != savedPlanVersion || sp.Desired == nil {
-			fmt.Fprintf(e.stderr, "ejops: %s is not a plan saved by this version of ejops plan --out\n", *planFile)
-			return exitFailure
-		}
-		desired, f.scope, *prune, savedHash = sp.Desired, sp.Scope, sp.Prune, sp.LiveHash
+		desired, f.scope, *prune, savedHash = pf.Desired, pf.Scope, pf.Prune, pf.LiveHash
 	} else {
 		set := loadSpecs(e, fs.Args(), *prune)
 		if set == nil {

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/ejops/ejops/runner"
@@ -12,19 +10,6 @@ import (
 
 func init() {
 	commands["plan"] = command{summary: "show what apply would change in the job database", run: runPlan, interruptible: true}
-}
-
-// savedPlanVersion is the version of the file plan --out writes; apply --plan reads only it.
-const savedPlanVersion = "1"
-
-// savedPlan is the file plan --out writes: the desired state (secret references only), the plan
-// and the digest of the live state it was made against.
-type savedPlan struct {
-	FormatVersion string          `json:"format_version"`
-	Scope         string          `json:"scope"`
-	Prune         bool            `json:"prune"`
-	Desired       *runner.Desired `json:"desired"`
-	LiveHash      string          `json:"liveHash"`
 }
 
 func runPlan(ctx context.Context, e *env, args []string) int {
@@ -69,9 +54,8 @@ func runPlan(ctx context.Context, e *env, args []string) int {
 		return fail(e, err)
 	}
 	if *out != "" {
-		sp := savedPlan{FormatVersion: savedPlanVersion, Scope: f.scope, Prune: *prune, Desired: desired, LiveHash: p.LiveHash}
-		b, _ := json.MarshalIndent(sp, "", "  ")
-		if err := os.WriteFile(*out, append(b, '\n'), 0o600); err != nil {
+		pf := &runner.PlanFile{Scope: f.scope, Prune: *prune, Desired: desired, LiveHash: p.LiveHash}
+		if err := runner.SavePlanFile(*out, pf); err != nil {
 			fmt.Fprintf(e.stderr, "ejops: save plan: %v\n", err)
 			return exitFailure
 		}
