@@ -273,30 +273,24 @@ func sortedNames[T any](m map[string]T, name func(T) string) []string {
 // liveNames and desiredNames list the objects of each kind, keyed by key(kind, name).
 func liveNames(s *jobdb.State) map[string]bool {
 	names := map[string]bool{}
-	for _, c := range s.Credentials {
-		names[key(KindCredential, c.Name)] = true
-	}
-	for _, g := range s.TargetGroups {
-		names[key(KindTargetGroup, g.Name)] = true
-	}
-	for _, j := range s.Jobs {
-		names[key(KindJob, j.Name)] = true
-	}
+	addNames(names, KindCredential, s.Credentials, func(c jobdb.Credential) string { return c.Name })
+	addNames(names, KindTargetGroup, s.TargetGroups, func(g jobdb.TargetGroup) string { return g.Name })
+	addNames(names, KindJob, s.Jobs, func(j jobdb.Job) string { return j.Name })
 	return names
 }
 
 func desiredNames(d *Desired) map[string]bool {
 	names := map[string]bool{}
-	for _, c := range d.Credentials {
-		names[key(KindCredential, c.Name)] = true
-	}
-	for _, g := range d.TargetGroups {
-		names[key(KindTargetGroup, g.Name)] = true
-	}
-	for _, j := range d.Jobs {
-		names[key(KindJob, j.Name)] = true
-	}
+	addNames(names, KindCredential, d.Credentials, func(c DesiredCredential) string { return c.Name })
+	addNames(names, KindTargetGroup, d.TargetGroups, func(g DesiredTargetGroup) string { return g.Name })
+	addNames(names, KindJob, d.Jobs, func(j DesiredJob) string { return j.Name })
 	return names
+}
+
+func addNames[T any](names map[string]bool, kind string, items []T, name func(T) string) {
+	for _, v := range items {
+		names[key(kind, name(v))] = true
+	}
 }
 
 func memberKey(m DesiredMember) string {
