@@ -146,12 +146,12 @@ func runApply(ctx context.Context, e *env, args []string) int {
 // scope and prune flags it was made with.
 func (a *applyArgs) desired() (*runner.Desired, string, error) {
 	if a.planFile != "" {
-		sp, err := readSavedPlan(a.planFile)
+		pf, err := runner.LoadPlanFile(a.planFile)
 		if err != nil {
 			return nil, "", err
 		}
-		a.db.scope, a.prune = sp.Scope, sp.Prune
-		return sp.Desired, sp.LiveHash, nil
+		a.db.scope, a.prune = pf.Scope, pf.Prune
+		return pf.Desired, pf.LiveHash, nil
 	}
 	set, err := loadSpecs(a.view, a.paths, a.prune)
 	if err != nil {
