@@ -75,6 +75,8 @@ func runApply(ctx context.Context, e *env, args []string) int {
 	if code >= 0 {
 		return code
 	}
+	ctx, cancel := a.db.bound(ctx)
+	defer cancel()
 	db, wait, stop, err := a.db.openReading(ctx, e)
 	if err != nil {
 		return fail(e, err)
@@ -112,7 +114,7 @@ func runApply(ctx context.Context, e *env, args []string) int {
 	if !p.Writes() {
 		return done(e, v, nil)
 	}
-	opts := runner.ApplyOptions{Secret: secrets, AppliedBy: appliedBy(a.paths), LockWait: a.lockWait}
+	opts := runner.ApplyOptions{Secret: secrets, AppliedBy: appliedBy(a.paths), LockWait: a.lockWait, Progress: v.Sent}
 	switch {
 	case a.yes:
 		// Nobody reviewed this exact plan: if the job database moves before the lock is taken,
@@ -130,12 +132,9 @@ func runApply(ctx context.Context, e *env, args []string) int {
 			return exitFailure
 		}
 	}
-	// Waiting for another apply's lock does not eat into the database timeout.
-	actx, acancel := context.WithTimeout(ctx, a.db.timeout+a.lockWait)
-	defer acancel()
-	rep, err := runner.Apply(actx, db, p, opts)
+	rep, err := runner.Apply(ctx, db, p, opts)
 	if err != nil {
-		v.Failed(err)
+		v.Failed(withHint(err))
 		return exitFailure
 	}
 	return done(e, v, &rep)

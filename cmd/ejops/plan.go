@@ -52,6 +52,8 @@ func runPlan(ctx context.Context, e *env, args []string) int {
 	if code >= 0 {
 		return code
 	}
+	ctx, cancel := a.db.bound(ctx)
+	defer cancel()
 	db, wait, stop, err := a.db.openReading(ctx, e)
 	if err != nil {
 		return fail(e, err)

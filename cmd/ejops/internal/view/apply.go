@@ -19,6 +19,8 @@ type Apply interface {
 	Canceled()
 	// NeedsYes refuses to apply without --yes when nobody can be asked.
 	NeedsYes()
+	// Sent shows, on a terminal, how many of the apply's calls have been sent.
+	Sent(n, total int)
 	// Failed reports an apply that did not commit.
 	Failed(err error)
 	// Done reports what the apply committed; rep is nil when the plan had nothing to write.
@@ -54,7 +56,21 @@ func (v applyText) Canceled() {
 	fmt.Fprintln(v.Stderr, "ejops: apply canceled; nothing was changed")
 }
 
+func (v applyText) Sent(n, total int) {
+	if v.Live {
+		fmt.Fprintf(v.Stderr, "\rapplying: %d of %s sent", n, Count(total, "call"))
+	}
+}
+
+// endProgress clears the progress line, if one was drawn.
+func (v applyText) endProgress() {
+	if v.Live {
+		fmt.Fprint(v.Stderr, "\r\x1b[K")
+	}
+}
+
 func (v applyText) Failed(err error) {
+	v.endProgress()
 	if errors.Is(err, runner.ErrStale) {
 		fmt.Fprintf(v.Stderr, "ejops: %v\n", err)
 		return
@@ -63,6 +79,7 @@ func (v applyText) Failed(err error) {
 }
 
 func (v applyText) Done(rep *runner.Report) error {
+	v.endProgress()
 	if rep != nil {
 		writeReportText(v.Stdout, rep)
 	}
@@ -125,6 +142,7 @@ func (v *applyJSON) Failed(err error) {
 }
 
 func (v *applyJSON) Done(rep *runner.Report) error {
+	v.endProgress()
 	if rep == nil {
 		rep = &runner.Report{}
 	}

@@ -42,6 +42,8 @@ type View struct {
 	Stdout, Stderr io.Writer
 	Format         Format
 	Colors         Colors
+	// Live allows progress lines redrawn in place on Stderr: it is a terminal that can do it.
+	Live bool
 }
 
 // New returns a view writing to stdout and stderr in format, coloured when colour is set.
