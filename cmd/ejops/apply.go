@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,13 +39,13 @@ type applyArgs struct {
 func parseApplyArgs(e *env, args []string) (applyArgs, int) {
 	var a applyArgs
 	fs := newFlags(e, "apply", "[flags] [PATH...]", `  ejops apply examples/quickstart
-  ejops apply --yes --prune --job-db "$EJOPS_JOB_DB" jobs/
+  EJOPS_JOB_DB_FILE=/run/secrets/job-db ejops apply --yes --prune jobs/
   ejops apply --plan plan.json
   ejops apply --watch --listen :9090 --job-db "$EJOPS_JOB_DB" /git/current/jobs`)
 	a.db.register(fs)
 	fs.StringVar(&a.planFile, "plan", "", "apply the plan saved by plan --out `FILE` (refused when the job database moved since)")
 	fs.BoolVar(&a.prune, "prune", false, "delete owned objects that left the specs")
-	fs.BoolVar(&a.yes, "yes", false, "do not ask for confirmation on a terminal")
+	fs.BoolVar(&a.yes, "yes", false, "apply without asking (needed when the input is not a terminal)")
 	fs.IntVar(&a.maxDeletes, "max-deletes", 10, "refuse to apply a plan that deletes more than `N` objects")
 	fs.DurationVar(&a.lockWait, "lock-wait", time.Minute, "how long to wait for another apply to finish")
 	var o outputFlags
@@ -70,7 +72,7 @@ func parseApplyArgs(e *env, args []string) (applyArgs, int) {
 		return a, usageErrorf(e, "apply: --lock-wait must be between 0s and 24h")
 	case a.planFile != "" && len(a.paths) > 0:
 		return a, usageErrorf(e, "apply: --plan takes no PATH arguments: the saved plan holds the specs")
-	case a.view.Format == view.JSON && !a.yes && isTerminal(e.stdin) && isTerminal(e.stdout):
+	case a.view.Format == view.JSON && !a.yes && a.planFile == "" && isTerminal(e.stdin):
 		return a, usageErrorf(e, "apply: --format json cannot ask for confirmation on a terminal; pass --yes")
 	}
 	return a, -1
@@ -81,6 +83,8 @@ func runApply(ctx context.Context, e *env, args []string) int {
 	if code >= 0 {
 		return code
 	}
+	ctx, cancel := a.db.bound(ctx)
+	defer cancel()
 	if a.watch.on {
 		return runWatch(ctx, e, a)
 	}
@@ -111,7 +115,7 @@ func (e specsError) Unwrap() error { return e.err }
 // read while the specs load, then planned, shown through v, confirmed when asked and applied in
 // one transaction. Every apply --watch pass runs it too.
 func applyFlow(ctx context.Context, e *env, a *applyArgs, db *jobdb.DB, v view.Apply) error {
-	wait, stop := readLive(ctx, db, a.db.timeout)
+	wait, stop := readLive(ctx, db)
 	defer stop()
 	desired, savedHash, err := a.desired()
 	if err != nil {
@@ -143,23 +147,27 @@ func applyFlow(ctx context.Context, e *env, a *applyArgs, db *jobdb.DB, v view.A
 	if !p.Writes() || a.planOnly {
 		return v.Done(nil)
 	}
-	opts := runner.ApplyOptions{Secret: secrets, AppliedBy: appliedBy(a.paths), LockWait: a.lockWait}
-	confirm := !p.Empty() && !a.yes && isTerminal(e.stdin) && isTerminal(e.stdout)
-	if savedHash == "" && !confirm {
+	opts := runner.ApplyOptions{Secret: secrets, AppliedBy: appliedBy(a.paths), LockWait: a.lockWait, Progress: v.Sent}
+	switch {
+	case a.yes:
 		// Nobody reviewed this exact plan: if the job database moves before the lock is taken,
 		// apply what the specs ask for against what is there then.
 		opts.Replan = plan
-	}
-	if confirm && !v.Confirm(e.stdin) {
-		v.Canceled()
+	case savedHash != "" || p.Empty():
+		// A saved plan was reviewed when it was saved; adoption alone changes no object.
+	case !isTerminal(e.stdin):
+		v.NeedsYes()
 		return errReported
+	default:
+		v.Ask()
+		if answer, err := readLine(ctx, e.stdin); err != nil || answer != "yes" {
+			v.Canceled()
+			return errReported
+		}
 	}
-	// Waiting for another apply's lock does not eat into the database timeout.
-	actx, acancel := context.WithTimeout(ctx, a.db.timeout+a.lockWait)
-	defer acancel()
-	rep, err := runner.Apply(actx, db, p, opts)
+	rep, err := runner.Apply(ctx, db, p, opts)
 	if err != nil {
-		v.Failed(err)
+		v.Failed(withHint(err))
 		return errReported
 	}
 	return v.Done(&rep)
@@ -170,12 +178,12 @@ func applyFlow(ctx context.Context, e *env, a *applyArgs, db *jobdb.DB, v view.A
 // scope and prune flags it was made with.
 func (a *applyArgs) desired() (*runner.Desired, string, error) {
 	if a.planFile != "" {
-		sp, err := readSavedPlan(a.planFile)
+		pf, err := runner.LoadPlanFile(a.planFile)
 		if err != nil {
 			return nil, "", err
 		}
-		a.db.scope, a.prune = sp.Scope, sp.Prune
-		return sp.Desired, sp.LiveHash, nil
+		a.db.scope, a.prune = pf.Scope, pf.Prune
+		return pf.Desired, pf.LiveHash, nil
 	}
 	set, err := loadSpecs(a.view, a.paths, a.prune)
 	if err != nil {
@@ -206,4 +214,19 @@ func appliedBy(paths []string) string {
 		return "ejops " + buildVersion()
 	}
 	return "git " + strings.TrimSpace(string(out))
+}
+
+// readLine reads one line of the answer to a question, trimmed; an interrupt ends the wait.
+func readLine(ctx context.Context, in io.Reader) (string, error) {
+	line := make(chan string, 1)
+	go func() {
+		s, _ := bufio.NewReader(in).ReadString('\n')
+		line <- strings.TrimSpace(s)
+	}()
+	select {
+	case s := <-line:
+		return s, nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
 }

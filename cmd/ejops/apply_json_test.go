@@ -30,7 +30,7 @@ func TestApplyJSONIsOneDocument(t *testing.T) {
 	doc := applyDocument(t, j.mustRun(t, 0, "apply", "--yes", "--format", "json", dir))
 	plan, _ := doc["plan"].(map[string]any)
 	report, _ := doc["report"].(map[string]any)
-	if doc["formatVersion"] != "1" || plan == nil || plan["formatVersion"] != "1" || report == nil {
+	if doc["formatVersion"] != "1" || plan == nil || plan["formatVersion"] != "2" || report == nil {
 		t.Fatalf("apply document: %v", doc)
 	}
 	applied, _ := report["applied"].([]any)

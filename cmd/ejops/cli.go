@@ -17,10 +17,11 @@ import (
 
 // Exit codes, the same for every command.
 const (
-	exitOK      = 0
-	exitFailure = 1
-	exitChanges = 2
-	exitUsage   = 64
+	exitOK          = 0
+	exitFailure     = 1
+	exitChanges     = 2
+	exitUsage       = 64
+	exitInterrupted = 130
 )
 
 // env is what a command gets from Main: its streams and environment, injected so tests can drive
@@ -36,11 +37,14 @@ type env struct {
 	readFile func(string) ([]byte, error)
 }
 
-// view returns the view base for format, coloured when colour is asked for, NO_COLOR is unset and
-// stdout is a terminal.
+// view returns the view base for format, coloured when colour is asked for, NO_COLOR is unset, TERM
+// is not dumb and stdout is a terminal; live progress when stderr is a terminal that is not dumb.
 func (e *env) view(format view.Format, colour bool) *view.View {
-	colour = colour && e.getenv("NO_COLOR") == "" && isTerminal(e.stdout)
-	return view.New(e.stdout, e.stderr, format, colour)
+	capable := e.getenv("TERM") != "dumb"
+	colour = colour && e.getenv("NO_COLOR") == "" && capable && isTerminal(e.stdout)
+	v := view.New(e.stdout, e.stderr, format, colour)
+	v.Live = capable && isTerminal(e.stderr)
+	return v
 }
 
 // command is one subcommand: a one-line summary and a function returning the exit code.
@@ -105,7 +109,12 @@ func run(e *env, args []string) int {
 			stop()
 		}()
 	}
-	return cmd.run(ctx, e, args[1:])
+	code := cmd.run(ctx, e, args[1:])
+	if code == exitFailure && ctx.Err() != nil {
+		// The command failed because it was interrupted.
+		return exitInterrupted
+	}
+	return code
 }
 
 func usage(w io.Writer) {

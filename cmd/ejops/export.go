@@ -36,9 +36,9 @@ func runExport(ctx context.Context, e *env, args []string) int {
 		return fail(e, err)
 	}
 	defer db.Close()
-	rctx, cancel := context.WithTimeout(ctx, f.timeout)
+	ctx, cancel := f.bound(ctx)
 	defer cancel()
-	live, err := db.Read(rctx)
+	live, err := db.Read(ctx)
 	if err != nil {
 		return fail(e, err)
 	}

@@ -20,7 +20,8 @@ import (
 type dbFlags struct {
 	dsn     optionalString
 	scope   string
-	timeout time.Duration
+	timeout time.Duration // each operation
+	total   time.Duration // the whole command; zero: no bound
 
 	// Set by check: the address to open, and whether the embedded job database was chosen because
 	// nothing named a job database.
@@ -31,7 +32,8 @@ type dbFlags struct {
 func (f *dbFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.dsn, "job-db", "job database `address`: sqlserver://…, azuresql://…?fedauth=…, or embedded:PATH\n(default $EJOPS_JOB_DB, else the embedded job database in "+jobdb.DefaultEmbeddedState+"\noutside CI)")
 	fs.StringVar(&f.scope, "scope", "default", "ownership scope: only objects applied under this scope are ever deleted")
-	fs.DurationVar(&f.timeout, "db-timeout", 2*time.Minute, "timeout of each job database operation")
+	fs.DurationVar(&f.timeout, "db-timeout", 2*time.Minute, "timeout of each job database operation (a read, a call)")
+	fs.DurationVar(&f.total, "timeout", 0, "timeout of the whole command (default none)")
 }
 
 // optionalString is a string flag that knows whether it was given, even as "".
@@ -51,6 +53,8 @@ func (f *dbFlags) check(e *env) int {
 		return usageErrorf(e, "--scope must be 1 to 128 characters")
 	case f.timeout <= 0:
 		return usageErrorf(e, "--db-timeout must be positive")
+	case f.total < 0:
+		return usageErrorf(e, "--timeout must be positive, or 0 for none")
 	}
 	env, inEnv := e.lookupEnv("EJOPS_JOB_DB")
 	switch {
@@ -96,6 +100,7 @@ func (f *dbFlags) open(e *env) (*jobdb.DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	db.OpTimeout = f.timeout
 	if f.implicit {
 		fmt.Fprintf(e.stderr, "ejops: using the embedded job database %s (set --job-db or EJOPS_JOB_DB for a real one)\n", db.Embedded)
 	}
@@ -147,14 +152,29 @@ func (f *dbFlags) openReading(ctx context.Context, e *env) (db *jobdb.DB, wait f
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	wait, stop = readLive(ctx, db, f.timeout)
+	wait, stop = readLive(ctx, db)
 	return db, wait, stop, nil
+}
+
+// errCommandTimeout ends a command that ran longer than --timeout.
+type errCommandTimeout struct{ after time.Duration }
+
+func (e errCommandTimeout) Error() string {
+	return fmt.Sprintf("ejops ran longer than --timeout %s; raise --timeout", e.after)
+}
+
+// bound limits ctx to --timeout, when it is set.
+func (f *dbFlags) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if f.total == 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeoutCause(ctx, f.total, errCommandTimeout{f.total})
 }
 
 // readLive starts reading the live state, so the read overlaps loading and linting the specs.
 // wait returns the state; stop cancels a read still running and waits for it (defer it).
-func readLive(ctx context.Context, db *jobdb.DB, timeout time.Duration) (wait func() (*jobdb.State, error), stop func()) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+func readLive(ctx context.Context, db *jobdb.DB) (wait func() (*jobdb.State, error), stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
 	var st *jobdb.State
 	var err error
 	done := make(chan struct{})
@@ -185,6 +205,15 @@ func isTerminal(w any) bool {
 
 // fail reports an error and returns the failure exit code.
 func fail(e *env, err error) int {
-	fmt.Fprintf(e.stderr, "ejops: %v\n", err)
+	fmt.Fprintf(e.stderr, "ejops: %s\n", view.Escape(withHint(err).Error()))
 	return exitFailure
+}
+
+// withHint adds to an operation's timeout the flag that sets it.
+func withHint(err error) error {
+	var te *jobdb.TimeoutError
+	if errors.As(err, &te) {
+		return fmt.Errorf("%w (raise --db-timeout)", err)
+	}
+	return err
 }

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/ejops/ejops/cmd/ejops/internal/view"
@@ -13,42 +11,6 @@ import (
 
 func init() {
 	commands["plan"] = command{summary: "show what apply would change in the job database", run: runPlan, interruptible: true}
-}
-
-// savedPlanVersion is the version of the file plan --out writes; apply --plan reads only it.
-const savedPlanVersion = "1"
-
-// savedPlan is the file plan --out writes: the desired state (secret references only), the plan
-// and the digest of the live state it was made against.
-type savedPlan struct {
-	FormatVersion string          `json:"format_version"`
-	Scope         string          `json:"scope"`
-	Prune         bool            `json:"prune"`
-	Desired       *runner.Desired `json:"desired"`
-	LiveHash      string          `json:"liveHash"`
-}
-
-// writeSavedPlan saves sp to path for apply --plan.
-func writeSavedPlan(path string, sp savedPlan) error {
-	sp.FormatVersion = savedPlanVersion
-	b, _ := json.MarshalIndent(sp, "", "  ")
-	if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
-		return fmt.Errorf("save plan: %w", err)
-	}
-	return nil
-}
-
-// readSavedPlan reads the plan plan --out saved to path.
-func readSavedPlan(path string) (savedPlan, error) {
-	var sp savedPlan
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return sp, err
-	}
-	if err := json.Unmarshal(b, &sp); err != nil || sp.FormatVersion != savedPlanVersion || sp.Desired == nil {
-		return sp, fmt.Errorf("%s is not a plan saved by this version of ejops plan --out", path)
-	}
-	return sp, nil
 }
 
 // planArgs are the parsed flags of plan.
@@ -90,6 +52,8 @@ func runPlan(ctx context.Context, e *env, args []string) int {
 	if code >= 0 {
 		return code
 	}
+	ctx, cancel := a.db.bound(ctx)
+	defer cancel()
 	db, wait, stop, err := a.db.openReading(ctx, e)
 	if err != nil {
 		return fail(e, err)
@@ -112,8 +76,9 @@ func runPlan(ctx context.Context, e *env, args []string) int {
 		return fail(e, err)
 	}
 	if a.out != "" {
-		if err := writeSavedPlan(a.out, savedPlan{Scope: a.db.scope, Prune: a.prune, Desired: desired, LiveHash: p.LiveHash}); err != nil {
-			return fail(e, err)
+		pf := &runner.PlanFile{Scope: a.db.scope, Prune: a.prune, Desired: desired, LiveHash: p.LiveHash}
+		if err := runner.SavePlanFile(a.out, pf); err != nil {
+			return fail(e, fmt.Errorf("save plan: %w", err))
 		}
 	}
 	if err := view.NewPlan(a.view).Plan(p); err != nil {

@@ -207,9 +207,13 @@ func (v *passView) Done(rep *runner.Report) error {
 	return nil
 }
 
-func (v *passView) Failed(err error)       { v.err = err }
-func (v *passView) Confirm(io.Reader) bool { return false }
-func (v *passView) Canceled()              {}
+func (v *passView) Failed(err error) { v.err = err }
+
+// A pass never asks (--watch implies --yes) and shows no progress.
+func (v *passView) Ask()          {}
+func (v *passView) Canceled()     {}
+func (v *passView) NeedsYes()     {}
+func (v *passView) Sent(_, _ int) {}
 
 // change is a change in a log line: "update job nightly".
 func change(a runner.Action, kind, name string) string {

@@ -1,11 +1,9 @@
 package view
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/ejops/ejops/runner"
 )
@@ -15,10 +13,14 @@ type Apply interface {
 	// Plan shows the plan about to be applied (the JSON form holds it for the document it prints
 	// at the end).
 	Plan(p *runner.Plan) error
-	// Confirm asks on stdout whether to apply, and reports whether in answered "yes".
-	Confirm(in io.Reader) bool
+	// Ask asks on stderr whether to apply; only "yes" is accepted.
+	Ask()
 	// Canceled says the user declined.
 	Canceled()
+	// NeedsYes refuses to apply without --yes when nobody can be asked.
+	NeedsYes()
+	// Sent shows, on a terminal, how many of the apply's calls have been sent.
+	Sent(n, total int)
 	// Failed reports an apply that did not commit.
 	Failed(err error)
 	// Done reports what the apply committed; rep is nil when the plan had nothing to write.
@@ -42,25 +44,42 @@ type applyText struct {
 
 func (v applyText) Plan(p *runner.Plan) error { return v.plan.Plan(p) }
 
-func (v applyText) Confirm(in io.Reader) bool {
-	fmt.Fprint(v.Stdout, "\nApply these changes? Only 'yes' is accepted: ")
-	answer, _ := bufio.NewReader(in).ReadString('\n')
-	return strings.TrimSpace(answer) == "yes"
+func (v applyText) Ask() {
+	fmt.Fprint(v.Stderr, "\nApply these changes? Only 'yes' is accepted: ")
+}
+
+func (v applyText) NeedsYes() {
+	fmt.Fprintln(v.Stderr, "ejops: apply needs --yes when its input is not a terminal; nothing was changed")
 }
 
 func (v applyText) Canceled() {
 	fmt.Fprintln(v.Stderr, "ejops: apply canceled; nothing was changed")
 }
 
+func (v applyText) Sent(n, total int) {
+	if v.Live {
+		fmt.Fprintf(v.Stderr, "\rapplying: %d of %s sent", n, Count(total, "call"))
+	}
+}
+
+// endProgress clears the progress line, if one was drawn.
+func (v applyText) endProgress() {
+	if v.Live {
+		fmt.Fprint(v.Stderr, "\r\x1b[K")
+	}
+}
+
 func (v applyText) Failed(err error) {
+	v.endProgress()
 	if errors.Is(err, runner.ErrStale) {
-		fmt.Fprintf(v.Stderr, "ejops: %v\n", err)
+		fmt.Fprintf(v.Stderr, "ejops: %s\n", Escape(err.Error()))
 		return
 	}
-	fmt.Fprintf(v.Stderr, "ejops: apply failed, rolled back: %v\n", err)
+	fmt.Fprintf(v.Stderr, "ejops: apply failed, rolled back: %s\n", Escape(err.Error()))
 }
 
 func (v applyText) Done(rep *runner.Report) error {
+	v.endProgress()
 	if rep != nil {
 		writeReportText(v.Stdout, rep)
 	}
@@ -123,6 +142,7 @@ func (v *applyJSON) Failed(err error) {
 }
 
 func (v *applyJSON) Done(rep *runner.Report) error {
+	v.endProgress()
 	if rep == nil {
 		rep = &runner.Report{}
 	}

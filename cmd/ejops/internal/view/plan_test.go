@@ -14,13 +14,24 @@ import (
 
 // step, job, owned and diff build plans as the runner's own tests do.
 
-func step(name, cmd string) jobdb.Step {
-	return jobdb.Step{Name: name, Command: cmd, TargetGroup: "tg", InitialRetrySecs: 1, MaxRetrySecs: 120,
+func step(name, cmd string) runner.DesiredStep {
+	return runner.DesiredStep{Name: name, Command: cmd, TargetGroup: "tg", InitialRetrySecs: 1, MaxRetrySecs: 120,
 		BackoffMultiplier: 2, RetryAttempts: 10, TimeoutSecs: 43200}
 }
 
-func job(name string, steps ...jobdb.Step) jobdb.Job {
-	return jobdb.Job{Name: name, IntervalType: "Once", IntervalCount: 1, Start: runner.ScheduleMinStart, End: runner.ScheduleMaxEnd, Steps: steps}
+func job(name string, steps ...runner.DesiredStep) runner.DesiredJob {
+	return runner.DesiredJob{Name: name, IntervalType: "Once", IntervalCount: 1, Start: runner.ScheduleMinStart, End: runner.ScheduleMaxEnd, Steps: steps}
+}
+
+// applied is a desired job as the job database holds it once applied (steps without output).
+func applied(j runner.DesiredJob) jobdb.Job {
+	live := jobdb.Job{Name: j.Name, IntervalType: j.IntervalType, IntervalCount: j.IntervalCount, Start: j.Start, End: j.End}
+	for _, s := range j.Steps {
+		live.Steps = append(live.Steps, jobdb.Step{Name: s.Name, Command: s.Command, TargetGroup: s.TargetGroup,
+			InitialRetrySecs: s.InitialRetrySecs, MaxRetrySecs: s.MaxRetrySecs, BackoffMultiplier: s.BackoffMultiplier,
+			RetryAttempts: s.RetryAttempts, TimeoutSecs: s.TimeoutSecs})
+	}
+	return live
 }
 
 func owned(scope, kind, name string) jobdb.Owned {
@@ -41,14 +52,14 @@ func TestPlanText(t *testing.T) {
 	fp, _ := runner.Fingerprint("old")
 	live := &jobdb.State{
 		Credentials: []jobdb.Credential{{Name: "cred", Identity: "u"}},
-		Jobs:        []jobdb.Job{job("nightly", step("a", "SELECT 1;\nSELECT 2;\n"))},
+		Jobs:        []jobdb.Job{applied(job("nightly", step("a", "SELECT 1;\nSELECT 2;\n")))},
 		Inventory: []jobdb.Owned{{Scope: "default", Kind: runner.KindCredential, Name: "cred", SecretFingerprint: fp},
 			owned("default", runner.KindJob, "nightly"), owned("default", runner.KindJob, "old")},
 	}
-	live.Jobs = append(live.Jobs, job("old"), job("handmade"))
+	live.Jobs = append(live.Jobs, applied(job("old")), applied(job("handmade")))
 	want := job("nightly", step("a", "SELECT 1;\nSELECT 3;\n"), step("b", "SELECT 4;"))
 	want.Steps[0].TimeoutSecs = 300
-	d := &runner.Desired{Jobs: []jobdb.Job{want}, Credentials: []runner.DesiredCredential{{Credential: jobdb.Credential{Name: "cred", Identity: "u"}, SecretFrom: spec.SecretRef{Env: "X"}}}}
+	d := &runner.Desired{Jobs: []runner.DesiredJob{want}, Credentials: []runner.DesiredCredential{{Name: "cred", Identity: "u", SecretFrom: spec.SecretRef{Env: "X"}}}}
 	p := diff(t, d, live, false)
 	var b bytes.Buffer
 	writePlanText(&b, p, Colors{})
@@ -100,14 +111,14 @@ Plan: 0 to add, 2 to change, 0 to destroy.
 	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.FormatVersion != "1" || doc.Summary["change"] != 2 || len(doc.Changes) != 2 || doc.Changes[1].Action != "update" {
+	if doc.FormatVersion != "2" || doc.Summary["change"] != 2 || len(doc.Changes) != 2 || doc.Changes[1].Action != "update" {
 		t.Fatalf("JSON plan: %+v", doc)
 	}
 }
 
 func TestPlanQuotesUnprintableNames(t *testing.T) {
 	evil := "evil\nPlan: 0 to add\x1b[2J"
-	p := diff(t, &runner.Desired{Jobs: []jobdb.Job{job(evil, step("s\x1b[31m", "SELECT 1;"))}}, &jobdb.State{}, false)
+	p := diff(t, &runner.Desired{Jobs: []runner.DesiredJob{job(evil, step("s\x1b[31m", "SELECT 1;"))}}, &jobdb.State{}, false)
 	var b bytes.Buffer
 	writePlanText(&b, p, Colors{})
 	if strings.Contains(b.String(), "\x1b") || strings.Contains(b.String(), "\nPlan: 0 to add") {

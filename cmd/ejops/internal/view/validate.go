@@ -68,7 +68,7 @@ func (v validateBase) counted(r ValidateResult, err error) error {
 type validateText struct{ validateBase }
 
 func (v validateText) Result(r ValidateResult) error {
-	return v.counted(r, report.Text(v.Stdout, r.Diagnostics))
+	return v.counted(r, report.Text(escaper{v.Stdout}, r.Diagnostics))
 }
 
 type validateJSON struct{ validateBase }
