@@ -388,8 +388,8 @@ func TestWatch(t *testing.T) {
 		j.exec(t, "EXEC jobs.sp_start_job N'nightly'")
 		waitFor(t, 10*time.Second, "the job outcome metrics", func() bool {
 			_, m := s.get("/metrics")
-			return strings.Contains(m, `ejops_job_failed_databases_total{database="b",job="nightly",server="t1.database.windows.net"} 1`) &&
-				strings.Contains(m, `ejops_job_executions_total{job="nightly",lifecycle="Failed"} 1`)
+			return strings.Contains(m, `ejops_job_failed_databases_total{database="b",job_name="nightly",server="t1.database.windows.net"} 1`) &&
+				strings.Contains(m, `ejops_job_executions_total{job_name="nightly",lifecycle="Failed"} 1`)
 		})
 		if _, m := s.get("/metrics"); strings.Contains(m, `database="a"`) {
 			t.Fatalf("a database that succeeded counted as failed:\n%s", m)

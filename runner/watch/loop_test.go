@@ -446,8 +446,8 @@ func TestJobOutcomesAreCountedOnResync(t *testing.T) {
 	}
 	m := h.metrics(t)
 	for _, want := range []string{
-		`ejops_job_executions_total{job="nightly",lifecycle="Failed"} 1`,
-		`ejops_job_failed_databases_total{database="broken",job="nightly",server="s1"} 1`,
+		`ejops_job_executions_total{job_name="nightly",lifecycle="Failed"} 1`,
+		`ejops_job_failed_databases_total{database="broken",job_name="nightly",server="s1"} 1`,
 	} {
 		if !strings.Contains(m, want) {
 			t.Errorf("metrics lack %s", want)

@@ -26,7 +26,8 @@ const (
 	ResultError     = "error"     // the job database failed or the apply rolled back
 )
 
-// Metrics are the sidecar's Prometheus metrics, in a registry of their own.
+// Metrics are the sidecar's Prometheus metrics, in a registry of their own. An Elastic Job is
+// labelled job_name, as in jobs.job_executions: Prometheus gives "job" to the scrape job.
 type Metrics struct {
 	Registry        *prometheus.Registry
 	passes          *prometheus.CounterVec
@@ -72,10 +73,10 @@ func NewMetrics() *Metrics {
 		}),
 		executions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ejops_job_executions_total", Help: "Job executions finished, by job and final lifecycle (from jobs.job_executions).",
-		}, []string{"job", "lifecycle"}),
+		}, []string{"job_name", "lifecycle"}),
 		failedDatabases: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ejops_job_failed_databases_total", Help: "Target databases on which a job execution failed or timed out, by job, server and database.",
-		}, []string{"job", "server", "database"}),
+		}, []string{"job_name", "server", "database"}),
 	}
 	for _, r := range []string{ResultApplied, ResultUnchanged, ResultPending, ResultInvalid, ResultError} {
 		m.passes.WithLabelValues(r)
