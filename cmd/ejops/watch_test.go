@@ -2,15 +2,20 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -28,7 +33,7 @@ type sidecar struct {
 }
 
 // startSidecar runs the binary bin as apply --watch against dsn, with extra flags and the spec path.
-func startSidecar(t *testing.T, bin, dsn string, args ...string) *sidecar {
+func startSidecar(t testing.TB, bin, dsn string, args ...string) *sidecar {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -79,7 +84,7 @@ next:
 }
 
 // waitFor polls cond until it holds or the timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
@@ -91,7 +96,7 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 }
 
 // waitLog waits for n log records with message msg and attributes kv.
-func (s *sidecar) waitLog(t *testing.T, n int, msg string, kv ...string) {
+func (s *sidecar) waitLog(t testing.TB, n int, msg string, kv ...string) {
 	t.Helper()
 	waitFor(t, 10*time.Second, fmt.Sprintf("%d log lines %q %v", n, msg, kv), func() bool { return len(s.lines(msg, kv...)) >= n })
 }
@@ -115,7 +120,7 @@ func (s *sidecar) waitReady(t *testing.T, want bool) {
 }
 
 // signal sends sig and returns the exit error once the process ended.
-func (s *sidecar) signal(t *testing.T, sig os.Signal) error {
+func (s *sidecar) signal(t testing.TB, sig os.Signal) error {
 	t.Helper()
 	if err := s.cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
@@ -130,7 +135,7 @@ func (s *sidecar) signal(t *testing.T, sig os.Signal) error {
 }
 
 // description reads a job's description, "" when the job does not exist.
-func (j *jobDB) description(t *testing.T, job string) string {
+func (j *jobDB) description(t testing.TB, job string) string {
 	t.Helper()
 	var d string
 	_ = j.db.QueryRow("SELECT description FROM jobs.jobs WHERE job_name = @p1", job).Scan(&d)
@@ -142,9 +147,34 @@ func specWithDescription(desc string) string {
 	return miAgent + "---\n" + tenants + "---\n" + strings.Replace(jobSpec("nightly", "stats"), "description: maintenance", "description: "+desc, 1)
 }
 
+// tsqlQuery runs a query with FreeTDS tsql when it is installed (EJOPS_REQUIRE_TSQL=1 requires
+// it) and returns its output; ok is false without tsql.
+func tsqlQuery(t *testing.T, j *jobDB, query string) (out string, ok bool) {
+	t.Helper()
+	tsql, err := exec.LookPath("tsql")
+	if err != nil {
+		if os.Getenv("EJOPS_REQUIRE_TSQL") == "1" {
+			t.Fatal("FreeTDS tsql is not on PATH (EJOPS_REQUIRE_TSQL=1 requires it)")
+		}
+		return "", false
+	}
+	u, err := url.Parse(j.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, _ := u.User.Password()
+	cmd := exec.Command(tsql, "-H", u.Hostname(), "-p", u.Port(), "-U", u.User.Username(), "-P", pw, "-D", emulator.Database, "-o", "q")
+	cmd.Stdin = strings.NewReader(query + "\ngo\n")
+	b, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("tsql: %v\n%s", err, b)
+	}
+	return string(b), true
+}
+
 func openSQL(dsn string) (*sql.DB, error) { return sql.Open("sqlserver", dsn) }
 
-func writeFile(t *testing.T, path, content string) {
+func writeFile(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
@@ -174,6 +204,9 @@ func TestWatch(t *testing.T) {
 			}
 		}
 		s.waitLog(t, 4, "pass", "result", "applied")
+		if out, ok := tsqlQuery(t, j, "SELECT description FROM jobs.jobs WHERE job_name = N'nightly'"); ok && !strings.Contains(out, "v3") {
+			t.Errorf("tsql does not see the change:\n%s", out)
+		}
 		// An editor writes a temporary file and renames it over the spec: one pass.
 		tmp := filepath.Join(dir, ".jobs.yaml.tmp")
 		writeFile(t, tmp, specWithDescription("renamed"))
@@ -395,4 +428,118 @@ func TestWatch(t *testing.T) {
 			t.Fatalf("a database that succeeded counted as failed:\n%s", m)
 		}
 	})
+}
+
+// BenchmarkWatchLatency50Edits measures, through the built binary against an emulator over TCP,
+// the time from saving a spec to its change being visible in jobs.jobs, over 50 edits; it reports
+// the median and the 95th percentile.
+func BenchmarkWatchLatency50Edits(b *testing.B) {
+	bin := filepath.Join(ejopsBinary(b), "ejops")
+	em, err := emulator.New(emulator.Options{Password: "bench-pw-1"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer em.Close()
+	addr, err := em.Listen("127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	j := &jobDB{em: em, dsn: em.DSN(addr)}
+	if j.db, err = openSQL(j.dsn); err != nil {
+		b.Fatal(err)
+	}
+	defer j.db.Close()
+	dir := b.TempDir()
+	file := filepath.Join(dir, "jobs.yaml")
+	writeFile(b, file, specWithDescription("edit 0"))
+	s := startSidecar(b, bin, j.dsn, "--debounce", "250ms", dir) // the default debounce
+	s.waitLog(b, 1, "pass", "result", "applied")
+	for range b.N {
+		var took []time.Duration
+		for i := 1; i <= 50; i++ {
+			want := fmt.Sprintf("edit %d", i)
+			start := time.Now()
+			writeFile(b, file, specWithDescription(want))
+			for j.description(b, "nightly") != want {
+				if time.Since(start) > 10*time.Second {
+					b.Fatalf("edit %d not applied after 10 s", i)
+				}
+				time.Sleep(2 * time.Millisecond)
+			}
+			took = append(took, time.Since(start))
+		}
+		slices.Sort(took)
+		b.ReportMetric(float64(took[len(took)/2].Milliseconds()), "ms-median")
+		b.ReportMetric(float64(took[len(took)*95/100].Milliseconds()), "ms-p95")
+		b.ReportMetric(float64(took[len(took)-1].Milliseconds()), "ms-max")
+	}
+}
+
+// BenchmarkWatchIdleFootprint1000Jobs runs the built binary's apply --watch on 1,000 jobs, waits
+// for the first pass and a few seconds of settling, then reports its resident memory and the CPU
+// it used over 60 idle seconds (from /proc).
+func BenchmarkWatchIdleFootprint1000Jobs(b *testing.B) {
+	if runtime.GOOS != "linux" {
+		b.Skip("reads /proc")
+	}
+	bin := filepath.Join(ejopsBinary(b), "ejops")
+	em, err := emulator.New(emulator.Options{Password: "bench-pw-2"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer em.Close()
+	addr, err := em.Listen("127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	writeFile(b, filepath.Join(dir, "base.yaml"), miAgent+"---\n"+tenants)
+	for f := range 10 {
+		var docs []string
+		for i := range 100 {
+			docs = append(docs, jobSpec(fmt.Sprintf("job-%04d", f*100+i), "update-stats", "rebuild-indexes", "purge-history"))
+		}
+		writeFile(b, filepath.Join(dir, fmt.Sprintf("jobs-%02d.yaml", f)), strings.Join(docs, "---\n"))
+	}
+	for range b.N {
+		// The defaults, which the test helper shortens.
+		s := startSidecar(b, bin, em.DSN(addr), "--debounce", "250ms", "--leader-retry", "2s", dir)
+		waitFor(b, 2*time.Minute, "the first pass", func() bool { return len(s.lines("pass", "result", "applied", "changes", "1001")) == 1 })
+		time.Sleep(5 * time.Second)
+		pid := s.cmd.Process.Pid
+		cpu0, rss0 := procUsage(b, pid)
+		time.Sleep(60 * time.Second)
+		cpu1, rss1 := procUsage(b, pid)
+		b.ReportMetric(float64(max(rss0, rss1))/(1<<20), "MB-rss")
+		b.ReportMetric(float64((cpu1 - cpu0).Milliseconds()), "ms-cpu/60s")
+		if err := s.signal(b, syscall.SIGTERM); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// procUsage reads a process's CPU time (user and system) and resident memory in bytes.
+func procUsage(t testing.TB, pid int) (time.Duration, int64) {
+	t.Helper()
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The fields after the command name, which is in parentheses: utime and stime are the 12th
+	// and 13th, in clock ticks of 1/100 s.
+	fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+2:]))
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rss int64
+	for line := range strings.SplitSeq(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			rss = kb << 10
+		}
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, rss
 }
