@@ -36,7 +36,7 @@ type applyArgs struct {
 func parseApplyArgs(e *env, args []string) (applyArgs, int) {
 	var a applyArgs
 	fs := newFlags(e, "apply", "[flags] [PATH...]", `  ejops apply examples/quickstart
-  ejops apply --yes --prune --job-db "$EJOPS_JOB_DB" jobs/
+  EJOPS_JOB_DB_FILE=/run/secrets/job-db ejops apply --yes --prune jobs/
   ejops apply --plan plan.json`)
 	a.db.register(fs)
 	fs.StringVar(&a.planFile, "plan", "", "apply the plan saved by plan --out `FILE` (refused when the job database moved since)")

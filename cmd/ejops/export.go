@@ -16,7 +16,7 @@ func init() {
 
 func runExport(ctx context.Context, e *env, args []string) int {
 	var f dbFlags
-	fs := newFlags(e, "export", "--out DIR [flags]", `  ejops export --out jobs/ --job-db "$EJOPS_JOB_DB"
+	fs := newFlags(e, "export", "--out DIR [flags]", `  ejops export --out jobs/ --job-db-file /run/secrets/job-db
   ejops plan jobs/        # shows no changes`)
 	f.register(fs)
 	out := fs.String("out", "", "write the specs under `DIR` (created; existing files are not overwritten)")
