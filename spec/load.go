@@ -192,22 +192,6 @@ type fileResult struct {
 	diags Diagnostics
 }
 
-// document is one YAML document of a file on its way through the passes.
-type document struct {
-	l       *loader
-	file    string     // display path
-	path    string     // path to open, as found
-	lines   *lineIndex // the whole file, for positions inside block scalars
-	root    *yaml.Node
-	kind    string // "" when not a known string
-	name    string
-	namePos Pos
-	pos     Pos // position of the kind key, or of the document
-	valid   bool
-	obj     any
-	diags   Diagnostics
-}
-
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // parseFile reads one file and splits it into documents, which it hands to process.
