@@ -16,6 +16,12 @@ const (
 	DefaultOutputSchema      = "dbo"
 )
 
+// APIVersion is the apiVersion of the spec documents this version of ejops reads.
+const APIVersion = "ejops/v1"
+
+// kinds are the kinds of spec documents.
+var kinds = []string{"Credential", "TargetGroup", "Job", "Agent"}
+
 // Authentication modes of an Agent.
 const (
 	AuthCredential      = "DatabaseScopedCredential"

@@ -79,29 +79,25 @@ func violation(d *document, v schema.Violation, ds *Diagnostics) {
 	}
 	switch kind := v.Kind(); {
 	case kind == "additionalProperties" && n.Kind == yaml.MappingNode:
-		for _, m := range quoted.FindAllStringSubmatch(v.Message, -1) {
-			kpos := pos
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				if n.Content[i].Value == m[1] {
-					kpos = nodePos(d.file, n.Content[i])
-				}
-			}
-			if secretKeys.MatchString(m[1]) {
-				ds.Add(kpos, Error, CodeSecret, "secret written inline (%s); reference secrets with a Credential's secretFrom (env or file)", at(m[1]))
-				continue
-			}
-			ds.Add(kpos, Error, CodeUnknownField, "unknown field %s", at(m[1]))
-		}
+		unknownFields(d, v, n, pos, at, ds)
 	case kind == "required":
 		for _, m := range quoted.FindAllStringSubmatch(v.Message, -1) {
+			if path == "" && m[1] == "apiVersion" {
+				ds.Add(pos, Error, CodeMissingField, "missing required field apiVersion; add apiVersion: %s", APIVersion)
+				continue
+			}
 			ds.Add(pos, Error, CodeMissingField, "missing required field %s", at(m[1]))
 		}
 	case kind == "type":
 		ds.Add(pos, Error, CodeType, "%s: %s", where, strings.Replace(v.Message, ", but got", ", got", 1))
 	case v.Pointer == "/kind":
+		if hint := didYouMean(n.Value, kinds); hint != "" {
+			ds.Add(pos, Error, CodeKind, "unknown kind %q%s", n.Value, hint)
+			break
+		}
 		ds.Add(pos, Error, CodeKind, "unknown kind %q; want Credential, TargetGroup, Job or Agent", n.Value)
 	case v.Pointer == "/apiVersion":
-		ds.Add(pos, Error, CodeAPIVersion, "unknown apiVersion %q; want ejops/v1", n.Value)
+		ds.Add(pos, Error, CodeAPIVersion, "unknown apiVersion %q; did you mean %s?", n.Value, APIVersion)
 	case strings.HasSuffix(v.Keyword, "/steps/items/oneOf"):
 		ds.Add(pos, Error, CodeMissingField, "%s: give exactly one of command or commandFile", where)
 	case strings.Contains(v.Keyword, "/secretFrom/"):
@@ -121,5 +117,24 @@ func violation(d *document, v schema.Violation, ds *Diagnostics) {
 		ds.Add(pos, Error, CodeValue, "%s: %q is not allowed; %s", where, n.Value, v.Message)
 	default:
 		ds.Add(pos, Error, CodeValue, "%s: %s", where, v.Message)
+	}
+}
+
+// unknownFields reports the fields of mapping n that the schema does not define, each at its key,
+// with the defined field it most likely stands for; a field named like a secret is reported as an
+// inline secret instead.
+func unknownFields(d *document, v schema.Violation, n *yaml.Node, pos Pos, at func(string) string, ds *Diagnostics) {
+	for _, m := range quoted.FindAllStringSubmatch(v.Message, -1) {
+		kpos := pos
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == m[1] {
+				kpos = nodePos(d.file, n.Content[i])
+			}
+		}
+		if secretKeys.MatchString(m[1]) {
+			ds.Add(kpos, Error, CodeSecret, "secret written inline (%s); reference secrets with a Credential's secretFrom (env or file)", at(m[1]))
+			continue
+		}
+		ds.Add(kpos, Error, CodeUnknownField, "unknown field %s%s", at(m[1]), didYouMean(m[1], v.Known))
 	}
 }
