@@ -35,7 +35,8 @@ type Set struct {
 	Jobs         []*Job
 	Agent        *Agent // nil when no Agent document exists
 	Files        int    // number of files read
-	Documents    int    // number of non-empty documents read
+	Documents    int    // number of spec documents read
+	Skipped      int    // number of documents of other tools skipped
 }
 
 // Meta is what every object shares: its name and where it was declared.
