@@ -1,6 +1,8 @@
 package spec
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -128,5 +130,52 @@ one: error: SPEC002: no ejops specs in this folder (2 documents of other tools s
 	}
 	if set.Skipped != 3 {
 		t.Errorf("skipped %d, want 3", set.Skipped)
+	}
+}
+
+// TestLoadIgnore checks the ignore file and the exclude patterns, and that they stay within the
+// folder they belong to.
+func TestLoadIgnore(t *testing.T) {
+	dir := t.TempDir()
+	spec := "apiVersion: ejops/v1\nkind: Agent\nmetadata: {name: %s}\nspec: {authentication: ManagedIdentity}\n"
+	bad := "apiVersion: ejops/v1\nkind: Agent\nmetadata: {name: bad}\nspec: {bogus: 1}\n"
+	write(t, dir, "a/agent.yaml", strings.Replace(spec, "%s", "a", 1))
+	write(t, dir, "a/testdata/bad.yaml", bad)
+	write(t, dir, "a/fixtures/bad.yaml", bad)
+	write(t, dir, "a/fixtures/keep.yaml", bad)
+	write(t, dir, "a/x.bad.yaml", bad)
+	write(t, dir, "a/"+IgnoreFile, "# test data\ntestdata/\nfixtures/*\n!fixtures/keep.yaml\r\n")
+	write(t, dir, "b/testdata/bad.yaml", bad) // a's ignore file does not reach b
+	t.Chdir(dir)
+	got := func(o Options, paths ...string) string {
+		_, ds := o.Load(paths...)
+		var files []string
+		for _, d := range ds {
+			if len(files) == 0 || files[len(files)-1] != d.Pos.File {
+				files = append(files, d.Pos.File)
+			}
+		}
+		return strings.Join(files, " ")
+	}
+	if g := got(Options{}, "a", "b"); g != "a/fixtures/keep.yaml a/x.bad.yaml b/testdata/bad.yaml" {
+		t.Errorf("ignore file: reported %q", g)
+	}
+	if g := got(Options{Exclude: []string{"*.bad.yaml", "/testdata"}}, "a", "b"); g != "a/fixtures/keep.yaml b" {
+		t.Errorf("exclude: reported %q", g) // b holds no file left
+	}
+	if g := got(Options{Exclude: []string{"**/keep.yaml"}}, "a"); g != "a/x.bad.yaml" {
+		t.Errorf("exclude after the ignore file: reported %q", g)
+	}
+	if g := got(Options{Exclude: []string{"testdata/"}}, "b/testdata/bad.yaml"); g != "b/testdata/bad.yaml" {
+		t.Errorf("a named file is read: reported %q", g)
+	}
+	if err := os.Remove(filepath.Join(dir, "a", IgnoreFile)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "a", IgnoreFile), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, ds := Load("a"); !strings.Contains(render(ds), "a/.ejopsignore: error: SPEC001: cannot read file: not a regular file") {
+		t.Errorf("unreadable ignore file not reported:\n%s", render(ds))
 	}
 }

@@ -1,12 +1,19 @@
 package spec
 
 import (
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	ignore "github.com/sabhiram/go-gitignore"
 )
+
+// IgnoreFile is the name of the file, at the root of a folder given to Load, whose gitignore
+// patterns leave paths under that folder out.
+const IgnoreFile = ".ejopsignore"
 
 // specFile is a file to read, and the folder argument it was found under (-1 when it was named).
 type specFile struct {
@@ -22,7 +29,8 @@ type folderArg struct {
 }
 
 // find expands paths into the files to read, in a stable order: a named file as it is, a folder
-// searched recursively for *.yaml and *.yml, without hidden files and folders.
+// searched recursively for *.yaml and *.yml, without hidden files and folders and without the
+// paths that its ignore file and the loader's exclude patterns name.
 func (l *loader) find(paths []string, ds *Diagnostics) ([]specFile, []folderArg) {
 	var files []specFile
 	var folders []folderArg
@@ -56,8 +64,10 @@ func (l *loader) find(paths []string, ds *Diagnostics) ([]specFile, []folderArg)
 	return files, folders
 }
 
-// walk returns the YAML files under folder root, sorted, leaving out hidden ones.
+// walk returns the YAML files under folder root, sorted, leaving out hidden ones and those its
+// ignore file and the exclude patterns name.
 func (l *loader) walk(root string, ds *Diagnostics) []string {
+	ignored := l.ignorer(root, ds)
 	var found []string
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -71,7 +81,7 @@ func (l *loader) walk(root string, ds *Diagnostics) []string {
 			return nil
 		}
 		name := d.Name()
-		if strings.HasPrefix(name, ".") {
+		if rel, err := filepath.Rel(root, path); err == nil && ignored.MatchesPath(filepath.ToSlash(rel)) || strings.HasPrefix(name, ".") {
 			if d.IsDir() {
 				return fs.SkipDir
 			}
@@ -87,4 +97,20 @@ func (l *loader) walk(root string, ds *Diagnostics) []string {
 	}
 	sort.Strings(found)
 	return found
+}
+
+// ignorer compiles the patterns that leave paths under folder root out: the lines of its ignore
+// file, when it has one, then the loader's exclude patterns. Patterns match paths relative to root
+// in gitignore syntax; a folder that matches is not searched.
+func (l *loader) ignorer(root string, ds *Diagnostics) *ignore.GitIgnore {
+	var lines []string
+	path := filepath.Join(root, IgnoreFile)
+	data, err := readLimited(path, MaxFileSize)
+	switch {
+	case err == nil:
+		lines = strings.Split(string(data), "\n")
+	case !errors.Is(err, fs.ErrNotExist):
+		ds.Add(Pos{File: l.display(path)}, Error, CodeRead, "cannot read file: %s", ioReason(err))
+	}
+	return ignore.CompileIgnoreLines(append(lines, l.exclude...)...)
 }

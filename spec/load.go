@@ -21,15 +21,28 @@ import (
 // MaxFileSize is the size of the largest spec file the loader reads.
 const MaxFileSize = 8 << 20
 
-// Load reads every spec under paths (files, or folders searched recursively for *.yaml and *.yml,
-// skipping hidden files and folders), checks each document against the JSON Schema and the job
-// database's rules, and returns the objects of the valid documents with every problem found.
-// Documents of other tools, such as compose files and Kubernetes manifests, are skipped and counted
-// in Set.Skipped; a folder that holds such documents and no spec is an error. File names in
-// positions are relative to the current directory. Load never stops at the first problem.
+// Options change what Load reads.
+type Options struct {
+	// Exclude holds gitignore patterns that leave paths out under each folder given to Load, read
+	// as if they followed the lines of the folder's ignore file (IgnoreFile).
+	Exclude []string
+}
+
+// Load reads every spec under paths with the default Options.
 func Load(paths ...string) (*Set, Diagnostics) {
+	return Options{}.Load(paths...)
+}
+
+// Load reads every spec under paths (files, or folders searched recursively for *.yaml and *.yml,
+// skipping hidden files and folders and those that the folder's IgnoreFile or o.Exclude name),
+// checks each document against the JSON Schema and the job database's rules, and returns the
+// objects of the valid documents with every problem found. Documents of other tools, such as
+// compose files and Kubernetes manifests, are skipped and counted in Set.Skipped; a folder that
+// holds such documents and no spec is an error. File names in positions are relative to the
+// current directory. Load never stops at the first problem.
+func (o Options) Load(paths ...string) (*Set, Diagnostics) {
 	cwd, _ := os.Getwd()
-	l := &loader{cwd: cwd}
+	l := &loader{cwd: cwd, exclude: o.Exclude}
 	var ds Diagnostics
 	files, folders := l.find(paths, &ds)
 	results := l.parseAll(files)
@@ -121,7 +134,8 @@ func (set *Set) collect(docs []*document) {
 }
 
 type loader struct {
-	cwd string
+	cwd     string
+	exclude []string // gitignore patterns of paths to leave out under folder arguments
 }
 
 // display returns the path to show in positions: relative to the current directory, slash-separated.
