@@ -22,7 +22,18 @@ type validateArgs struct {
 	format  string
 	strict  bool
 	explain string
+	exclude patterns
 	paths   []string
+}
+
+// patterns collects the values of a repeatable flag.
+type patterns []string
+
+func (p *patterns) String() string { return strings.Join(*p, ",") }
+
+func (p *patterns) Set(v string) error {
+	*p = append(*p, v)
+	return nil
 }
 
 var validateFormats = []string{"text", "json", "github", "sarif"}
@@ -33,9 +44,11 @@ func parseValidateArgs(e *env, args []string) (validateArgs, int) {
 	fs := newFlags(e, "validate", "[flags] [PATH...]", `  ejops validate                      # every *.yaml and *.yml under .
   ejops validate --format github jobs/  # annotations in a GitHub Actions check
   ejops validate --format sarif . > ejops.sarif
+  ejops validate --exclude testdata/ .  # leave fixtures out (or list them in .ejopsignore)
   ejops validate --explain EJ201`)
 	fs.StringVar(&a.format, "format", "text", "output format: text, json, github or sarif")
 	fs.BoolVar(&a.strict, "strict", false, "fail (exit 1) on warnings too")
+	fs.Var(&a.exclude, "exclude", "leave out paths under each folder that match the gitignore `PATTERN`, as a line of its .ejopsignore would (repeatable)")
 	fs.StringVar(&a.explain, "explain", "", "print the documentation of a diagnostic `CODE` and exit")
 	fs.Bool("no-color", false, "no colour (validate never colours its output)")
 	fs.String("scope", "default", "ownership `scope` (accepted for symmetry with plan and apply; validate does not use it)")
@@ -69,7 +82,7 @@ func runValidate(_ context.Context, e *env, args []string) int {
 	// validate is short-lived and allocation-heavy: trading memory for fewer collections makes large
 	// spec sets markedly faster.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
-	set, ds := validate(a.paths)
+	set, ds := validateWith(spec.Options{Exclude: a.exclude}, a.paths)
 	rules := allRules()
 	var err error
 	switch a.format {
@@ -90,6 +103,9 @@ func runValidate(_ context.Context, e *env, args []string) int {
 		return exitFailure
 	}
 	errs, warns := ds.Count(spec.Error), ds.Count(spec.Warning)
+	if a.format == "text" && set.Skipped > 0 {
+		fmt.Fprintf(e.stderr, "skipped %s\n", notSpecs(set.Skipped))
+	}
 	fmt.Fprintf(e.stderr, "%d files, %d documents: %s, %s\n", set.Files, set.Documents, count(errs, "error"), count(warns, "warning"))
 	if errs > 0 || a.strict && warns > 0 {
 		return exitFailure
@@ -99,7 +115,12 @@ func runValidate(_ context.Context, e *env, args []string) int {
 
 // validate loads and checks the specs under paths and lints their steps' T-SQL.
 func validate(paths []string) (*spec.Set, spec.Diagnostics) {
-	set, ds := spec.Load(paths...)
+	return validateWith(spec.Options{}, paths)
+}
+
+// validateWith is validate with load options.
+func validateWith(o spec.Options, paths []string) (*spec.Set, spec.Diagnostics) {
+	set, ds := o.Load(paths...)
 	ds = append(ds, lint.Lint(set)...)
 	ds.Sort()
 	return set, ds
@@ -123,6 +144,14 @@ func appendSummary(e *env, ds spec.Diagnostics, files int, strict bool) error {
 		return fmt.Errorf("write step summary: %w", err)
 	}
 	return nil
+}
+
+// notSpecs says how many documents were skipped as not ejops specs.
+func notSpecs(n int) string {
+	if n == 1 {
+		return "1 document that is not an ejops spec"
+	}
+	return fmt.Sprintf("%d documents that are not ejops specs", n)
 }
 
 func count(n int, word string) string {
