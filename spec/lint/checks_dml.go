@@ -15,20 +15,26 @@ func (u *unit) checkTruncate(st *stmt) {
 	}
 }
 
+// dmlTarget reads the table that an INSERT, UPDATE or DELETE in toks writes: after the statement's
+// keyword, an optional TOP (n) and the optional word kw (INTO, FROM). It returns the name, where it
+// starts and ends, and false when there is none or it is a temporary table or a table variable.
+func dmlTarget(toks []tsql.Token, kw string) (n name, at, next int, ok bool) {
+	at = 1
+	if at+1 < len(toks) && toks[at].Is("TOP") && toks[at+1].IsPunct("(") {
+		at = matchParen(toks, at+1) + 1
+	}
+	if kw != "" && at < len(toks) && toks[at].Is(kw) {
+		at++
+	}
+	n, next, ok = readName(toks, at)
+	return n, at, next, ok && !n.temp() && toks[at].Kind != tsql.Variable
+}
+
 // checkInsert applies EJ301: an INSERT that a retry would repeat.
 func (u *unit) checkInsert(st *stmt) {
 	toks := st.toks
-	i := 1
-	if i < len(toks) && toks[i].Is("TOP") {
-		if i+1 < len(toks) && toks[i+1].IsPunct("(") {
-			i = matchParen(toks, i+1) + 1
-		}
-	}
-	if i < len(toks) && toks[i].Is("INTO") {
-		i++
-	}
-	n, next, ok := readName(toks, i)
-	if !ok || n.temp() || toks[i].Kind == tsql.Variable {
+	n, _, next, ok := dmlTarget(toks, "INTO")
+	if !ok {
 		return
 	}
 	last := n.last()
@@ -63,15 +69,11 @@ func hasScriptVar(toks []tsql.Token, v string) bool {
 // checkUpdate applies EJ303 (no WHERE) and EJ302 (a column set relative to itself).
 func (u *unit) checkUpdate(st *stmt) {
 	toks := st.toks
-	i := 1
-	if i < len(toks) && toks[i].Is("TOP") && i+1 < len(toks) && toks[i+1].IsPunct("(") {
-		i = matchParen(toks, i+1) + 1
-	}
-	n, _, ok := readName(toks, i)
-	if !ok || n.temp() || toks[i].Kind == tsql.Variable {
+	n, at, _, ok := dmlTarget(toks, "")
+	if !ok {
 		return
 	}
-	set := findKw(toks, i, "SET")
+	set := findKw(toks, at, "SET")
 	if set < 0 {
 		return
 	}
@@ -168,19 +170,9 @@ func selfArithmetic(rhs []tsql.Token, col string) bool {
 // checkDelete applies EJ303 to a DELETE without WHERE and remembers the table as emptied.
 func (u *unit) checkDelete(st *stmt) {
 	toks := st.toks
-	i := 1
-	top := false
-	if i < len(toks) && toks[i].Is("TOP") {
-		top = true
-		if i+1 < len(toks) && toks[i+1].IsPunct("(") {
-			i = matchParen(toks, i+1) + 1
-		}
-	}
-	if i < len(toks) && toks[i].Is("FROM") {
-		i++
-	}
-	n, next, ok := readName(toks, i)
-	if !ok || n.temp() || toks[i].Kind == tsql.Variable {
+	top := len(toks) > 1 && toks[1].Is("TOP")
+	n, _, next, ok := dmlTarget(toks, "FROM")
+	if !ok {
 		return
 	}
 	u.emptied["table:"+strings.ToLower(n.last())] = true
