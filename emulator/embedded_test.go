@@ -2,7 +2,9 @@ package emulator
 
 import (
 	"database/sql"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -71,5 +73,39 @@ func TestEmbeddedHasAMasterKey(t *testing.T) {
 		}
 		db.Close()
 		e.Close()
+	}
+}
+
+// The state folder ignores itself in git: a folder the embedded database creates, or any .ejops
+// folder; a folder of the user's that holds a state file is left as it is.
+func TestEmbeddedStateFolderIgnoresItself(t *testing.T) {
+	root := t.TempDir()
+	for _, c := range []struct {
+		dir        string
+		exists     bool
+		wantIgnore bool
+	}{
+		{dir: filepath.Join(root, ".ejops"), wantIgnore: true},
+		{dir: filepath.Join(root, "new", "state"), wantIgnore: true},
+		{dir: filepath.Join(root, "old", ".ejops"), exists: true, wantIgnore: true},
+		{dir: filepath.Join(root, "mine"), exists: true},
+	} {
+		if c.exists {
+			if err := os.MkdirAll(c.dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e, _, err := OpenEmbedded(filepath.Join(c.dir, "jobdb.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Close()
+		b, err := os.ReadFile(filepath.Join(c.dir, ".gitignore"))
+		switch {
+		case c.wantIgnore && (err != nil || !strings.HasSuffix(string(b), "\n*\n")):
+			t.Errorf("%s: .gitignore = %q, %v; want one that ignores everything", c.dir, b, err)
+		case !c.wantIgnore && err == nil:
+			t.Errorf("%s: a .gitignore was written into a folder of the user's", c.dir)
+		}
 	}
 }

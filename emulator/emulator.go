@@ -317,8 +317,8 @@ func (e *Emulator) ResetStats() {
 // started while the process lives but fires no schedules (Options.NoSchedules): the process is
 // not a resident agent.
 func OpenEmbedded(statePath string) (*Emulator, driver.Connector, error) {
-	if err := os.MkdirAll(filepath.Dir(statePath), 0o755); err != nil {
-		return nil, nil, fmt.Errorf("create %s: %w", filepath.Dir(statePath), err)
+	if err := makeStateFolder(filepath.Dir(statePath)); err != nil {
+		return nil, nil, err
 	}
 	opts := Options{StatePath: statePath, NoSchedules: true}
 	if fleet := filepath.Join(filepath.Dir(statePath), "fleet.yaml"); fileExists(fleet) {
@@ -347,6 +347,23 @@ func OpenEmbedded(statePath string) (*Emulator, driver.Connector, error) {
 		return nil, nil, err
 	}
 	return e, c, nil
+}
+
+// makeStateFolder creates the folder of an embedded state file. A folder it creates, and any folder
+// named .ejops, gets a .gitignore that ignores everything in it, so the state and its key file are
+// never committed.
+func makeStateFolder(dir string) error {
+	created := !fileExists(dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	ignore := filepath.Join(dir, ".gitignore")
+	if (created || filepath.Base(dir) == ".ejops") && !fileExists(ignore) {
+		if err := os.WriteFile(ignore, []byte("# Written by ejops: the embedded job database's state and key stay out of git.\n*\n"), 0o644); err != nil {
+			return fmt.Errorf("create %s: %w", ignore, err)
+		}
+	}
+	return nil
 }
 
 func fileExists(path string) bool {

@@ -10,13 +10,29 @@ import (
 	"github.com/ejops/ejops/spec"
 )
 
-func step(name, cmd string) jobdb.Step {
-	return jobdb.Step{Name: name, Command: cmd, TargetGroup: "tg", InitialRetrySecs: 1, MaxRetrySecs: 120,
+func step(name, cmd string) DesiredStep {
+	return DesiredStep{Name: name, Command: cmd, TargetGroup: "tg", InitialRetrySecs: 1, MaxRetrySecs: 120,
 		BackoffMultiplier: 2, RetryAttempts: 10, TimeoutSecs: 43200}
 }
 
-func job(name string, steps ...jobdb.Step) jobdb.Job {
-	return jobdb.Job{Name: name, IntervalType: "Once", IntervalCount: 1, Start: ScheduleMinStart, End: ScheduleMaxEnd, Steps: steps}
+func job(name string, steps ...DesiredStep) DesiredJob {
+	return DesiredJob{Name: name, IntervalType: "Once", IntervalCount: 1, Start: ScheduleMinStart, End: ScheduleMaxEnd, Steps: steps}
+}
+
+// applied is a desired job as the job database holds it once applied.
+func applied(j DesiredJob) jobdb.Job {
+	live := jobdb.Job{Name: j.Name, Description: j.Description, Enabled: j.Enabled, IntervalType: j.IntervalType,
+		IntervalCount: j.IntervalCount, Start: j.Start, End: j.End}
+	for _, s := range j.Steps {
+		ls := jobdb.Step{Name: s.Name, Command: s.Command, Credential: s.Credential, TargetGroup: s.TargetGroup,
+			InitialRetrySecs: s.InitialRetrySecs, MaxRetrySecs: s.MaxRetrySecs, BackoffMultiplier: s.BackoffMultiplier,
+			RetryAttempts: s.RetryAttempts, TimeoutSecs: s.TimeoutSecs, MaxParallelism: s.MaxParallelism}
+		if o := s.Output; o != nil {
+			ls.Output = &jobdb.Output{Server: o.Server, Database: o.Database, Schema: o.Schema, Table: o.Table, Credential: o.Credential}
+		}
+		live.Steps = append(live.Steps, ls)
+	}
+	return live
 }
 
 func owned(scope, kind, name string) jobdb.Owned {
@@ -49,32 +65,32 @@ func procs(p *Plan) []string {
 }
 
 func TestDiffOneCallPerFieldChange(t *testing.T) {
-	base := func() jobdb.Job { return job("j", step("a", "SELECT 1;"), step("b", "SELECT 2;")) }
+	base := func() DesiredJob { return job("j", step("a", "SELECT 1;"), step("b", "SELECT 2;")) }
 	cases := map[string]struct {
-		edit  func(j *jobdb.Job)
+		edit  func(j *DesiredJob)
 		proc  string
 		field string
 	}{
-		"description": {func(j *jobdb.Job) { j.Description = "x" }, "jobs.sp_update_job", "description"},
-		"enabled":     {func(j *jobdb.Job) { j.Enabled = true }, "jobs.sp_update_job", "enabled"},
-		"interval":    {func(j *jobdb.Job) { j.IntervalType, j.IntervalCount = "Days", 1 }, "jobs.sp_update_job", "schedule"},
-		"command":     {func(j *jobdb.Job) { j.Steps[1].Command = "SELECT 3;" }, "jobs.sp_update_jobstep", "command"},
-		"timeout":     {func(j *jobdb.Job) { j.Steps[0].TimeoutSecs = 60 }, "jobs.sp_update_jobstep", "timeout"},
-		"attempts":    {func(j *jobdb.Job) { j.Steps[0].RetryAttempts = 0 }, "jobs.sp_update_jobstep", "retry.attempts"},
-		"multiplier":  {func(j *jobdb.Job) { j.Steps[0].BackoffMultiplier = 1.5 }, "jobs.sp_update_jobstep", "retry.backoffMultiplier"},
-		"parallelism": {func(j *jobdb.Job) { j.Steps[0].MaxParallelism = 4 }, "jobs.sp_update_jobstep", "maxParallelism"},
-		"target":      {func(j *jobdb.Job) { j.Steps[0].TargetGroup = "other" }, "jobs.sp_update_jobstep", "targetGroup"},
-		"credential":  {func(j *jobdb.Job) { j.Steps[0].Credential = "c" }, "jobs.sp_update_jobstep", "credential"},
-		"output": {func(j *jobdb.Job) {
-			j.Steps[0].Output = &jobdb.Output{Server: "s", Database: "d", Schema: "dbo", Table: "t"}
+		"description": {func(j *DesiredJob) { j.Description = "x" }, "jobs.sp_update_job", "description"},
+		"enabled":     {func(j *DesiredJob) { j.Enabled = true }, "jobs.sp_update_job", "enabled"},
+		"interval":    {func(j *DesiredJob) { j.IntervalType, j.IntervalCount = "Days", 1 }, "jobs.sp_update_job", "schedule"},
+		"command":     {func(j *DesiredJob) { j.Steps[1].Command = "SELECT 3;" }, "jobs.sp_update_jobstep", "command"},
+		"timeout":     {func(j *DesiredJob) { j.Steps[0].TimeoutSecs = 60 }, "jobs.sp_update_jobstep", "timeout"},
+		"attempts":    {func(j *DesiredJob) { j.Steps[0].RetryAttempts = 0 }, "jobs.sp_update_jobstep", "retry.attempts"},
+		"multiplier":  {func(j *DesiredJob) { j.Steps[0].BackoffMultiplier = 1.5 }, "jobs.sp_update_jobstep", "retry.backoffMultiplier"},
+		"parallelism": {func(j *DesiredJob) { j.Steps[0].MaxParallelism = 4 }, "jobs.sp_update_jobstep", "maxParallelism"},
+		"target":      {func(j *DesiredJob) { j.Steps[0].TargetGroup = "other" }, "jobs.sp_update_jobstep", "targetGroup"},
+		"credential":  {func(j *DesiredJob) { j.Steps[0].Credential = "c" }, "jobs.sp_update_jobstep", "credential"},
+		"output": {func(j *DesiredJob) {
+			j.Steps[0].Output = &DesiredOutput{Server: "s", Database: "d", Schema: "dbo", Table: "t"}
 		}, "jobs.sp_update_jobstep", "output"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			want := base()
 			tc.edit(&want)
-			live := &jobdb.State{Jobs: []jobdb.Job{base()}, Inventory: []jobdb.Owned{owned("default", KindJob, "j")}}
-			p := diff(t, &Desired{Jobs: []jobdb.Job{want}}, live, false)
+			live := &jobdb.State{Jobs: []jobdb.Job{applied(base())}, Inventory: []jobdb.Owned{owned("default", KindJob, "j")}}
+			p := diff(t, &Desired{Jobs: []DesiredJob{want}}, live, false)
 			got := procs(p)
 			if len(got) != 1 || got[0] != tc.proc {
 				t.Fatalf("calls = %v, want exactly [%s]", got, tc.proc)
@@ -95,14 +111,14 @@ func TestDiffOneCallPerFieldChange(t *testing.T) {
 func TestDiffNoChanges(t *testing.T) {
 	j := job("Nightly", step("a", "SELECT 1;\r\n"))
 	live := &jobdb.State{
-		Jobs:         []jobdb.Job{j},
+		Jobs:         []jobdb.Job{applied(j)},
 		TargetGroups: []jobdb.TargetGroup{{Name: "tg", Members: []jobdb.Member{{TargetID: "x", Membership: "Include", Type: "SqlServer", Server: "S1"}}}},
 		Inventory:    []jobdb.Owned{owned("default", KindJob, "nightly"), owned("default", KindTargetGroup, "tg")},
 	}
 	want := job("nightly", step("a", "SELECT 1;\n"))
-	d := &Desired{Jobs: []jobdb.Job{want}, TargetGroups: []jobdb.TargetGroup{{Name: "TG", Members: []jobdb.Member{{Membership: "Include", Type: "SqlServer", Server: "s1"}}}}}
-	live.Inventory[0].SpecHash = hashOf(want)
-	live.Inventory[1].SpecHash = hashOf(d.TargetGroups[0])
+	d := &Desired{Jobs: []DesiredJob{want}, TargetGroups: []DesiredTargetGroup{{Name: "TG", Members: []DesiredMember{{Membership: "Include", Type: "SqlServer", Server: "s1"}}}}}
+	live.Inventory[0].SpecHash = specHash(want)
+	live.Inventory[1].SpecHash = specHash(d.TargetGroups[0])
 	p := diff(t, d, live, false)
 	if !p.Empty() || len(p.Inventory) != 0 {
 		t.Fatalf("plan not empty: %+v inventory %+v", p.Changes, p.Inventory)
@@ -115,14 +131,14 @@ func TestDiffOnceJobDisabledByAgentIsNotDrift(t *testing.T) {
 	want.Enabled, want.Start = true, start
 	have := want
 	have.Enabled = false
-	inv := []jobdb.Owned{{Scope: "default", Kind: KindJob, Name: "j", SpecHash: hashOf(want)}}
-	p := diff(t, &Desired{Jobs: []jobdb.Job{want}}, &jobdb.State{Jobs: []jobdb.Job{have}, Inventory: inv}, false)
+	inv := []jobdb.Owned{{Scope: "default", Kind: KindJob, Name: "j", SpecHash: specHash(want)}}
+	p := diff(t, &Desired{Jobs: []DesiredJob{want}}, &jobdb.State{Jobs: []jobdb.Job{applied(have)}, Inventory: inv}, false)
 	if !p.Empty() {
 		t.Fatalf("plan = %v, want no changes", procs(p))
 	}
 	// A spec that was applied disabled and now says enabled is a real change.
-	inv[0].SpecHash = hashOf(have)
-	p = diff(t, &Desired{Jobs: []jobdb.Job{want}}, &jobdb.State{Jobs: []jobdb.Job{have}, Inventory: inv}, false)
+	inv[0].SpecHash = specHash(have)
+	p = diff(t, &Desired{Jobs: []DesiredJob{want}}, &jobdb.State{Jobs: []jobdb.Job{applied(have)}, Inventory: inv}, false)
 	if got := procs(p); len(got) != 1 {
 		t.Fatalf("calls = %v, want one sp_update_job", got)
 	}
@@ -130,7 +146,7 @@ func TestDiffOnceJobDisabledByAgentIsNotDrift(t *testing.T) {
 
 func TestDiffOwnership(t *testing.T) {
 	live := &jobdb.State{
-		Jobs: []jobdb.Job{job("mine"), job("theirs"), job("handmade")},
+		Jobs: []jobdb.Job{applied(job("mine")), applied(job("theirs")), applied(job("handmade"))},
 		Inventory: []jobdb.Owned{
 			owned("default", KindJob, "mine"), owned("other", KindJob, "theirs"),
 		},
@@ -143,11 +159,11 @@ func TestDiffOwnership(t *testing.T) {
 	if got := procs(p); len(got) != 1 || got[0] != "jobs.sp_delete_job" || p.Changes[0].Name != "mine" {
 		t.Fatalf("with prune: %v %+v", got, p.Changes)
 	}
-	_, err := Diff(&Desired{Jobs: []jobdb.Job{job("theirs")}}, live, Options{Scope: "default", Secret: noSecret})
+	_, err := Diff(&Desired{Jobs: []DesiredJob{job("theirs")}}, live, Options{Scope: "default", Secret: noSecret})
 	if err == nil || !strings.Contains(err.Error(), `owned by scope "other"`) {
 		t.Fatalf("claiming another scope's job: err = %v", err)
 	}
-	p = diff(t, &Desired{Jobs: []jobdb.Job{job("handmade")}}, live, false)
+	p = diff(t, &Desired{Jobs: []DesiredJob{job("handmade")}}, live, false)
 	if len(p.Adopt) != 1 || !p.Empty() || len(p.Inventory) != 1 {
 		t.Fatalf("adopting: adopt %v changes %v inventory %v", p.Adopt, procs(p), p.Inventory)
 	}
@@ -158,7 +174,7 @@ func TestDiffMembers(t *testing.T) {
 		{TargetID: "1", Membership: "Include", Type: "SqlServer", Server: "a"},
 		{TargetID: "2", Membership: "Include", Type: "SqlDatabase", Server: "a", Database: "x"},
 	}}}}
-	d := &Desired{TargetGroups: []jobdb.TargetGroup{{Name: "g", Members: []jobdb.Member{
+	d := &Desired{TargetGroups: []DesiredTargetGroup{{Name: "g", Members: []DesiredMember{
 		{Membership: "Include", Type: "SqlServer", Server: "a"},
 		{Membership: "Exclude", Type: "SqlDatabase", Server: "a", Database: "x"},
 	}}}}
@@ -176,7 +192,7 @@ func TestDiffSecretChange(t *testing.T) {
 	}
 	live := &jobdb.State{Credentials: []jobdb.Credential{{Name: "c", Identity: "u"}},
 		Inventory: []jobdb.Owned{{Scope: "default", Kind: KindCredential, Name: "c", SecretFingerprint: fp}}}
-	d := &Desired{Credentials: []DesiredCredential{{Credential: jobdb.Credential{Name: "c", Identity: "u"}, SecretFrom: spec.SecretRef{Env: "X"}}}}
+	d := &Desired{Credentials: []DesiredCredential{{Name: "c", Identity: "u", SecretFrom: spec.SecretRef{Env: "X"}}}}
 	p := diff(t, d, live, false) // noSecret returns "s3cret"
 	if got := procs(p); len(got) != 1 || got[0] != "ALTER CREDENTIAL" {
 		t.Fatalf("calls = %v, want ALTER", got)
@@ -185,7 +201,7 @@ func TestDiffSecretChange(t *testing.T) {
 		t.Fatalf("fields = %+v", f)
 	}
 	live.Inventory[0].SecretFingerprint, _ = Fingerprint("s3cret")
-	live.Inventory[0].SpecHash = hashOf(d.Credentials[0].Credential)
+	live.Inventory[0].SpecHash = specHash(d.Credentials[0])
 	if p := diff(t, d, live, false); !p.Empty() || len(p.Inventory) != 0 {
 		t.Fatalf("same secret: %v %v", procs(p), p.Inventory)
 	}
@@ -193,9 +209,9 @@ func TestDiffSecretChange(t *testing.T) {
 
 // simulate runs step calls the way the job database does: deletes close gaps, @new_id moves, and
 // inserts at @step_id shift the rest.
-func simulate(t *testing.T, have []jobdb.Step, ops []Op) []jobdb.Step {
+func simulate(t *testing.T, have []DesiredStep, ops []Op) []DesiredStep {
 	t.Helper()
-	cur := append([]jobdb.Step(nil), have...)
+	cur := append([]DesiredStep(nil), have...)
 	find := func(name string) int {
 		for i, s := range cur {
 			if sameName(s.Name, name) {
@@ -236,7 +252,7 @@ func simulate(t *testing.T, have []jobdb.Step, ops []Op) []jobdb.Step {
 					t.Fatalf("@new_id %d out of range 1..%d", pos, len(cur))
 				}
 				cur = append(cur[:i], cur[i+1:]...)
-				cur = append(cur[:pos-1], append([]jobdb.Step{s}, cur[pos-1:]...)...)
+				cur = append(cur[:pos-1], append([]DesiredStep{s}, cur[pos-1:]...)...)
 			}
 		case "jobs.sp_add_jobstep":
 			n, _ := arg(op, "step_name")
@@ -249,7 +265,7 @@ func simulate(t *testing.T, have []jobdb.Step, ops []Op) []jobdb.Step {
 			if pos < 1 || pos > len(cur)+1 {
 				t.Fatalf("@step_id %d out of range", pos)
 			}
-			cur = append(cur[:pos-1], append([]jobdb.Step{s}, cur[pos-1:]...)...)
+			cur = append(cur[:pos-1], append([]DesiredStep{s}, cur[pos-1:]...)...)
 		default:
 			t.Fatalf("unexpected call %s", op.Proc)
 		}
@@ -257,7 +273,7 @@ func simulate(t *testing.T, have []jobdb.Step, ops []Op) []jobdb.Step {
 	return cur
 }
 
-func names(steps []jobdb.Step) string {
+func names(steps []DesiredStep) string {
 	var out []string
 	for _, s := range steps {
 		out = append(out, s.Name+"="+s.Command)
@@ -268,16 +284,16 @@ func names(steps []jobdb.Step) string {
 func TestDiffStepsExamples(t *testing.T) {
 	a, b, c, d := step("a", "1"), step("b", "2"), step("c", "3"), step("d", "4")
 	cases := map[string]struct {
-		have, want []jobdb.Step
+		have, want []DesiredStep
 		calls      int
 	}{
-		"move last to first": {[]jobdb.Step{a, b, c, d}, []jobdb.Step{d, a, b, c}, 1},
-		"move first to last": {[]jobdb.Step{a, b, c, d}, []jobdb.Step{b, c, d, a}, 1},
-		"swap":               {[]jobdb.Step{a, b}, []jobdb.Step{b, a}, 1},
-		"rename":             {[]jobdb.Step{a, b}, []jobdb.Step{a, step("b2", "2")}, 1},
-		"insert middle":      {[]jobdb.Step{a, c}, []jobdb.Step{a, b, c}, 1},
-		"delete middle":      {[]jobdb.Step{a, b, c}, []jobdb.Step{a, c}, 1},
-		"reverse":            {[]jobdb.Step{a, b, c, d}, []jobdb.Step{d, c, b, a}, 3},
+		"move last to first": {[]DesiredStep{a, b, c, d}, []DesiredStep{d, a, b, c}, 1},
+		"move first to last": {[]DesiredStep{a, b, c, d}, []DesiredStep{b, c, d, a}, 1},
+		"swap":               {[]DesiredStep{a, b}, []DesiredStep{b, a}, 1},
+		"rename":             {[]DesiredStep{a, b}, []DesiredStep{a, step("b2", "2")}, 1},
+		"insert middle":      {[]DesiredStep{a, c}, []DesiredStep{a, b, c}, 1},
+		"delete middle":      {[]DesiredStep{a, b, c}, []DesiredStep{a, c}, 1},
+		"reverse":            {[]DesiredStep{a, b, c, d}, []DesiredStep{d, c, b, a}, 3},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -297,11 +313,11 @@ func TestDiffStepsExamples(t *testing.T) {
 func TestDiffStepsProperty(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
 	for iter := 0; iter < 3000; iter++ {
-		var have []jobdb.Step
+		var have []DesiredStep
 		for i := 0; i < rng.Intn(7); i++ {
 			have = append(have, step(string(rune('a'+i)), string(rune('A'+i))))
 		}
-		want := append([]jobdb.Step(nil), have...)
+		want := append([]DesiredStep(nil), have...)
 		for e := 0; e < rng.Intn(5); e++ {
 			switch k := rng.Intn(5); {
 			case k == 0 && len(want) > 0: // delete
@@ -310,12 +326,12 @@ func TestDiffStepsProperty(t *testing.T) {
 			case k == 1: // insert
 				i := rng.Intn(len(want) + 1)
 				s := step("n"+string(rune('a'+e)), "new"+string(rune('0'+e)))
-				want = append(want[:i], append([]jobdb.Step{s}, want[i:]...)...)
+				want = append(want[:i], append([]DesiredStep{s}, want[i:]...)...)
 			case k == 2 && len(want) > 1: // move
 				i, j := rng.Intn(len(want)), rng.Intn(len(want))
 				s := want[i]
 				want = append(want[:i], want[i+1:]...)
-				want = append(want[:j], append([]jobdb.Step{s}, want[j:]...)...)
+				want = append(want[:j], append([]DesiredStep{s}, want[j:]...)...)
 			case k == 3 && len(want) > 0: // rename
 				i := rng.Intn(len(want))
 				want[i].Name = "r" + want[i].Name

@@ -1,4 +1,6 @@
-// Package runner plans and applies specs against a job database: Desired turns specs into the
-// job database's terms, Diff compares them with the live state into a Plan (pure, deterministic),
-// and Apply executes a Plan in one transaction under an application lock.
+// Package runner plans and applies specs against a job database: FromSpec turns specs into the
+// Desired state, in the job database's terms; Diff compares it with the live state (jobdb.State)
+// into a Plan (pure, deterministic); Apply executes a Plan in one transaction under an application
+// lock. A PlanFile saves the desired state between plan --out and apply --plan, in a versioned
+// format of its own.
 package runner

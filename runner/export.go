@@ -15,8 +15,9 @@ import (
 
 // Export writes specs for everything the live job database holds, as files keyed by slash-separated
 // relative path: credentials.yaml, target-groups.yaml, and jobs/NAME.yaml with each step's T-SQL in
-// jobs/NAME/STEP.sql. Secrets become secretFrom placeholders the user fills. plan on the result shows
-// no changes.
+// jobs/NAME/STEP.sql. Secrets become secretFrom placeholders the user fills. A job with no steps and
+// a target group with no members, legal in the job database, are written with an empty list. plan on
+// the result shows no changes.
 func Export(live *jobdb.State) map[string][]byte {
 	files := map[string][]byte{}
 	managedIdentity := false

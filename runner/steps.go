@@ -6,14 +6,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ejops/ejops/runner/jobdb"
 	"github.com/ejops/ejops/spec"
 )
 
 // diffSteps returns the step changes and the shortest call sequence found for them: deletes, then
 // one sp_update_jobstep per changed, renamed or moved step (moves keep a longest increasing run in
 // place), then inserts at their final positions.
-func diffSteps(job string, want, have []jobdb.Step) ([]SubChange, []Op) {
+func diffSteps(job string, want, have []DesiredStep) ([]SubChange, []Op) {
 	object := "job " + job
 	pair := make([]int, len(want)) // want index → have index, -1 when new
 	taken := make([]bool, len(have))
@@ -117,7 +116,7 @@ func diffSteps(job string, want, have []jobdb.Step) ([]SubChange, []Op) {
 		if pair[i] >= 0 {
 			continue
 		}
-		subs = append(subs, SubChange{Action: Create, Name: w.Name, Position: i + 1, Fields: stepFields(jobdb.Step{}, w, true)})
+		subs = append(subs, SubChange{Action: Create, Name: w.Name, Position: i + 1, Fields: newStepFields(w)})
 		pos := i + 1
 		if pos > len(cur)+1 {
 			pos = len(cur) + 1
@@ -153,17 +152,14 @@ func longestIncreasing(order []int, pair []int) map[int]bool {
 }
 
 // sameStep reports whether two steps differ only in name.
-func sameStep(a, b jobdb.Step) bool {
+func sameStep(a, b DesiredStep) bool {
 	a.Name, b.Name = "", ""
 	fields, _ := stepUpdate(a, b)
 	return len(fields) == 0
 }
 
-func stepFields(old, new jobdb.Step, all bool) []Field {
-	if !all {
-		f, _ := stepUpdate(old, new)
-		return f
-	}
+// newStepFields lists the fields of a step to add.
+func newStepFields(new DesiredStep) []Field {
 	fs := []Field{
 		{Name: "targetGroup", New: new.TargetGroup},
 		{Name: "command", New: new.Command},
@@ -186,11 +182,11 @@ func stepFields(old, new jobdb.Step, all bool) []Field {
 // secs shows a number of seconds as a spec duration: 300 → 5m.
 func secs(n int) string { return spec.FormatDuration(time.Duration(n) * time.Second) }
 
-func retryString(s jobdb.Step) string {
+func retryString(s DesiredStep) string {
 	return fmt.Sprintf("%d attempts, %s initial, %s max, x%g", s.RetryAttempts, secs(s.InitialRetrySecs), secs(s.MaxRetrySecs), s.BackoffMultiplier)
 }
 
-func outputString(o *jobdb.Output) string {
+func outputString(o *DesiredOutput) string {
 	if o == nil {
 		return ""
 	}
@@ -202,7 +198,7 @@ func outputString(o *jobdb.Output) string {
 }
 
 // stepUpdate returns the changed fields of a step and the sp_update_jobstep arguments that set them.
-func stepUpdate(old, new jobdb.Step) ([]Field, []Arg) {
+func stepUpdate(old, new DesiredStep) ([]Field, []Arg) {
 	var fs []Field
 	var args []Arg
 	if normalizeSQL(old.Command) != normalizeSQL(new.Command) {
@@ -256,7 +252,7 @@ func stepUpdate(old, new jobdb.Step) ([]Field, []Arg) {
 		fs = append(fs, Field{Name: "output", Old: outputString(old.Output), New: outputString(new.Output)})
 		o := new.Output
 		if o == nil {
-			o = &jobdb.Output{} // '' clears each output field
+			o = &DesiredOutput{} // '' clears each output field
 			args = append(args, Arg{"output_type", ""})
 		} else {
 			args = append(args, Arg{"output_type", "SqlDatabase"})
@@ -267,7 +263,7 @@ func stepUpdate(old, new jobdb.Step) ([]Field, []Arg) {
 	return fs, args
 }
 
-func sameOutput(a, b *jobdb.Output) bool {
+func sameOutput(a, b *DesiredOutput) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
@@ -286,7 +282,7 @@ func normalizeSQL(s string) string {
 }
 
 // addStep calls sp_add_jobstep; pos 0 appends.
-func addStep(job string, s jobdb.Step, pos int) Op {
+func addStep(job string, s DesiredStep, pos int) Op {
 	args := []Arg{{"job_name", job}}
 	if pos > 0 {
 		args = append(args, Arg{"step_id", int64(pos)})

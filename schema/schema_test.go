@@ -30,6 +30,18 @@ func TestValidate(t *testing.T) {
 			doc:  `{"apiVersion":"ejops/v1","kind":"Agent","metadata":{"name":"a"},"spec":{"authentication":"ManagedIdentity","lint":{"EJ301":"off"}}}`,
 			want: nil,
 		},
+		"job with no steps": {
+			doc:  `{"apiVersion":"ejops/v1","kind":"Job","metadata":{"name":"j"},"spec":{"steps":[]}}`,
+			want: nil,
+		},
+		"job without a steps field": {
+			doc:  `{"apiVersion":"ejops/v1","kind":"Job","metadata":{"name":"j"},"spec":{"enabled":true}}`,
+			want: []string{"/spec required"},
+		},
+		"target group with no members": {
+			doc:  `{"apiVersion":"ejops/v1","kind":"TargetGroup","metadata":{"name":"g"},"spec":{"members":[]}}`,
+			want: nil,
+		},
 		"unknown field in step": {
 			doc:  `{"apiVersion":"ejops/v1","kind":"Job","metadata":{"name":"j"},"spec":{"steps":[{"name":"s","targetGroup":"g","command":"x","bogus":1}]}}`,
 			want: []string{"/spec/steps/0 additionalProperties"},

@@ -3,15 +3,15 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/ejops/ejops/cmd/ejops/internal/view"
 	"github.com/ejops/ejops/runner"
 	"github.com/ejops/ejops/runner/jobdb"
 )
@@ -20,141 +20,157 @@ func init() {
 	commands["apply"] = command{summary: "sync the job database with the specs, in one transaction", run: runApply, interruptible: true}
 }
 
-func runApply(ctx context.Context, e *env, args []string) int {
-	var f dbFlags
+// applyArgs are the parsed flags of apply.
+type applyArgs struct {
+	db         dbFlags
+	view       *view.View
+	planFile   string
+	prune      bool
+	yes        bool
+	maxDeletes int
+	lockWait   time.Duration
+	paths      []string
+}
+
+// parseApplyArgs parses apply's flags; a code >= 0 means stop with that exit code.
+func parseApplyArgs(e *env, args []string) (applyArgs, int) {
+	var a applyArgs
 	fs := newFlags(e, "apply", "[flags] [PATH...]", `  ejops apply examples/quickstart
   ejops apply --yes --prune --job-db "$EJOPS_JOB_DB" jobs/
   ejops apply --plan plan.json`)
-	f.register(fs)
-	planFile := fs.String("plan", "", "apply the plan saved by plan --out `FILE` (refused when the job database moved since)")
-	prune := fs.Bool("prune", false, "delete owned objects that left the specs")
-	yes := fs.Bool("yes", false, "do not ask for confirmation on a terminal")
-	maxDeletes := fs.Int("max-deletes", 10, "refuse to apply a plan that deletes more than `N` objects")
-	lockWait := fs.Duration("lock-wait", time.Minute, "how long to wait for another apply to finish")
+	a.db.register(fs)
+	fs.StringVar(&a.planFile, "plan", "", "apply the plan saved by plan --out `FILE` (refused when the job database moved since)")
+	fs.BoolVar(&a.prune, "prune", false, "delete owned objects that left the specs")
+	fs.BoolVar(&a.yes, "yes", false, "apply without asking (needed when the input is not a terminal)")
+	fs.IntVar(&a.maxDeletes, "max-deletes", 10, "refuse to apply a plan that deletes more than `N` objects")
+	fs.DurationVar(&a.lockWait, "lock-wait", time.Minute, "how long to wait for another apply to finish")
 	var o outputFlags
 	o.register(fs)
 	if code := parseFlags(fs, args); code >= 0 {
+		return a, code
+	}
+	if code := a.db.check(e); code >= 0 {
+		return a, code
+	}
+	var code int
+	if a.view, code = o.view(e, "apply"); code >= 0 {
+		return a, code
+	}
+	a.paths = fs.Args()
+	switch {
+	case a.maxDeletes < 0:
+		return a, usageErrorf(e, "apply: --max-deletes must be 0 or more")
+	case a.lockWait < 0 || a.lockWait > 24*time.Hour:
+		return a, usageErrorf(e, "apply: --lock-wait must be between 0s and 24h")
+	case a.planFile != "" && len(a.paths) > 0:
+		return a, usageErrorf(e, "apply: --plan takes no PATH arguments: the saved plan holds the specs")
+	case a.view.Format == view.JSON && !a.yes && a.planFile == "" && isTerminal(e.stdin):
+		return a, usageErrorf(e, "apply: --format json cannot ask for confirmation on a terminal; pass --yes")
+	}
+	return a, -1
+}
+
+func runApply(ctx context.Context, e *env, args []string) int {
+	a, code := parseApplyArgs(e, args)
+	if code >= 0 {
 		return code
 	}
-	if code := f.check(e); code >= 0 {
-		return code
-	}
-	if code := o.check(e, "apply"); code >= 0 {
-		return code
-	}
-	if *maxDeletes < 0 {
-		return usageErrorf(e, "apply: --max-deletes must be 0 or more")
-	}
-	if *lockWait < 0 || *lockWait > 24*time.Hour {
-		return usageErrorf(e, "apply: --lock-wait must be between 0s and 24h")
-	}
-	if *planFile != "" && fs.NArg() > 0 {
-		return usageErrorf(e, "apply: --plan takes no PATH arguments: the saved plan holds the specs")
-	}
-	db, wait, stop, err := f.openReading(ctx, e)
+	ctx, cancel := a.db.bound(ctx)
+	defer cancel()
+	db, wait, stop, err := a.db.openReading(ctx, e)
 	if err != nil {
 		return fail(e, err)
 	}
 	defer db.Close()
 	defer stop()
-	var desired *runner.Desired
-	savedHash := ""
-	if *planFile != "" {
-		b, err := os.ReadFile(*planFile)
-		if err != nil {
-			return fail(e, err)
-		}
-		var sp savedPlan
-		if err := json.Unmarshal(b, &sp); err != nil || sp.FormatVersion != savedPlanVersion || sp.Desired == nil {
-			fmt.Fprintf(e.stderr, "ejops: %s is not a plan saved by this version of ejops plan --out\n", *planFile)
-			return exitFailure
-		}
-		desired, f.scope, *prune, savedHash = sp.Desired, sp.Scope, sp.Prune, sp.LiveHash
-	} else {
-		set := loadSpecs(e, fs.Args(), *prune)
-		if set == nil {
-			return exitFailure
-		}
-		desired = runner.FromSpec(set)
+	desired, savedHash, err := a.desired()
+	if err != nil {
+		return fail(e, err)
 	}
 	live, err := wait()
 	if err != nil {
 		return fail(e, err)
 	}
 	if savedHash != "" && savedHash != live.Hash() {
-		fmt.Fprintf(e.stderr, "ejops: %v\n", runner.ErrStale)
-		return exitFailure
+		return fail(e, runner.ErrStale)
 	}
 	secrets := runner.ResolveSecret(e.getenv, e.readFile)
-	diffOpts := runner.Options{Scope: f.scope, Prune: *prune, Secret: secrets, Now: time.Now().UTC()}
-	p, err := runner.Diff(desired, live, diffOpts)
+	diffOpts := runner.Options{Scope: a.db.scope, Prune: a.prune, Secret: secrets, Now: time.Now().UTC()}
+	plan := func(live *jobdb.State) (*runner.Plan, error) {
+		p, err := runner.Diff(desired, live, diffOpts)
+		if err == nil {
+			err = checkDeletes(p, a.maxDeletes)
+		}
+		return p, err
+	}
+	p, err := plan(live)
 	if err != nil {
 		return fail(e, err)
 	}
-	if err := checkDeletes(p, *maxDeletes); err != nil {
-		return fail(e, err)
-	}
-	if err := o.render(e, p); err != nil {
+	v := view.NewApply(a.view)
+	if err := v.Plan(p); err != nil {
 		return fail(e, err)
 	}
 	if !p.Writes() {
-		return exitOK
+		return done(e, v, nil)
 	}
-	opts := runner.ApplyOptions{Secret: secrets, AppliedBy: appliedBy(fs.Args()), LockWait: *lockWait}
-	confirm := !p.Empty() && !*yes && isTerminal(e.stdin) && isTerminal(e.stdout)
-	if savedHash == "" && !confirm {
+	opts := runner.ApplyOptions{Secret: secrets, AppliedBy: appliedBy(a.paths), LockWait: a.lockWait, Progress: v.Sent}
+	switch {
+	case a.yes:
 		// Nobody reviewed this exact plan: if the job database moves before the lock is taken,
 		// apply what the specs ask for against what is there then.
-		opts.Replan = func(live *jobdb.State) (*runner.Plan, error) {
-			p, err := runner.Diff(desired, live, diffOpts)
-			if err == nil {
-				err = checkDeletes(p, *maxDeletes)
-			}
-			return p, err
-		}
-	}
-	if confirm {
-		fmt.Fprint(e.stdout, "\nApply these changes? Only 'yes' is accepted: ")
-		answer, _ := bufio.NewReader(e.stdin).ReadString('\n')
-		if strings.TrimSpace(answer) != "yes" {
-			fmt.Fprintln(e.stderr, "ejops: apply canceled; nothing was changed")
+		opts.Replan = plan
+	case savedHash != "" || p.Empty():
+		// A saved plan was reviewed when it was saved; adoption alone changes no object.
+	case !isTerminal(e.stdin):
+		v.NeedsYes()
+		return exitFailure
+	default:
+		v.Ask()
+		if answer, err := readLine(ctx, e.stdin); err != nil || answer != "yes" {
+			v.Canceled()
 			return exitFailure
 		}
 	}
-	// Waiting for another apply's lock does not eat into the database timeout.
-	actx, acancel := context.WithTimeout(ctx, f.timeout+*lockWait)
-	defer acancel()
-	rep, err := runner.Apply(actx, db, p, opts)
+	rep, err := runner.Apply(ctx, db, p, opts)
 	if err != nil {
-		if errors.Is(err, runner.ErrStale) {
-			fmt.Fprintf(e.stderr, "ejops: %v\n", err)
-		} else {
-			fmt.Fprintf(e.stderr, "ejops: apply failed, rolled back: %v\n", err)
-		}
+		v.Failed(withHint(err))
 		return exitFailure
 	}
-	// The report follows the plan on stdout; after a JSON plan it goes to stderr, so stdout stays
-	// one JSON document.
-	out := e.stdout
-	if o.format == "json" {
-		out = e.stderr
-	}
-	fmt.Fprintln(out)
-	for _, a := range rep.Applied {
-		line := fmt.Sprintf("applied: %s %s %s (%s", a.Action, runner.KindWord(a.Kind), runner.SafeName(a.Name), count(a.Calls, "call"))
-		if a.Version >= 0 {
-			line += fmt.Sprintf(", now version %d", a.Version)
+	return done(e, v, &rep)
+}
+
+// desired returns what apply makes the job database hold: the saved plan's desired state, with
+// the digest of the live state the plan was made against, or the specs'. A saved plan sets the
+// scope and prune flags it was made with.
+func (a *applyArgs) desired() (*runner.Desired, string, error) {
+	if a.planFile != "" {
+		pf, err := runner.LoadPlanFile(a.planFile)
+		if err != nil {
+			return nil, "", err
 		}
-		fmt.Fprintln(out, line+")")
+		a.db.scope, a.prune = pf.Scope, pf.Prune
+		return pf.Desired, pf.LiveHash, nil
 	}
-	fmt.Fprintf(out, "Apply complete: %d added, %d changed, %d destroyed (%s).\n", rep.Added, rep.Changed, rep.Destroyed, count(rep.Calls, "call"))
+	set, err := loadSpecs(a.view, a.paths, a.prune)
+	if err != nil {
+		return nil, "", err
+	}
+	return runner.FromSpec(set), "", nil
+}
+
+// done ends apply's output with what it committed (nil: nothing to write).
+func done(e *env, v view.Apply, rep *runner.Report) int {
+	if err := v.Done(rep); err != nil {
+		return fail(e, err)
+	}
 	return exitOK
 }
 
 // checkDeletes is the --max-deletes guard.
 func checkDeletes(p *runner.Plan, limit int) error {
 	if _, _, destroy := p.Counts(); destroy > limit {
-		return fmt.Errorf("the plan deletes %s, more than --max-deletes %d; nothing was applied", count(destroy, "object"), limit)
+		return fmt.Errorf("the plan deletes %s, more than --max-deletes %d; nothing was applied", view.Count(destroy, "object"), limit)
 	}
 	return nil
 }
@@ -173,4 +189,19 @@ func appliedBy(paths []string) string {
 		return "ejops " + buildVersion()
 	}
 	return "git " + strings.TrimSpace(string(out))
+}
+
+// readLine reads one line of the answer to a question, trimmed; an interrupt ends the wait.
+func readLine(ctx context.Context, in io.Reader) (string, error) {
+	line := make(chan string, 1)
+	go func() {
+		s, _ := bufio.NewReader(in).ReadString('\n')
+		line <- strings.TrimSpace(s)
+	}()
+	select {
+	case s := <-line:
+		return s, nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -12,15 +11,17 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/ejops/ejops/cmd/ejops/internal/view"
 	"github.com/ejops/ejops/runner"
 )
 
-// Exit codes, the same for every command (product.md §3).
+// Exit codes, the same for every command.
 const (
-	exitOK      = 0
-	exitFailure = 1
-	exitChanges = 2
-	exitUsage   = 64
+	exitOK          = 0
+	exitFailure     = 1
+	exitChanges     = 2
+	exitUsage       = 64
+	exitInterrupted = 130
 )
 
 // env is what a command gets from Main: its streams and environment, injected so tests can drive
@@ -30,8 +31,20 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+	// lookup tells an unset variable from an empty one; nil falls back to getenv, where "" is unset.
+	lookup func(string) (string, bool)
 	// readFile reads secret files.
 	readFile func(string) ([]byte, error)
+}
+
+// view returns the view base for format, coloured when colour is asked for, NO_COLOR is unset, TERM
+// is not dumb and stdout is a terminal; live progress when stderr is a terminal that is not dumb.
+func (e *env) view(format view.Format, colour bool) *view.View {
+	capable := e.getenv("TERM") != "dumb"
+	colour = colour && e.getenv("NO_COLOR") == "" && capable && isTerminal(e.stdout)
+	v := view.New(e.stdout, e.stderr, format, colour)
+	v.Live = capable && isTerminal(e.stderr)
+	return v
 }
 
 // command is one subcommand: a one-line summary and a function returning the exit code.
@@ -48,22 +61,40 @@ var commands = map[string]command{}
 
 // Main runs ejops with args (without the program name) and returns the exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return run(&env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, readFile: runner.ReadSecretFile}, args)
+	return run(&env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, lookup: os.LookupEnv, readFile: runner.ReadSecretFile}, args)
+}
+
+// lookupEnv returns an environment variable and whether it is set.
+func (e *env) lookupEnv(name string) (string, bool) {
+	if e.lookup != nil {
+		return e.lookup(name)
+	}
+	v := e.getenv(name)
+	return v, v != ""
 }
 
 // run dispatches to the command named by args[0].
 func run(e *env, args []string) int {
-	stderr := e.stderr
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(stderr)
-		if len(args) == 0 {
-			return exitUsage
-		}
+	if len(args) == 0 {
+		usage(e.stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "-h", "-help", "--help":
+		usage(e.stdout)
 		return exitOK
+	case "help":
+		if len(args) == 1 {
+			usage(e.stdout)
+			return exitOK
+		}
+		return run(e, []string{args[1], "--help"})
+	case "-version", "--version":
+		args = append([]string{"version"}, args[1:]...)
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "ejops: unknown command %q\nRun 'ejops help' for the list of commands.\n", args[0])
+		fmt.Fprintf(e.stderr, "ejops: unknown command %q\nRun 'ejops help' for the list of commands.\n", args[0])
 		return exitUsage
 	}
 	ctx := context.Background()
@@ -78,7 +109,12 @@ func run(e *env, args []string) int {
 			stop()
 		}()
 	}
-	return cmd.run(ctx, e, args[1:])
+	code := cmd.run(ctx, e, args[1:])
+	if code == exitFailure && ctx.Err() != nil {
+		// The command failed because it was interrupted.
+		return exitInterrupted
+	}
+	return code
 }
 
 func usage(w io.Writer) {
@@ -91,33 +127,75 @@ func usage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-11s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintf(w, "\nRun 'ejops <command> -h' for a command's flags.\nExit codes: 0 success, 1 failure, 2 changes pending (plan --detailed-exitcode), 64 usage error.\n")
+	fmt.Fprintf(w, "\nRun 'ejops help <command>' for a command's flags.\nExit codes: 0 success, 1 failure, 2 changes pending (plan --detailed-exitcode), 64 usage error, 130 interrupted.\n")
 }
 
-// newFlags returns a flag set for a command whose usage text shows synopsis and examples.
+// newFlags returns a flag set for a command whose usage text shows synopsis and examples. Help
+// asked for with -h or --help goes to stdout (see parseFlags); usage after a bad flag to stderr.
 func newFlags(e *env, name, synopsis, examples string) *flag.FlagSet {
 	fs := flag.NewFlagSet("ejops "+name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
+	help := &helpFlag{stdout: e.stdout}
+	fs.Var(help, "h", "")
+	fs.Var(help, "help", "")
 	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "Usage: ejops %s %s\n\nFlags:\n", name, synopsis)
-		fs.PrintDefaults()
+		w := fs.Output()
+		fmt.Fprintf(w, "Usage: ejops %s %s\n\nFlags:\n", name, synopsis)
+		printFlags(w, fs)
 		if examples != "" {
-			fmt.Fprintf(e.stderr, "\nExamples:\n%s\n", strings.TrimRight(examples, "\n"))
+			fmt.Fprintf(w, "\nExamples:\n%s\n", strings.TrimRight(examples, "\n"))
 		}
 	}
 	return fs
 }
 
+// helpFlag is -h and --help: a boolean flag that remembers where help goes.
+type helpFlag struct {
+	set    bool
+	stdout io.Writer
+}
+
+func (h *helpFlag) String() string     { return "" }
+func (h *helpFlag) IsBoolFlag() bool   { return true }
+func (h *helpFlag) Set(v string) error { h.set = v == "true"; return nil }
+
+// printFlags lists the flags of fs as --name, like flag.PrintDefaults, leaving out -h and --help.
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		if _, ok := f.Value.(*helpFlag); ok {
+			return
+		}
+		name, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if name != "" {
+			line += " " + name
+		}
+		usage = strings.ReplaceAll(usage, "\n", "\n    \t")
+		fmt.Fprintf(w, "%s\n    \t%s", line, usage)
+		switch {
+		case f.DefValue == "" || f.DefValue == "false" || f.DefValue == "0" || f.DefValue == "0s":
+		case fmt.Sprintf("%T", f.Value) == "*flag.stringValue":
+			fmt.Fprintf(w, " (default %q)", f.DefValue)
+		default:
+			fmt.Fprintf(w, " (default %s)", f.DefValue)
+		}
+		fmt.Fprintln(w)
+	})
+}
+
 // parseFlags parses args, flags and arguments in any order (as in "validate specs/ --strict"; after
-// "--" everything is an argument), and returns the exit code to stop with, or -1 to go on.
+// "--" everything is an argument), and returns the exit code to stop with, or -1 to go on. Help
+// asked for is printed to stdout and exits 0.
 func parseFlags(fs *flag.FlagSet, args []string) int {
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return exitOK
-			}
 			return exitUsage
+		}
+		if h, ok := fs.Lookup("help").Value.(*helpFlag); ok && h.set {
+			fs.SetOutput(h.stdout)
+			fs.Usage()
+			return exitOK
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {

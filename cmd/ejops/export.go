@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/ejops/ejops/cmd/ejops/internal/view"
 	"github.com/ejops/ejops/runner"
 )
 
@@ -29,14 +30,15 @@ func runExport(ctx context.Context, e *env, args []string) int {
 	if *out == "" || fs.NArg() > 0 {
 		return usageErrorf(e, "export: --out DIR is required and no arguments are taken")
 	}
+	v := view.NewExport(e.view(view.Text, false))
 	db, err := f.open(e)
 	if err != nil {
 		return fail(e, err)
 	}
 	defer db.Close()
-	rctx, cancel := context.WithTimeout(ctx, f.timeout)
+	ctx, cancel := f.bound(ctx)
 	defer cancel()
-	live, err := db.Read(rctx)
+	live, err := db.Read(ctx)
 	if err != nil {
 		return fail(e, err)
 	}
@@ -45,8 +47,7 @@ func runExport(ctx context.Context, e *env, args []string) int {
 	if !*force {
 		for _, p := range paths {
 			if _, err := os.Stat(filepath.Join(*out, p)); err == nil {
-				fmt.Fprintf(e.stderr, "ejops: %s exists; nothing was written (use --force to overwrite)\n", filepath.Join(*out, p))
-				return exitFailure
+				return fail(e, fmt.Errorf("%s exists; nothing was written (use --force to overwrite)", filepath.Join(*out, p)))
 			}
 		}
 	}
@@ -58,8 +59,8 @@ func runExport(ctx context.Context, e *env, args []string) int {
 		if err := os.WriteFile(dst, files[p], 0o644); err != nil {
 			return fail(e, err)
 		}
-		fmt.Fprintln(e.stdout, dst)
+		v.Wrote(dst)
 	}
-	fmt.Fprintf(e.stderr, "ejops: exported %d files; credentials read their secrets from EJOPS_SECRET_* variables: set them or edit secretFrom\n", len(paths))
+	v.Exported(len(paths))
 	return exitOK
 }

@@ -3,40 +3,85 @@ package main
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"time"
 	"unicode/utf8"
 
+	"github.com/ejops/ejops/cmd/ejops/internal/view"
 	"github.com/ejops/ejops/emulator"
-	"github.com/ejops/ejops/runner"
 	"github.com/ejops/ejops/runner/jobdb"
 	"github.com/ejops/ejops/spec"
 )
 
 // dbFlags are the flags of every command that talks to the job database.
 type dbFlags struct {
-	dsn     string
+	dsn     optionalString
 	scope   string
-	timeout time.Duration
+	timeout time.Duration // each operation
+	total   time.Duration // the whole command; zero: no bound
+
+	// Set by check: the address to open, and whether the embedded job database was chosen because
+	// nothing named a job database.
+	address  string
+	implicit bool
 }
 
 func (f *dbFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.dsn, "job-db", "", "job database: sqlserver://…, azuresql://…?fedauth=…, or embedded:PATH\n(default $EJOPS_JOB_DB, else the embedded job database in "+jobdb.DefaultEmbeddedState+")")
+	fs.Var(&f.dsn, "job-db", "job database `address`: sqlserver://…, azuresql://…?fedauth=…, or embedded:PATH\n(default $EJOPS_JOB_DB, else the embedded job database in "+jobdb.DefaultEmbeddedState+"\noutside CI)")
 	fs.StringVar(&f.scope, "scope", "default", "ownership scope: only objects applied under this scope are ever deleted")
-	fs.DurationVar(&f.timeout, "db-timeout", 2*time.Minute, "timeout of each job database operation")
+	fs.DurationVar(&f.timeout, "db-timeout", 2*time.Minute, "timeout of each job database operation (a read, a call)")
+	fs.DurationVar(&f.total, "timeout", 0, "timeout of the whole command (default none)")
 }
 
-// check rejects flag values that cannot work; it returns the usage exit code, or -1 to go on.
+// optionalString is a string flag that knows whether it was given, even as "".
+type optionalString struct {
+	value string
+	set   bool
+}
+
+func (o *optionalString) String() string     { return o.value }
+func (o *optionalString) Set(v string) error { o.value, o.set = v, true; return nil }
+
+// check rejects flag values that cannot work and picks the job database; it returns the usage exit
+// code, or -1 to go on.
 func (f *dbFlags) check(e *env) int {
 	switch {
 	case f.scope == "" || utf8.RuneCountInString(f.scope) > 128:
 		return usageErrorf(e, "--scope must be 1 to 128 characters")
 	case f.timeout <= 0:
 		return usageErrorf(e, "--db-timeout must be positive")
+	case f.total < 0:
+		return usageErrorf(e, "--timeout must be positive, or 0 for none")
+	}
+	env, inEnv := e.lookupEnv("EJOPS_JOB_DB")
+	switch {
+	case f.dsn.set && f.dsn.value == "":
+		return usageErrorf(e, "--job-db is empty (is a secret missing?): give a job database address, or embedded:PATH")
+	case f.dsn.set:
+		f.address = f.dsn.value
+	case inEnv && env == "":
+		return usageErrorf(e, "EJOPS_JOB_DB is set but empty (is a secret missing?): give a job database address, or embedded:PATH")
+	case inEnv:
+		f.address = env
+	case isCI(e):
+		return usageErrorf(e, "no job database: set --job-db or EJOPS_JOB_DB (under CI the embedded job database is used only when named: --job-db embedded:%s)", jobdb.DefaultEmbeddedState)
+	default:
+		f.implicit = true
+	}
+	if err := jobdb.CheckAddress(f.address); err != nil {
+		return usageErrorf(e, "%v", err)
 	}
 	return -1
+}
+
+// isCI reports whether ejops runs in a CI system, which sets CI (GitHub Actions, GitLab, Azure
+// Pipelines' TF_BUILD aside, and most others).
+func isCI(e *env) bool {
+	v, ok := e.lookupEnv("CI")
+	return ok && v != "" && v != "false" && v != "0"
 }
 
 // embedded opens the in-process emulator: the same server the emulator command serves over TCP.
@@ -48,70 +93,56 @@ func embedded(path string) (driver.Connector, func() error, error) {
 	return conn, em.Close, nil
 }
 
-// open connects to the job database the flags and environment name.
+// open connects to the job database check picked, and says so when it is the embedded one chosen
+// because nothing named a job database.
 func (f *dbFlags) open(e *env) (*jobdb.DB, error) {
-	dsn := f.dsn
-	if dsn == "" {
-		dsn = e.getenv("EJOPS_JOB_DB")
-	}
-	db, err := jobdb.Open(dsn, embedded)
+	db, err := jobdb.Open(f.address, embedded)
 	if err != nil {
 		return nil, err
 	}
-	if db.Embedded != "" {
+	db.OpTimeout = f.timeout
+	if f.implicit {
 		fmt.Fprintf(e.stderr, "ejops: using the embedded job database %s (set --job-db or EJOPS_JOB_DB for a real one)\n", db.Embedded)
 	}
 	return db, nil
 }
 
-// loadSpecs validates the specs as validate does, lint included, printing diagnostics to stderr.
-// It returns nil when there are errors, or when pruning and no document was loaded (an empty or
+// loadSpecs validates the specs as validate does, lint included, listing diagnostics on v's
+// stderr. It fails when there are errors, or when pruning and no document was loaded (an empty or
 // failed load never prunes).
-func loadSpecs(e *env, paths []string, prune bool) *spec.Set {
+func loadSpecs(v *view.View, paths []string, prune bool) (*spec.Set, error) {
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
 	set, diags := validate(paths)
-	for _, d := range diags {
-		fmt.Fprintln(e.stderr, d)
-	}
+	v.Diagnostics(diags)
 	if diags.HasErrors() {
-		fmt.Fprintf(e.stderr, "ejops: %d error(s) in the specs; nothing was read or changed\n", diags.Count(spec.Error))
-		return nil
+		return nil, fmt.Errorf("%d error(s) in the specs; nothing was read or changed", diags.Count(spec.Error))
 	}
 	if prune && set.Documents == 0 {
-		fmt.Fprintln(e.stderr, "ejops: no spec documents were loaded; refusing to prune everything (check the paths)")
-		return nil
+		return nil, errors.New("no spec documents were loaded; refusing to prune everything (check the paths)")
 	}
-	return set
+	return set, nil
 }
 
-// outputFlags are the plan output flags of plan and apply.
+// outputFlags are the output flags of plan and apply.
 type outputFlags struct {
 	format  string
 	noColor bool
 }
 
 func (o *outputFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&o.format, "format", "text", "output format of the plan: text or json")
+	fs.StringVar(&o.format, "format", "text", "output format: text or json")
 	fs.BoolVar(&o.noColor, "no-color", false, "never colour the output")
 }
 
-// check returns the usage exit code for a bad format, or -1 to go on.
-func (o *outputFlags) check(e *env, cmd string) int {
-	if o.format != "text" && o.format != "json" {
-		return usageErrorf(e, "%s: unknown --format %q (text or json)", cmd, o.format)
+// view checks the flags and returns the view base they choose, or the usage exit code (else -1).
+func (o *outputFlags) view(e *env, cmd string) (*view.View, int) {
+	f, err := view.ParseFormat(o.format, view.Text, view.JSON)
+	if err != nil {
+		return nil, usageErrorf(e, "%s: %v", cmd, err)
 	}
-	return -1
-}
-
-// render prints a plan in the chosen format.
-func (o *outputFlags) render(e *env, p *runner.Plan) error {
-	if o.format == "json" {
-		return runner.RenderJSON(e.stdout, p)
-	}
-	runner.RenderText(e.stdout, p, colors(e, o.noColor))
-	return nil
+	return e.view(f, !o.noColor), -1
 }
 
 // openReading opens the job database and starts reading its live state (see readLive); the
@@ -121,14 +152,29 @@ func (f *dbFlags) openReading(ctx context.Context, e *env) (db *jobdb.DB, wait f
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	wait, stop = readLive(ctx, db, f.timeout)
+	wait, stop = readLive(ctx, db)
 	return db, wait, stop, nil
+}
+
+// errCommandTimeout ends a command that ran longer than --timeout.
+type errCommandTimeout struct{ after time.Duration }
+
+func (e errCommandTimeout) Error() string {
+	return fmt.Sprintf("ejops ran longer than --timeout %s; raise --timeout", e.after)
+}
+
+// bound limits ctx to --timeout, when it is set.
+func (f *dbFlags) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if f.total == 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeoutCause(ctx, f.total, errCommandTimeout{f.total})
 }
 
 // readLive starts reading the live state, so the read overlaps loading and linting the specs.
 // wait returns the state; stop cancels a read still running and waits for it (defer it).
-func readLive(ctx context.Context, db *jobdb.DB, timeout time.Duration) (wait func() (*jobdb.State, error), stop func()) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+func readLive(ctx context.Context, db *jobdb.DB) (wait func() (*jobdb.State, error), stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
 	var st *jobdb.State
 	var err error
 	done := make(chan struct{})
@@ -157,15 +203,17 @@ func isTerminal(w any) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-func colors(e *env, noColor bool) runner.Colors {
-	if noColor || e.getenv("NO_COLOR") != "" || !isTerminal(e.stdout) {
-		return runner.Colors{}
-	}
-	return runner.ANSI
-}
-
 // fail reports an error and returns the failure exit code.
 func fail(e *env, err error) int {
-	fmt.Fprintf(e.stderr, "ejops: %v\n", err)
+	fmt.Fprintf(e.stderr, "ejops: %v\n", withHint(err))
 	return exitFailure
+}
+
+// withHint adds to an operation's timeout the flag that sets it.
+func withHint(err error) error {
+	var te *jobdb.TimeoutError
+	if errors.As(err, &te) {
+		return fmt.Errorf("%w (raise --db-timeout)", err)
+	}
+	return err
 }

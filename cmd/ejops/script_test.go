@@ -2,7 +2,9 @@ package main
 
 import (
 	"database/sql"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/ejops/ejops/emulator"
+	"github.com/ejops/ejops/runner"
 )
 
 func TestMain(m *testing.M) {
@@ -53,12 +56,13 @@ func TestScripts(t *testing.T) {
 			_, err = db.Exec("CREATE MASTER KEY ENCRYPTION BY PASSWORD = 'Script-master-key-1'")
 			return err
 		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){"exitcode": cmdExitcode},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){"exitcode": cmdExitcode, "ejopsexit": cmdEjopsExit},
 	})
 }
 
 // cmdExitcode runs `exitcode N ejops-args...`: ejops in process, failing unless it exits with N.
-// Paths are not rewritten, so it suits usage errors; use exec for everything that reads files.
+// It sees the script's environment variables, but paths are not rewritten, so it suits usage
+// errors; use exec or ejopsexit for everything that reads files.
 func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 1 {
 		ts.Fatalf("usage: exitcode N [ejops arguments]")
@@ -67,7 +71,31 @@ func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
 	if err != nil {
 		ts.Fatalf("exitcode: %v", err)
 	}
-	if got := Main(args[1:], strings.NewReader(""), ts.Stdout(), ts.Stderr()); got != want {
+	e := &env{stdin: strings.NewReader(""), stdout: ts.Stdout(), stderr: ts.Stderr(), getenv: ts.Getenv, readFile: runner.ReadSecretFile}
+	if got := run(e, args[1:]); got != want {
+		ts.Fatalf("ejops exited with %d, want %d", got, want)
+	}
+}
+
+// cmdEjopsExit runs `ejopsexit N ejops-args...`: the ejops binary in the script's folder and
+// environment, failing unless it exits with N; its output is then checked as after exec.
+func cmdEjopsExit(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 {
+		ts.Fatalf("usage: ejopsexit N [ejops arguments]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("ejopsexit: %v", err)
+	}
+	got := 0
+	if err := ts.Exec("ejops", args[1:]...); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("ejopsexit: %v", err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
 		ts.Fatalf("ejops exited with %d, want %d", got, want)
 	}
 }

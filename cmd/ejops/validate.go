@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"runtime/debug"
-	"slices"
 	"strings"
 
+	"github.com/ejops/ejops/cmd/ejops/internal/view"
 	"github.com/ejops/ejops/spec"
 	"github.com/ejops/ejops/spec/lint"
 	"github.com/ejops/ejops/spec/report"
@@ -19,7 +17,7 @@ func init() {
 
 // validateArgs are the parsed flags of validate.
 type validateArgs struct {
-	format  string
+	format  view.Format
 	strict  bool
 	explain string
 	exclude patterns
@@ -36,8 +34,6 @@ func (p *patterns) Set(v string) error {
 	return nil
 }
 
-var validateFormats = []string{"text", "json", "github", "sarif"}
-
 // parseValidateArgs parses validate's flags; a code >= 0 means stop with that exit code.
 func parseValidateArgs(e *env, args []string) (validateArgs, int) {
 	var a validateArgs
@@ -46,7 +42,7 @@ func parseValidateArgs(e *env, args []string) (validateArgs, int) {
   ejops validate --format sarif . > ejops.sarif
   ejops validate --exclude testdata/ .  # leave fixtures out (or list them in .ejopsignore)
   ejops validate --explain EJ201`)
-	fs.StringVar(&a.format, "format", "text", "output format: text, json, github or sarif")
+	format := fs.String("format", "text", "output format: text, json, github or sarif")
 	fs.BoolVar(&a.strict, "strict", false, "fail (exit 1) on warnings too")
 	fs.Var(&a.exclude, "exclude", "leave out paths under each folder that match the gitignore `PATTERN`, as a line of its .ejopsignore would (repeatable)")
 	fs.StringVar(&a.explain, "explain", "", "print the documentation of a diagnostic `CODE` and exit")
@@ -55,9 +51,9 @@ func parseValidateArgs(e *env, args []string) (validateArgs, int) {
 	if code := parseFlags(fs, args); code >= 0 {
 		return a, code
 	}
-	a.format = strings.ToLower(a.format)
-	if !slices.Contains(validateFormats, a.format) {
-		return a, usageErrorf(e, "unknown --format %q; want %s", a.format, strings.Join(validateFormats, ", "))
+	var err error
+	if a.format, err = view.ParseFormat(*format, view.Text, view.JSON, view.GitHub, view.SARIF); err != nil {
+		return a, usageErrorf(e, "%v", err)
 	}
 	a.paths = fs.Args()
 	if len(a.paths) == 0 {
@@ -71,43 +67,25 @@ func runValidate(_ context.Context, e *env, args []string) int {
 	if code >= 0 {
 		return code
 	}
+	v := view.NewValidate(e.view(a.format, false), view.ValidateOptions{
+		Rules: allRules(), Version: buildVersion(), StepSummary: e.getenv("GITHUB_STEP_SUMMARY"),
+	})
 	if a.explain != "" {
 		text, ok := explain(a.explain)
 		if !ok {
 			return usageErrorf(e, "unknown diagnostic code %q", a.explain)
 		}
-		fmt.Fprint(e.stdout, strings.TrimRight(text, "\n")+"\n")
+		v.Explain(text)
 		return exitOK
 	}
 	// validate is short-lived and allocation-heavy: trading memory for fewer collections makes large
 	// spec sets markedly faster.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	set, ds := validateWith(spec.Options{Exclude: a.exclude}, a.paths)
-	rules := allRules()
-	var err error
-	switch a.format {
-	case "json":
-		err = report.JSON(e.stdout, ds, rules)
-	case "github":
-		err = report.GitHub(e.stdout, ds, rules)
-		if err == nil {
-			err = appendSummary(e, ds, set.Files, a.strict)
-		}
-	case "sarif":
-		err = report.SARIF(e.stdout, ds, rules, buildVersion())
-	default:
-		err = report.Text(e.stdout, ds)
+	if err := v.Result(view.ValidateResult{Diagnostics: ds, Files: set.Files, Documents: set.Documents, Skipped: set.Skipped, Strict: a.strict}); err != nil {
+		return fail(e, err)
 	}
-	if err != nil {
-		fmt.Fprintf(e.stderr, "ejops: %v\n", err)
-		return exitFailure
-	}
-	errs, warns := ds.Count(spec.Error), ds.Count(spec.Warning)
-	if a.format == "text" && set.Skipped > 0 {
-		fmt.Fprintf(e.stderr, "skipped %s\n", notSpecs(set.Skipped))
-	}
-	fmt.Fprintf(e.stderr, "%d files, %d documents: %s, %s\n", set.Files, set.Documents, count(errs, "error"), count(warns, "warning"))
-	if errs > 0 || a.strict && warns > 0 {
+	if ds.HasErrors() || a.strict && ds.Count(spec.Warning) > 0 {
 		return exitFailure
 	}
 	return exitOK
@@ -124,41 +102,6 @@ func validateWith(o spec.Options, paths []string) (*spec.Set, spec.Diagnostics) 
 	ds = append(ds, lint.Lint(set)...)
 	ds.Sort()
 	return set, ds
-}
-
-// appendSummary adds a Markdown summary to the file named by $GITHUB_STEP_SUMMARY, when set.
-func appendSummary(e *env, ds spec.Diagnostics, files int, strict bool) error {
-	path := e.getenv("GITHUB_STEP_SUMMARY")
-	if path == "" {
-		return nil
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		return fmt.Errorf("open step summary: %w", err)
-	}
-	if err := report.Summary(f, ds, files, strict); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write step summary: %w", err)
-	}
-	return nil
-}
-
-// notSpecs says how many documents were skipped as not ejops specs.
-func notSpecs(n int) string {
-	if n == 1 {
-		return "1 document that is not an ejops spec"
-	}
-	return fmt.Sprintf("%d documents that are not ejops specs", n)
-}
-
-func count(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
 }
 
 // allRules returns the metadata of every diagnostic code validate can report.

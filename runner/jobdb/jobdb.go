@@ -27,17 +27,16 @@ type DB struct {
 	sql      *sql.DB
 	closer   func() error
 	Embedded string // state file of the embedded job database, empty for a real one
+	// OpTimeout bounds each operation: a read, a call, a statement; zero sets no bound.
+	OpTimeout time.Duration
 }
 
 // Open connects to the job database named by dsn: "" or "embedded:PATH" for the embedded emulator,
 // "sqlserver://…" or "azuresql://…?fedauth=…" for a real one. Nothing is sent until the first call.
+// A malformed address is an *AddressError.
 func Open(dsn string, embedded EmbeddedOpener) (*DB, error) {
-	switch {
-	case dsn == "" || strings.HasPrefix(dsn, "embedded:"):
-		path := strings.TrimPrefix(dsn, "embedded:")
-		if path == "" {
-			path = DefaultEmbeddedState
-		}
+	if dsn == "" || strings.HasPrefix(dsn, "embedded:") {
+		path := EmbeddedPath(dsn)
 		if embedded == nil {
 			return nil, errors.New("the embedded job database is not available in this build")
 		}
@@ -46,23 +45,57 @@ func Open(dsn string, embedded EmbeddedOpener) (*DB, error) {
 			return nil, fmt.Errorf("open embedded job database %s: %w", path, err)
 		}
 		return &DB{sql: sql.OpenDB(c), closer: closer, Embedded: path}, nil
-	case strings.HasPrefix(dsn, "sqlserver://"), strings.HasPrefix(dsn, "azuresql://"):
-		entra, u, err := connectionURL(dsn)
-		if err != nil {
-			return nil, fmt.Errorf("job database address: %w", redact(err, dsn))
-		}
-		var c driver.Connector
-		if entra {
-			c, err = azuread.NewConnector(u)
-		} else {
-			c, err = mssql.NewConnector(u)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("job database address: %w", redact(err, dsn))
-		}
-		return &DB{sql: sql.OpenDB(c)}, nil
 	}
-	return nil, errors.New("job database address must start with sqlserver://, azuresql:// or embedded")
+	c, err := connector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return &DB{sql: sql.OpenDB(c)}, nil
+}
+
+// EmbeddedPath is the state file an "embedded:PATH" address (or "") names.
+func EmbeddedPath(dsn string) string {
+	if path := strings.TrimPrefix(dsn, "embedded:"); path != "" {
+		return path
+	}
+	return DefaultEmbeddedState
+}
+
+// AddressError is a job database address that cannot be used, whatever the server says. Its
+// message never holds the address's password.
+type AddressError struct{ Err error }
+
+func (e *AddressError) Error() string { return "job database address: " + e.Err.Error() }
+func (e *AddressError) Unwrap() error { return e.Err }
+
+// CheckAddress reports an *AddressError when dsn is malformed, without connecting.
+func CheckAddress(dsn string) error {
+	if dsn == "" || strings.HasPrefix(dsn, "embedded:") {
+		return nil
+	}
+	_, err := connector(dsn)
+	return err
+}
+
+// connector parses a sqlserver:// or azuresql:// address into a go-mssqldb connector.
+func connector(dsn string) (driver.Connector, error) {
+	if !strings.HasPrefix(dsn, "sqlserver://") && !strings.HasPrefix(dsn, "azuresql://") {
+		return nil, &AddressError{errors.New("it must start with sqlserver://, azuresql:// or embedded:")}
+	}
+	entra, u, err := connectionURL(dsn)
+	if err != nil {
+		return nil, &AddressError{redact(err, dsn)}
+	}
+	var c driver.Connector
+	if entra {
+		c, err = azuread.NewConnector(u)
+	} else {
+		c, err = mssql.NewConnector(u)
+	}
+	if err != nil {
+		return nil, &AddressError{redact(err, dsn)}
+	}
+	return c, nil
 }
 
 // connectionURL turns a job database address into the sqlserver:// URL go-mssqldb reads and says
@@ -142,7 +175,57 @@ IF OBJECT_ID(N'ejops.inventory') IS NOT NULL SELECT scope, kind, name, spec_hash
 
 // Read returns the live state in one round trip.
 func (db *DB) Read(ctx context.Context) (*State, error) {
-	return read(ctx, db.sql)
+	octx, cancel := bound(ctx, db.OpTimeout)
+	defer cancel()
+	st, err := read(octx, db.sql)
+	return st, readTimedOut(ctx, octx, db.OpTimeout, err)
+}
+
+// TimeoutError is an operation the job database did not finish within DB.OpTimeout.
+type TimeoutError struct {
+	Op    string // what timed out, when it is not said around the error
+	After time.Duration
+}
+
+func (e *TimeoutError) Error() string {
+	msg := fmt.Sprintf("the job database did not answer within %s", e.After)
+	if e.Op != "" {
+		msg = e.Op + ": " + msg
+	}
+	return msg
+}
+
+// readTimedOut is timedOut for a read of the live state.
+func readTimedOut(ctx, octx context.Context, d time.Duration, err error) error {
+	err = timedOut(ctx, octx, d, err)
+	var te *TimeoutError
+	if errors.As(err, &te) {
+		te.Op = "read job database"
+	}
+	return err
+}
+
+// bound returns ctx limited to d (no limit when d is 0).
+func bound(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, d)
+}
+
+// timedOut turns the error of an operation run under octx, derived from ctx, into a *TimeoutError
+// when octx's own deadline ended it, and into ctx's cause when ctx ended (an interrupt or the
+// command's deadline).
+func timedOut(ctx, octx context.Context, d time.Duration, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return fmt.Errorf("%w (%v)", context.Cause(ctx), err)
+	case octx.Err() != nil:
+		return &TimeoutError{After: d}
+	}
+	return err
 }
 
 type queryer interface {
@@ -270,26 +353,28 @@ func read(ctx context.Context, q queryer) (*State, error) {
 
 // Tx is one apply: a transaction with XACT_ABORT ON holding ejops' application lock.
 type Tx struct {
-	tx    *sql.Tx
-	Calls int // procedure calls and statements sent
+	tx        *sql.Tx
+	opTimeout time.Duration
+	Calls     int // procedure calls and statements sent
 }
 
 // LockResource is the application lock every apply holds.
 const LockResource = "ejops.apply"
 
-// Begin opens a transaction with XACT_ABORT ON and takes the apply lock, waiting up to wait.
+// Begin opens a transaction with XACT_ABORT ON and takes the apply lock, waiting up to wait (on top
+// of OpTimeout). The transaction lives as long as ctx; each operation in it is bounded by OpTimeout.
 func (db *DB) Begin(ctx context.Context, wait time.Duration) (*Tx, error) {
 	sqltx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("begin transaction: %w", err)
 	}
-	t := &Tx{tx: sqltx}
-	if _, err := sqltx.ExecContext(ctx, "SET XACT_ABORT ON;"); err != nil {
+	t := &Tx{tx: sqltx, opTimeout: db.OpTimeout}
+	if err := t.exec(ctx, 0, "SET XACT_ABORT ON;"); err != nil {
 		_ = sqltx.Rollback()
 		return nil, fmt.Errorf("set xact_abort: %w", err)
 	}
 	var rc mssql.ReturnStatus
-	_, err = sqltx.ExecContext(ctx, "sp_getapplock",
+	err = t.exec(ctx, wait, "sp_getapplock",
 		sql.Named("Resource", LockResource), sql.Named("LockMode", "Exclusive"),
 		sql.Named("LockOwner", "Transaction"), sql.Named("LockTimeout", int32(wait.Milliseconds())), &rc)
 	if err != nil {
@@ -311,8 +396,25 @@ func (db *DB) Begin(ctx context.Context, wait time.Duration) (*Tx, error) {
 	return t, nil
 }
 
+// exec runs one request of the transaction, bounded by its operation timeout plus extra.
+func (t *Tx) exec(ctx context.Context, extra time.Duration, query string, args ...any) error {
+	d := t.opTimeout
+	if d > 0 {
+		d += extra
+	}
+	octx, cancel := bound(ctx, d)
+	defer cancel()
+	_, err := t.tx.ExecContext(octx, query, args...)
+	return timedOut(ctx, octx, d, err)
+}
+
 // Read reads the live state inside the transaction.
-func (t *Tx) Read(ctx context.Context) (*State, error) { return read(ctx, t.tx) }
+func (t *Tx) Read(ctx context.Context) (*State, error) {
+	octx, cancel := bound(ctx, t.opTimeout)
+	defer cancel()
+	st, err := read(octx, t.tx)
+	return st, readTimedOut(ctx, octx, t.opTimeout, err)
+}
 
 // Commit commits the transaction, releasing the lock.
 func (t *Tx) Commit() error {
@@ -329,15 +431,13 @@ func (t *Tx) Rollback() error { return t.tx.Rollback() }
 // (sp_executesql).
 func (t *Tx) Exec(ctx context.Context, proc string, args ...any) error {
 	t.Calls++
-	_, err := t.tx.ExecContext(ctx, proc, args...)
-	return err
+	return t.exec(ctx, 0, proc, args...)
 }
 
 // Statement runs one T-SQL statement without parameters (DDL that cannot take any).
 func (t *Tx) Statement(ctx context.Context, stmt string) error {
 	t.Calls++
-	_, err := t.tx.ExecContext(ctx, stmt)
-	return err
+	return t.exec(ctx, 0, stmt)
 }
 
 // QuoteName quotes an identifier like QUOTENAME: [name] with ] doubled.

@@ -2,107 +2,165 @@ package jobdb
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
+	"hash"
+	"math"
 	"time"
 )
 
 // State is what the job database holds that ejops manages, as read in one round trip.
 type State struct {
-	Credentials  []Credential  `json:"credentials"`
-	TargetGroups []TargetGroup `json:"targetGroups"`
-	Jobs         []Job         `json:"jobs"`
-	Inventory    []Owned       `json:"inventory"`    // every scope's inventory rows
-	HasSchema    bool          `json:"hasSchema"`    // the ejops schema exists
-	HasInventory bool          `json:"hasInventory"` // the ejops.inventory table exists
+	Credentials  []Credential
+	TargetGroups []TargetGroup
+	Jobs         []Job
+	Inventory    []Owned // every scope's inventory rows
+	HasSchema    bool    // the ejops schema exists
+	HasInventory bool    // the ejops.inventory table exists
 }
 
 // Credential is a database scoped credential; its secret is never readable.
 type Credential struct {
-	Name     string `json:"name"`
-	Identity string `json:"identity"`
+	Name     string
+	Identity string
 }
 
 // TargetGroup is a target group with its members.
 type TargetGroup struct {
-	Name    string   `json:"name"`
-	Members []Member `json:"members"`
+	Name    string
+	Members []Member
 }
 
 // Member is one member of a target group as the job database reports it.
 type Member struct {
-	TargetID          string `json:"targetId,omitempty"` // needed to delete the member; empty in desired state
-	Membership        string `json:"membership"`         // Include or Exclude
-	Type              string `json:"type"`               // SqlServer, SqlElasticPool, SqlDatabase
-	Server            string `json:"server"`
-	Database          string `json:"database,omitempty"`
-	ElasticPool       string `json:"elasticPool,omitempty"`
-	RefreshCredential string `json:"refreshCredential,omitempty"`
+	TargetID          string // needed to delete the member
+	Membership        string // Include or Exclude
+	Type              string // SqlServer, SqlElasticPool, SqlDatabase
+	Server            string
+	Database          string
+	ElasticPool       string
+	RefreshCredential string
 }
 
 // Job is a job and the steps of its current version, in step order.
 type Job struct {
-	Name          string    `json:"name"`
-	Version       int       `json:"version,omitempty"`
-	Description   string    `json:"description"`
-	Enabled       bool      `json:"enabled"`
-	IntervalType  string    `json:"intervalType"`
-	IntervalCount int       `json:"intervalCount"`
-	Start         time.Time `json:"start"`
-	End           time.Time `json:"end"`
-	Steps         []Step    `json:"steps"`
+	Name          string
+	Version       int
+	Description   string
+	Enabled       bool
+	IntervalType  string
+	IntervalCount int
+	Start         time.Time
+	End           time.Time
+	Steps         []Step
 }
 
 // Step is one step of a job's current version.
 type Step struct {
-	Name              string  `json:"name"`
-	Command           string  `json:"command"`
-	Credential        string  `json:"credential,omitempty"`
-	TargetGroup       string  `json:"targetGroup"`
-	InitialRetrySecs  int     `json:"initialRetrySeconds"`
-	MaxRetrySecs      int     `json:"maxRetrySeconds"`
-	BackoffMultiplier float64 `json:"backoffMultiplier"`
-	RetryAttempts     int     `json:"retryAttempts"`
-	TimeoutSecs       int     `json:"timeoutSeconds"`
-	MaxParallelism    int     `json:"maxParallelism,omitempty"` // 0: no limit
-	Output            *Output `json:"output,omitempty"`
+	Name              string
+	Command           string
+	Credential        string
+	TargetGroup       string
+	InitialRetrySecs  int
+	MaxRetrySecs      int
+	BackoffMultiplier float64
+	RetryAttempts     int
+	TimeoutSecs       int
+	MaxParallelism    int // 0: no limit
+	Output            *Output
 }
 
 // Output is a step's output table.
 type Output struct {
-	Server     string `json:"server"`
-	Database   string `json:"database"`
-	Schema     string `json:"schema"`
-	Table      string `json:"table"`
-	Credential string `json:"credential,omitempty"`
+	Server     string
+	Database   string
+	Schema     string
+	Table      string
+	Credential string
 }
 
 // Owned is one row of ejops' inventory: an object applied by a scope.
 type Owned struct {
-	Scope             string    `json:"scope"`
-	Kind              string    `json:"kind"` // Credential, TargetGroup, Job
-	Name              string    `json:"name"`
-	SpecHash          string    `json:"specHash"`
-	SecretFingerprint string    `json:"-"` // salted scrypt; never rendered
-	AppliedAt         time.Time `json:"appliedAt"`
-	AppliedBy         string    `json:"appliedBy,omitempty"`
+	Scope             string
+	Kind              string // Credential, TargetGroup, Job
+	Name              string
+	SpecHash          string
+	SecretFingerprint string // salted scrypt; never shown
+	AppliedAt         time.Time
+	AppliedBy         string
 }
 
 // Hash returns a digest of the state, used to refuse a saved plan when the live state has moved.
-// The inventory's timestamps count too: any apply in between makes a plan stale.
+// Every field counts, the inventory's timestamps too: any apply in between makes a plan stale.
 func (s *State) Hash() string {
-	type owned struct {
-		Owned
-		FP string
+	h := hasher{sha256.New()}
+	h.bool(s.HasSchema)
+	h.bool(s.HasInventory)
+	h.int(len(s.Credentials))
+	for _, c := range s.Credentials {
+		h.str(c.Name, c.Identity)
 	}
-	inv := make([]owned, len(s.Inventory))
-	for i, o := range s.Inventory {
-		inv[i] = owned{o, o.SecretFingerprint}
+	h.int(len(s.TargetGroups))
+	for _, g := range s.TargetGroups {
+		h.str(g.Name)
+		h.int(len(g.Members))
+		for _, m := range g.Members {
+			h.str(m.TargetID, m.Membership, m.Type, m.Server, m.Database, m.ElasticPool, m.RefreshCredential)
+		}
 	}
-	b, _ := json.Marshal(struct {
-		S   *State
-		Inv []owned
-	}{s, inv})
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+	h.int(len(s.Jobs))
+	for _, j := range s.Jobs {
+		h.str(j.Name, j.Description, j.IntervalType)
+		h.int(j.Version, j.IntervalCount)
+		h.bool(j.Enabled)
+		h.time(j.Start, j.End)
+		h.int(len(j.Steps))
+		for _, st := range j.Steps {
+			h.str(st.Name, st.Command, st.Credential, st.TargetGroup)
+			h.int(st.InitialRetrySecs, st.MaxRetrySecs, st.RetryAttempts, st.TimeoutSecs, st.MaxParallelism)
+			h.float(st.BackoffMultiplier)
+			h.bool(st.Output != nil)
+			if o := st.Output; o != nil {
+				h.str(o.Server, o.Database, o.Schema, o.Table, o.Credential)
+			}
+		}
+	}
+	h.int(len(s.Inventory))
+	for _, o := range s.Inventory {
+		h.str(o.Scope, o.Kind, o.Name, o.SpecHash, o.SecretFingerprint, o.AppliedBy)
+		h.time(o.AppliedAt)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// hasher writes values unambiguously: strings with their length, numbers in fixed width.
+type hasher struct{ hash.Hash }
+
+func (h hasher) str(vs ...string) {
+	for _, v := range vs {
+		h.int(len(v))
+		h.Write([]byte(v))
+	}
+}
+
+func (h hasher) int(vs ...int) {
+	for _, v := range vs {
+		h.Write(binary.BigEndian.AppendUint64(nil, uint64(v)))
+	}
+}
+
+func (h hasher) bool(v bool) {
+	if v {
+		h.int(1)
+	} else {
+		h.int(0)
+	}
+}
+
+func (h hasher) float(v float64) { h.Write(binary.BigEndian.AppendUint64(nil, math.Float64bits(v))) }
+
+func (h hasher) time(ts ...time.Time) {
+	for _, t := range ts {
+		h.int(int(t.Unix()), t.Nanosecond())
+	}
 }

@@ -70,23 +70,14 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestRunWithRealClock(t *testing.T) {
 	s := newStack(t, nil)
 	s.agent = New(s.db, Options{Clock: RealClock{}, Tick: 10 * time.Millisecond})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.agent.Run(ctx) }()
+	cancel, done := startRun(t, s)
 	s.group("g", "Include SqlDatabase s d")
 	s.job("j", "one g")
 	id := s.start("j")
 	s.agent.Wake()
 	waitFor(t, "the run to succeed", func() bool { return root(s.tree(id)).Lifecycle == "Succeeded" })
 	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("Run = %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Run did not return after cancel")
-	}
+	waitRun(t, done)
 }
 
 func TestWatchFleet(t *testing.T) {

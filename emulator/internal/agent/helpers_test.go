@@ -267,3 +267,51 @@ func wantLife(t testing.TB, what string, r execRow, life string) {
 		t.Errorf("%s lifecycle = %s, want %s (%s)", what, r.Lifecycle, life, r)
 	}
 }
+
+// count runs a query that returns one number.
+func (s *stack) count(query string, args ...any) int {
+	s.t.Helper()
+	var n int
+	if err := s.sql.QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
+		s.t.Fatalf("%s: %v", firstLine(query), err)
+	}
+	return n
+}
+
+// zeroDelayRetries are sp_add_jobstep arguments for retries without delay.
+const zeroDelayRetries = "@initial_retry_interval_seconds = 0, @maximum_retry_interval_seconds = 0"
+
+// alwaysFailing is a fleet of one database, s/d, that fails every attempt.
+func alwaysFailing() *Fleet {
+	return &Fleet{Servers: []Server{{Name: "s", Databases: []Database{{Name: "d", Failure: &Failure{Message: "boom", Always: true}}}}}}
+}
+
+// pendingTimers is the number of timers waiting on the fake clock.
+func (c *FakeClock) pendingTimers() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.timers)
+}
+
+// startRun runs the agent's Run loop until the returned cancel is called or the test ends.
+func startRun(t *testing.T, s *stack) (cancel func(), done <-chan error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan error, 1)
+	go func() { ch <- s.agent.Run(ctx) }()
+	t.Cleanup(cancel)
+	return cancel, ch
+}
+
+// waitRun waits for Run to return without error.
+func waitRun(t *testing.T, done <-chan error) {
+	t.Helper()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run = %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+}

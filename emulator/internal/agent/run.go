@@ -32,7 +32,7 @@ type target struct {
 	lifecycle string
 	enum      bool   // server or pool enumeration row
 	dbKey     string // serverKey/lower(database), for Skipped detection
-	pool      string // serverKey/lower(pool); "" outside pools
+	pool      string // poolKey; "" outside pools
 	attempt   int64
 	dur       time.Duration
 	fail      *Failure
@@ -258,11 +258,18 @@ type dbRef struct {
 	db                     *fleetDB // nil: not in the fleet (or no fleet)
 }
 
+// dbKey is the key of a database, unique across servers.
 func dbKey(server, database string) string {
 	return serverKey(server) + "/" + strings.ToLower(database)
 }
 
-// expand enumerates the step's target group at now and adds the target rows.
+// poolKey is the key of an elastic pool, unique across servers (the key of target.pool).
+func poolKey(server, pool string) string {
+	return serverKey(server) + "/" + strings.ToLower(pool)
+}
+
+// expand enumerates the step's target group at now and adds the target rows: one enumeration
+// row per server or pool member, then one row per database left after the group's exclusions.
 func (a *Agent) expand(ctx context.Context, r *run, now time.Time) error {
 	if a.members == nil {
 		m, err := loadMembers(a.db)
@@ -271,36 +278,67 @@ func (a *Agent) expand(ctx context.Context, r *run, now time.Time) error {
 		}
 		a.members = m
 	}
-	fs := a.fleet.Load()
-	ix := fs.ix
-	s := r.step()
-	type enumRow struct {
-		m    member
-		life string
-		msg  string
-		dbs  []dbRef // the databases found, before exclusions
-	}
-	var enums []enumRow
-	var refs []dbRef
-	seen := map[string]bool{}
-	add := func(ref dbRef) {
-		k := dbKey(ref.server, ref.database)
-		if !seen[k] {
-			seen[k] = true
-			refs = append(refs, ref)
+	ix := a.fleet.Load().ix
+	g := resolveGroup(a.members[r.step().GroupID], ix)
+	for _, e := range g.enums {
+		if err := a.addEnumRow(r, e, g.ex, now); err != nil {
+			return err
 		}
 	}
-	exDB, exPool, exServer := map[string]bool{}, map[string]bool{}, map[string]bool{}
-	for _, m := range a.members[s.GroupID] {
+	for _, ref := range g.refs {
+		if g.ex.excludes(ref) {
+			continue
+		}
+		if err := a.addTargetRow(r, ref, ix, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// enumRow is the enumeration row of a server or pool member.
+type enumRow struct {
+	m    member
+	life string
+	msg  string
+	dbs  []dbRef // the databases found, before exclusions
+}
+
+// exclusions are the Exclude members of a target group, by database, pool and server key.
+type exclusions struct{ db, pool, server map[string]bool }
+
+func (x exclusions) add(m member) {
+	switch m.Type {
+	case "SqlDatabase":
+		x.db[dbKey(m.Server, m.Database)] = true
+	case "SqlElasticPool":
+		x.pool[poolKey(m.Server, m.Pool)] = true
+	case "SqlServer":
+		x.server[serverKey(m.Server)] = true
+	}
+}
+
+func (x exclusions) excludes(ref dbRef) bool {
+	return x.db[dbKey(ref.server, ref.database)] || x.server[serverKey(ref.server)] ||
+		(ref.pool != "" && x.pool[poolKey(ref.server, ref.pool)])
+}
+
+// resolvedGroup is a target group resolved over the fleet: the enumeration rows of its server
+// and pool members, every database found, once, in member order, and the exclusions.
+type resolvedGroup struct {
+	enums []enumRow
+	refs  []dbRef
+	seen  map[string]bool
+	ex    exclusions
+}
+
+// resolveGroup resolves the members of a target group over the fleet index (nil: no fleet).
+func resolveGroup(members []member, ix *fleetIndex) *resolvedGroup {
+	g := &resolvedGroup{seen: map[string]bool{},
+		ex: exclusions{db: map[string]bool{}, pool: map[string]bool{}, server: map[string]bool{}}}
+	for _, m := range members {
 		if !m.Include {
-			switch m.Type {
-			case "SqlDatabase":
-				exDB[dbKey(m.Server, m.Database)] = true
-			case "SqlElasticPool":
-				exPool[serverKey(m.Server)+"/"+strings.ToLower(m.Pool)] = true
-			case "SqlServer":
-				exServer[serverKey(m.Server)] = true
-			}
+			g.ex.add(m)
 			continue
 		}
 		var si *serverIndex
@@ -315,92 +353,108 @@ func (a *Agent) expand(ctx context.Context, r *run, now time.Time) error {
 					ref.db, ref.pool = &fd, fd.Pool
 				}
 			}
-			add(ref)
+			g.add(ref)
 		case "SqlServer", "SqlElasticPool":
-			e := enumRow{m: m, life: jobstore.Succeeded}
-			var dbs []fleetDB
-			switch {
-			case ix == nil:
-			case si == nil:
-				e.life, e.msg = jobstore.Failed, fmt.Sprintf("Failed to enumerate databases: server '%s' was not found.", m.Server)
-			case m.Type == "SqlServer":
-				dbs = si.all
-			default:
-				p, ok := si.pools[strings.ToLower(m.Pool)]
-				if !ok {
-					e.life, e.msg = jobstore.Failed, fmt.Sprintf("Failed to enumerate databases: elastic pool '%s' was not found on server '%s'.", m.Pool, m.Server)
-				}
-				dbs = p
-			}
-			for i := range dbs {
-				fd := dbs[i]
-				if strings.EqualFold(fd.Name, "master") {
-					continue
-				}
-				ref := dbRef{server: m.Server, database: fd.Name, pool: fd.Pool, targetID: nameUUID(m.Server, fd.Name), db: &fd}
-				e.dbs = append(e.dbs, ref)
-				add(ref)
-			}
-			enums = append(enums, e)
+			g.enums = append(g.enums, g.enumerate(m, ix, si))
 		default:
-			enums = append(enums, enumRow{m: m, life: jobstore.Failed, msg: fmt.Sprintf("Target type '%s' is not supported by the emulator.", m.Type)})
+			g.enums = append(g.enums, enumRow{m: m, life: jobstore.Failed, msg: fmt.Sprintf("Target type '%s' is not supported by the emulator.", m.Type)})
 		}
 	}
-	excluded := func(ref dbRef) bool {
-		sk := serverKey(ref.server)
-		return exDB[dbKey(ref.server, ref.database)] || exServer[sk] ||
-			(ref.pool != "" && exPool[sk+"/"+strings.ToLower(ref.pool)])
+	return g
+}
+
+// add records a database unless it was found already.
+func (g *resolvedGroup) add(ref dbRef) {
+	k := dbKey(ref.server, ref.database)
+	if !g.seen[k] {
+		g.seen[k] = true
+		g.refs = append(g.refs, ref)
 	}
-	for _, e := range enums {
-		if e.life == jobstore.Succeeded && e.msg == "" {
-			n := 0
-			for _, ref := range e.dbs {
-				if !excluded(ref) {
-					n++
-				}
-			}
-			e.msg = fmt.Sprintf("Enumerated %d database(s).", n)
-			if x := len(e.dbs) - n; x > 0 {
-				e.msg = fmt.Sprintf("Enumerated %d database(s); %d more excluded by the target group.", n, x)
-			}
+}
+
+// enumerate lists the databases of a server or pool member (master excepted); the row fails
+// when the fleet has no such server or pool.
+func (g *resolvedGroup) enumerate(m member, ix *fleetIndex, si *serverIndex) enumRow {
+	e := enumRow{m: m, life: jobstore.Succeeded}
+	var dbs []fleetDB
+	switch {
+	case ix == nil:
+	case si == nil:
+		e.life, e.msg = jobstore.Failed, fmt.Sprintf("Failed to enumerate databases: server '%s' was not found.", m.Server)
+	case m.Type == "SqlServer":
+		dbs = si.all
+	default:
+		p, ok := si.pools[strings.ToLower(m.Pool)]
+		if !ok {
+			e.life, e.msg = jobstore.Failed, fmt.Sprintf("Failed to enumerate databases: elastic pool '%s' was not found on server '%s'.", m.Pool, m.Server)
 		}
-		key, err := a.batch.AddExecution(jobstore.Execution{
-			Parent: r.stepKey, StepID: s.StepID, StepName: s.Name, Lifecycle: e.life,
-			CreateTime: now, StartTime: now, EndTime: now, CurrentAttempts: 1, CurrentAttemptStartTime: now,
-			LastMessage: e.msg, TargetType: e.m.Type, TargetID: e.m.TargetID, TargetGroupName: s.GroupName,
-			TargetServer: e.m.Server, TargetElasticPool: e.m.Pool,
-		})
-		if err != nil {
-			return err
-		}
-		r.targets = append(r.targets, &target{key: key, lifecycle: e.life, enum: true})
+		dbs = p
 	}
-	for _, ref := range refs {
-		if excluded(ref) {
+	for i := range dbs {
+		fd := dbs[i]
+		if strings.EqualFold(fd.Name, "master") {
 			continue
 		}
-		sk := serverKey(ref.server)
-		t := &target{lifecycle: jobstore.Created, dbKey: dbKey(ref.server, ref.database)}
-		if ref.pool != "" {
-			t.pool = sk + "/" + strings.ToLower(ref.pool)
-		}
-		switch {
-		case ref.db != nil:
-			t.dur, t.fail = ix.duration(ref.db.Database), ref.db.Failure
-		case ix != nil && !strings.EqualFold(ref.database, "master"):
-			t.missing = fmt.Sprintf("Msg 4060, Level 11, State 1: Cannot open database \"%s\" requested by the login. The login failed.", ref.database)
-		}
-		key, err := a.batch.AddExecution(jobstore.Execution{
-			Parent: r.stepKey, StepID: s.StepID, StepName: s.Name, Lifecycle: jobstore.Created, CreateTime: now,
-			TargetType: "SqlDatabase", TargetID: ref.targetID, TargetGroupName: s.GroupName,
-			TargetServer: ref.server, TargetDatabase: ref.database, TargetElasticPool: ref.pool,
-		})
-		if err != nil {
-			return err
-		}
-		t.key = key
-		r.targets = append(r.targets, t)
+		ref := dbRef{server: m.Server, database: fd.Name, pool: fd.Pool, targetID: nameUUID(m.Server, fd.Name), db: &fd}
+		e.dbs = append(e.dbs, ref)
+		g.add(ref)
 	}
+	return e
+}
+
+// addEnumRow adds the finished enumeration row of a server or pool member, counting the
+// databases left after the group's exclusions.
+func (a *Agent) addEnumRow(r *run, e enumRow, ex exclusions, now time.Time) error {
+	if e.life == jobstore.Succeeded && e.msg == "" {
+		n := 0
+		for _, ref := range e.dbs {
+			if !ex.excludes(ref) {
+				n++
+			}
+		}
+		e.msg = fmt.Sprintf("Enumerated %d database(s).", n)
+		if x := len(e.dbs) - n; x > 0 {
+			e.msg = fmt.Sprintf("Enumerated %d database(s); %d more excluded by the target group.", n, x)
+		}
+	}
+	s := r.step()
+	key, err := a.batch.AddExecution(jobstore.Execution{
+		Parent: r.stepKey, StepID: s.StepID, StepName: s.Name, Lifecycle: e.life,
+		CreateTime: now, StartTime: now, EndTime: now, CurrentAttempts: 1, CurrentAttemptStartTime: now,
+		LastMessage: e.msg, TargetType: e.m.Type, TargetID: e.m.TargetID, TargetGroupName: s.GroupName,
+		TargetServer: e.m.Server, TargetElasticPool: e.m.Pool,
+	})
+	if err != nil {
+		return err
+	}
+	r.targets = append(r.targets, &target{key: key, lifecycle: e.life, enum: true})
+	return nil
+}
+
+// addTargetRow adds the Created row of one target database, with its outcome from the fleet; a
+// database the fleet lacks will fail to open.
+func (a *Agent) addTargetRow(r *run, ref dbRef, ix *fleetIndex, now time.Time) error {
+	t := &target{lifecycle: jobstore.Created, dbKey: dbKey(ref.server, ref.database)}
+	if ref.pool != "" {
+		t.pool = poolKey(ref.server, ref.pool)
+	}
+	switch {
+	case ref.db != nil:
+		t.dur, t.fail = ix.duration(ref.db.Database), ref.db.Failure
+	case ix != nil && !strings.EqualFold(ref.database, "master"):
+		t.missing = fmt.Sprintf("Msg 4060, Level 11, State 1: Cannot open database \"%s\" requested by the login. The login failed.", ref.database)
+	}
+	s := r.step()
+	key, err := a.batch.AddExecution(jobstore.Execution{
+		Parent: r.stepKey, StepID: s.StepID, StepName: s.Name, Lifecycle: jobstore.Created, CreateTime: now,
+		TargetType: "SqlDatabase", TargetID: ref.targetID, TargetGroupName: s.GroupName,
+		TargetServer: ref.server, TargetDatabase: ref.database, TargetElasticPool: ref.pool,
+	})
+	if err != nil {
+		return err
+	}
+	t.key = key
+	r.targets = append(r.targets, t)
 	return nil
 }
 

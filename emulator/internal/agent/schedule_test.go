@@ -1,6 +1,8 @@
 package agent
 
 import (
+	"context"
+	"strings"
 	"testing"
 	"time"
 )
@@ -68,4 +70,77 @@ func TestRetryDelay(t *testing.T) {
 	if got := retryDelay(&stepDef{InitialRetry: 0, MaxRetry: 0, Multiplier: 1}, 3); got != 0 {
 		t.Errorf("zero interval: %v", got)
 	}
+}
+
+func TestDaysSchedule(t *testing.T) {
+	s := newStack(t, nil)
+	s.group("g", "Include SqlDatabase s d")
+	start, end := t0.Add(2*time.Hour), t0.Add(3*24*time.Hour+3*time.Hour)
+	s.job("daily", "one g")
+	s.exec(`EXEC jobs.sp_update_job @job_name = N'daily', @enabled = 1, @schedule_interval_type = N'Days',
+		@schedule_interval_count = 1, @schedule_start_time = @p1, @schedule_end_time = @p2`, start, end)
+	s.job("off", "one g") // disabled: never fires
+	s.exec(`EXEC jobs.sp_update_job @job_name = N'off', @schedule_interval_type = N'Minutes', @schedule_start_time = @p1`, t0)
+
+	s.advance(2*time.Hour - time.Millisecond)
+	if n := s.count(`SELECT COUNT(*) FROM jobs.job_executions`); n != 0 {
+		t.Fatalf("%d executions before schedule_start_time", n)
+	}
+	s.advance(6 * 24 * time.Hour)
+	rows, err := s.sql.QueryContext(context.Background(), "SELECT "+execCols+" FROM jobs.job_executions WHERE step_id IS NULL ORDER BY create_time")
+	roots := scanExecs(t, rows, err)
+	var got []string
+	for _, r := range roots {
+		got = append(got, r.Create.Format(time.RFC3339)+" "+r.Lifecycle)
+	}
+	want := []string{"2026-01-01T02:00:00Z Succeeded", "2026-01-02T02:00:00Z Succeeded", "2026-01-03T02:00:00Z Succeeded", "2026-01-04T02:00:00Z Succeeded"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("scheduled runs:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if n := s.count(`SELECT COUNT(*) FROM jobs.job_executions WHERE job_name = N'off'`); n != 0 {
+		t.Errorf("disabled job ran %d times", n)
+	}
+}
+
+func TestOnceScheduleDisablesJob(t *testing.T) {
+	s := newStack(t, nil)
+	s.group("g", "Include SqlDatabase s d")
+	s.job("once", "one g")
+	s.exec(`EXEC jobs.sp_update_job @job_name = N'once', @enabled = 1, @schedule_start_time = @p1`, t0.Add(time.Hour))
+	s.advance(59 * time.Minute)
+	if n := s.count(`SELECT COUNT(*) FROM jobs.job_executions`); n != 0 {
+		t.Fatalf("%d executions before the start time", n)
+	}
+	s.advance(10 * time.Hour)
+	if n := s.count(`SELECT COUNT(*) FROM jobs.job_executions WHERE step_id IS NULL AND create_time = @p1`, t0.Add(time.Hour)); n != 1 {
+		t.Errorf("%d runs at the start time, want 1", n)
+	}
+	if n := s.count(`SELECT COUNT(*) FROM jobs.job_executions WHERE step_id IS NULL`); n != 1 {
+		t.Errorf("%d runs in all, want 1", n)
+	}
+	if n := s.count(`SELECT COUNT(*) FROM jobs.jobs WHERE job_name = N'once' AND enabled = 0`); n != 1 {
+		t.Errorf("the Once job is still enabled")
+	}
+	// Enabling it again runs it again.
+	s.exec(`EXEC jobs.sp_update_job @job_name = N'once', @enabled = 1`)
+	s.advance(time.Minute)
+	if n := s.count(`SELECT COUNT(*) FROM jobs.job_executions WHERE step_id IS NULL`); n != 2 {
+		t.Errorf("%d runs after enabling again, want 2", n)
+	}
+}
+
+func TestNoSchedules(t *testing.T) {
+	s := newStack(t, nil)
+	s.agent = New(s.db, Options{Clock: s.clock, NoSchedules: true})
+	s.group("g", "Include SqlDatabase s d")
+	s.job("hourly", "one g")
+	s.exec(`EXEC jobs.sp_update_job @job_name = N'hourly', @enabled = 1, @schedule_interval_type = N'Hours',
+		@schedule_start_time = @p1`, t0.Add(-30*time.Minute))
+	s.advance(3 * time.Hour)
+	if n := s.count(`SELECT COUNT(*) FROM jobs.job_executions`); n != 0 {
+		t.Fatalf("%d executions from a schedule", n)
+	}
+	id := s.start("hourly")
+	s.step()
+	wantLife(t, "started run", root(s.tree(id)), "Succeeded")
 }

@@ -9,4 +9,7 @@
 // commit and reloaded at Open. Credential secrets never show in views, errors or String methods; in
 // the state file they are sealed with AES-256-GCM under a random key kept beside it
 // (StatePath + ".key", mode 0600), and DB.Credential is the only way to read one back.
+//
+// Comments tag what the model copies from Azure with its source, [D], [S], [E], [I] or [U], as
+// the emulator package documentation explains.
 package jobstore

@@ -363,4 +363,8 @@ func fold(s string) string {
 	return strings.ToLower(strings.TrimRight(s, " "))
 }
 
+// SameName reports whether two identifiers name the same object or column under the database
+// collation: case-insensitively and ignoring trailing spaces.
+func SameName(a, b string) bool { return fold(a) == fold(b) }
+
 func strp(s string) *string { return &s }

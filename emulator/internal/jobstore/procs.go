@@ -69,7 +69,7 @@ func init() {
 			p("output_table_name", tName, nil), out("job_version", tInt), p("max_parallelism", tInt, nil),
 		}},
 		{name: "jobs.sp_delete_jobstep", short: "sp_delete_jobstep", writes: true, run: spDeleteJobStep, params: []ParamInfo{
-			// @step_name is nvarchar(120) in [S]: longer names are truncated and not found.
+			// @step_name is nvarchar(120) in the [S] procedure: longer names are truncated and not found.
 			req("job_name", tName), p("step_id", tInt, nil), p("step_name", nvarchar(120), nil), out("job_version", tInt),
 		}},
 		{name: "jobs.sp_start_job", short: "sp_start_job", writes: true, run: spStartJob, params: []ParamInfo{
@@ -392,7 +392,7 @@ func spDeleteJob(s *Session, w *state, c *call) *sqlval.Error {
 	return nil
 }
 
-// stepLimits are the CHECK constraints on jobstep_data [S].
+// checkStep applies the CHECK constraints on jobstep_data [S].
 func (c *call) checkStep(st *step, stmt string) *sqlval.Error {
 	const tbl = "jobs_internal.jobstep_data"
 	if sqlval.CharLen(st.Command)*2 > 2*1024*1024 {
@@ -422,7 +422,7 @@ func (c *call) checkStep(st *step, stmt string) *sqlval.Error {
 	if st.TimeoutSeconds != nil && *st.TimeoutSeconds <= 0 {
 		return c.checkErr(stmt, "CK_jobstep_data_step_timeout", tbl, "step_timeout")
 	}
-	// Output all-or-nothing; the credential part is relaxed for GA (Entra UMI) [S][I].
+	// Output all-or-nothing [S]; the credential part is relaxed for GA (Entra UMI) [I].
 	nonEmpty := func(p *string) bool { return p != nil && *p != "" }
 	if st.OutputType == nil {
 		if st.OutputCredential != nil || st.OutputServer != nil || st.OutputDatabase != nil || st.OutputSchema != nil || st.OutputTable != nil {
@@ -510,7 +510,7 @@ func spAddJobStep(s *Session, w *state, c *call) *sqlval.Error {
 	}
 	name := c.str("step_name")
 	if name == nil {
-		// [S] checks the position, not whether the job has steps.
+		// The [S] procedure checks the position, not whether the job has steps.
 		if pos != 1 {
 			return throw("@step_name may only be NULL for the first job step.")
 		}
@@ -745,7 +745,7 @@ func spStartJob(s *Session, w *state, c *call) *sqlval.Error {
 	}
 	id := newID()
 	if v := c.guid("job_execution_id"); v != nil {
-		// [S] uses a caller-supplied id.
+		// The [S] procedure uses a caller-supplied id.
 		id = *v
 		if _, dup := w.execByID.get(id); dup {
 			return throw("Job Execution with id '%s' already exists.", id)

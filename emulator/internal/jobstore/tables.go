@@ -232,8 +232,56 @@ func (t *table) checkUnique(rows [][]sqlval.Value) *sqlval.Error {
 	return nil
 }
 
-// Insert adds rows to a table, all or none. cols names the columns given (nil = all, in order);
-// others take their constant default or NULL.
+// InsertColumns is the column list of an INSERT bound to a table: the index of the column each
+// value of a VALUES row goes to.
+type InsertColumns []int
+
+// BindInsert binds an INSERT's column list to a table's columns; without a list (names empty)
+// the values go to every column in order. Column names compare under the database collation,
+// case-insensitively and ignoring trailing spaces (see SameName): 207 for a name the table does
+// not have, 264 for a column listed twice.
+func BindInsert(defs []ColumnDef, names []string) (InsertColumns, *sqlval.Error) {
+	idx := make(InsertColumns, 0, len(defs))
+	if len(names) == 0 {
+		for i := range defs {
+			idx = append(idx, i)
+		}
+		return idx, nil
+	}
+	used := make([]bool, len(defs))
+	for _, name := range names {
+		j := -1
+		for i, d := range defs {
+			if SameName(d.Name, name) {
+				j = i
+				break
+			}
+		}
+		if j < 0 {
+			return nil, sqlval.Errorf(207, "Invalid column name '%s'.", name)
+		}
+		if used[j] {
+			return nil, sqlval.Errorf(264, "The column name '%s' is specified more than once in the SET clause or column list of an INSERT. A column cannot be assigned more than one value in the same clause. Modify the clause to make sure that a column is updated only once. If this statement updates or inserts columns into a view, column aliasing can conceal the duplication.", name)
+		}
+		used[j] = true
+		idx = append(idx, j)
+	}
+	return idx, nil
+}
+
+// CheckValues checks that a VALUES row of n values has one value per listed column (109, 110).
+func (ic InsertColumns) CheckValues(n int) *sqlval.Error {
+	switch {
+	case n > len(ic):
+		return sqlval.Errorf(110, "There are fewer columns in the INSERT statement than values specified in the VALUES clause. The number of values in the VALUES clause must match the number of columns specified in the INSERT statement.")
+	case n < len(ic):
+		return sqlval.Errorf(109, "There are more columns in the INSERT statement than values specified in the VALUES clause. The number of values in the VALUES clause must match the number of columns specified in the INSERT statement.")
+	}
+	return nil
+}
+
+// Insert adds rows to a table, all or none. cols names the columns given (nil = all, in order;
+// see BindInsert); others take their constant default or NULL.
 func (s *Session) Insert(name string, cols []string, rows [][]sqlval.Value) (int64, *sqlval.Error) {
 	var n int64
 	err := s.write(s.ctx, false, func(w *state) *sqlval.Error {
@@ -241,37 +289,14 @@ func (s *Session) Insert(name string, cols []string, rows [][]sqlval.Value) (int
 		if err != nil {
 			return err
 		}
-		idx := make([]int, 0, len(t.Cols))
-		if cols == nil {
-			for i := range t.Cols {
-				idx = append(idx, i)
-			}
-		} else {
-			used := map[int]bool{}
-			for _, cn := range cols {
-				j := -1
-				for i, c := range t.Cols {
-					if fold(c.Name) == fold(cn) {
-						j = i
-					}
-				}
-				if j < 0 {
-					return sqlval.Errorf(207, "Invalid column name '%s'.", cn)
-				}
-				if used[j] {
-					return sqlval.Errorf(264, "The column name '%s' is specified more than once in the SET clause or column list of an INSERT. A column cannot be assigned more than one value in the same clause. Modify the clause to make sure that a column is updated only once. If this statement updates or inserts columns into a view, column aliasing can conceal the duplication.", cn)
-				}
-				used[j] = true
-				idx = append(idx, j)
-			}
+		idx, err := BindInsert(t.Cols, cols)
+		if err != nil {
+			return err
 		}
 		added := make([][]sqlval.Value, 0, len(rows))
 		for _, r := range rows {
-			if len(r) != len(idx) {
-				if len(r) > len(idx) {
-					return sqlval.Errorf(110, "There are fewer columns in the INSERT statement than values specified in the VALUES clause. The number of values in the VALUES clause must match the number of columns specified in the INSERT statement.")
-				}
-				return sqlval.Errorf(109, "There are more columns in the INSERT statement than values specified in the VALUES clause. The number of values in the VALUES clause must match the number of columns specified in the INSERT statement.")
+			if err := idx.CheckValues(len(r)); err != nil {
+				return err
 			}
 			row := make([]sqlval.Value, len(t.Cols))
 			given := make([]bool, len(t.Cols))

@@ -21,7 +21,8 @@ func col(name string, t sqlval.Column, nullable bool) sqlval.Column {
 	return t
 }
 
-// View columns and types, §3 of the reference ([D], with the [E] corrections).
+// View columns and types, as the Microsoft Learn pages of the views list them, such as
+// "jobs.job_executions (Azure Elastic Jobs) (Transact-SQL)" [D], with the [E] corrections.
 var (
 	jobsCols = []sqlval.Column{
 		col("job_name", tName, false), col("job_id", tGUID, false), col("job_version", tInt, false),

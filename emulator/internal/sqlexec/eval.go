@@ -2,8 +2,6 @@ package sqlexec
 
 import (
 	"math"
-	"strings"
-	"time"
 
 	"github.com/ejops/ejops/emulator/internal/sqlval"
 )
@@ -322,34 +320,7 @@ func divZero() *sqlval.Error {
 func (b *batch) test(c Cond, r *row) (tri, *sqlval.Error) {
 	switch x := c.(type) {
 	case *Compare:
-		l, err := b.eval(x.L, r)
-		if err != nil {
-			return triUnknown, err
-		}
-		rv, err := b.eval(x.R, r)
-		if err != nil {
-			return triUnknown, err
-		}
-		if l == nil || rv == nil {
-			return triUnknown, nil
-		}
-		n, err := compare(l, rv)
-		if err != nil {
-			return triUnknown, err
-		}
-		switch x.Op {
-		case "=":
-			return triOf(n == 0), nil
-		case "<>":
-			return triOf(n != 0), nil
-		case "<":
-			return triOf(n < 0), nil
-		case ">":
-			return triOf(n > 0), nil
-		case "<=":
-			return triOf(n <= 0), nil
-		}
-		return triOf(n >= 0), nil
+		return b.testCompare(x, r)
 	case *IsNull:
 		v, err := b.eval(x.X, r)
 		if err != nil {
@@ -357,54 +328,9 @@ func (b *batch) test(c Cond, r *row) (tri, *sqlval.Error) {
 		}
 		return triOf((v == nil) != x.Not), nil
 	case *Like:
-		v, err := b.eval(x.X, r)
-		if err != nil {
-			return triUnknown, err
-		}
-		pv, err := b.eval(x.Pattern, r)
-		if err != nil {
-			return triUnknown, err
-		}
-		if v == nil || pv == nil {
-			return triUnknown, nil
-		}
-		s, err := toString(v)
-		if err != nil {
-			return triUnknown, err
-		}
-		ps, err := toString(pv)
-		if err != nil {
-			return triUnknown, err
-		}
-		return triOf(like(s, ps) != x.Not), nil
+		return b.testLike(x, r)
 	case *In:
-		v, err := b.eval(x.X, r)
-		if err != nil {
-			return triUnknown, err
-		}
-		res := triFalse
-		for _, e := range x.List {
-			item, err := b.eval(e, r)
-			if err != nil {
-				return triUnknown, err
-			}
-			if v == nil || item == nil {
-				res = triUnknown
-				continue
-			}
-			n, err := compare(v, item)
-			if err != nil {
-				return triUnknown, err
-			}
-			if n == 0 {
-				res = triTrue
-				break
-			}
-		}
-		if x.Not {
-			return notTri(res), nil
-		}
-		return res, nil
+		return b.testIn(x, r)
 	case *Exists:
 		set, err := b.query(x.Select)
 		if err != nil {
@@ -412,41 +338,134 @@ func (b *batch) test(c Cond, r *row) (tri, *sqlval.Error) {
 		}
 		return triOf(len(set.Rows) > 0), nil
 	case *Logic:
-		l, err := b.test(x.L, r)
-		if err != nil {
-			return triUnknown, err
-		}
-		if x.And && l == triFalse {
-			return triFalse, nil
-		}
-		if !x.And && l == triTrue {
-			return triTrue, nil
-		}
-		rv, err := b.test(x.R, r)
-		if err != nil {
-			return triUnknown, err
-		}
-		if x.And {
-			switch {
-			case rv == triFalse:
-				return triFalse, nil
-			case l == triTrue && rv == triTrue:
-				return triTrue, nil
-			}
-			return triUnknown, nil
-		}
-		switch {
-		case rv == triTrue:
-			return triTrue, nil
-		case l == triFalse && rv == triFalse:
-			return triFalse, nil
-		}
-		return triUnknown, nil
+		return b.testLogic(x, r)
 	case *NotCond:
 		v, err := b.test(x.X, r)
 		return notTri(v), err
 	}
 	return triUnknown, sqlval.Errorf(102, "Incorrect syntax.")
+}
+
+// testCompare evaluates a comparison; NULL on either side is unknown.
+func (b *batch) testCompare(x *Compare, r *row) (tri, *sqlval.Error) {
+	l, err := b.eval(x.L, r)
+	if err != nil {
+		return triUnknown, err
+	}
+	rv, err := b.eval(x.R, r)
+	if err != nil {
+		return triUnknown, err
+	}
+	if l == nil || rv == nil {
+		return triUnknown, nil
+	}
+	n, err := compare(l, rv)
+	if err != nil {
+		return triUnknown, err
+	}
+	switch x.Op {
+	case "=":
+		return triOf(n == 0), nil
+	case "<>":
+		return triOf(n != 0), nil
+	case "<":
+		return triOf(n < 0), nil
+	case ">":
+		return triOf(n > 0), nil
+	case "<=":
+		return triOf(n <= 0), nil
+	}
+	return triOf(n >= 0), nil
+}
+
+// testLike evaluates [NOT] LIKE.
+func (b *batch) testLike(x *Like, r *row) (tri, *sqlval.Error) {
+	v, err := b.eval(x.X, r)
+	if err != nil {
+		return triUnknown, err
+	}
+	pv, err := b.eval(x.Pattern, r)
+	if err != nil {
+		return triUnknown, err
+	}
+	if v == nil || pv == nil {
+		return triUnknown, nil
+	}
+	s, err := toString(v)
+	if err != nil {
+		return triUnknown, err
+	}
+	ps, err := toString(pv)
+	if err != nil {
+		return triUnknown, err
+	}
+	return triOf(like(s, ps) != x.Not), nil
+}
+
+// testIn evaluates [NOT] IN (list): true on a match, else unknown if a NULL was compared.
+func (b *batch) testIn(x *In, r *row) (tri, *sqlval.Error) {
+	v, err := b.eval(x.X, r)
+	if err != nil {
+		return triUnknown, err
+	}
+	res := triFalse
+	for _, e := range x.List {
+		item, err := b.eval(e, r)
+		if err != nil {
+			return triUnknown, err
+		}
+		if v == nil || item == nil {
+			res = triUnknown
+			continue
+		}
+		n, err := compare(v, item)
+		if err != nil {
+			return triUnknown, err
+		}
+		if n == 0 {
+			res = triTrue
+			break
+		}
+	}
+	if x.Not {
+		return notTri(res), nil
+	}
+	return res, nil
+}
+
+// testLogic evaluates AND and OR in three-valued logic, skipping the right side when the left
+// one decides.
+func (b *batch) testLogic(x *Logic, r *row) (tri, *sqlval.Error) {
+	l, err := b.test(x.L, r)
+	if err != nil {
+		return triUnknown, err
+	}
+	if x.And && l == triFalse {
+		return triFalse, nil
+	}
+	if !x.And && l == triTrue {
+		return triTrue, nil
+	}
+	rv, err := b.test(x.R, r)
+	if err != nil {
+		return triUnknown, err
+	}
+	if x.And {
+		switch {
+		case rv == triFalse:
+			return triFalse, nil
+		case l == triTrue && rv == triTrue:
+			return triTrue, nil
+		}
+		return triUnknown, nil
+	}
+	switch {
+	case rv == triTrue:
+		return triTrue, nil
+	case l == triFalse && rv == triFalse:
+		return triFalse, nil
+	}
+	return triUnknown, nil
 }
 
 func notTri(t tri) tri {
@@ -475,231 +494,6 @@ func (b *batch) sysVar(name string) sqlval.Value {
 		return "ejops-emulator"
 	}
 	return nil
-}
-
-// call evaluates a built-in scalar function.
-func (b *batch) call(f *FuncCall, r *row) (sqlval.Value, *sqlval.Error) {
-	if isAggregate(f.Name) {
-		if r != nil && r.agg != nil {
-			if v, ok := r.agg[f]; ok {
-				return v, nil
-			}
-		}
-		return nil, sqlval.Errorf(147, "An aggregate may not appear in the WHERE clause unless it is in a subquery contained in a HAVING clause or a select list, and the column being aggregated is an outer reference.")
-	}
-	spec, ok := functions[f.Name]
-	if !ok {
-		e := sqlval.Errorf(195, "'%s' is not a recognized built-in function name.", strings.ToLower(f.Name))
-		e.Class, e.Line = 15, int32(f.Line)
-		return nil, e
-	}
-	if len(f.Args) < spec.min || (spec.max >= 0 && len(f.Args) > spec.max) || f.Star {
-		e := sqlval.Errorf(174, "The %s function requires %d argument(s).", strings.ToLower(f.Name), spec.min)
-		e.Class = 15
-		return nil, e
-	}
-	args := make([]sqlval.Value, len(f.Args))
-	for i, a := range f.Args {
-		v, err := b.eval(a, r)
-		if err != nil {
-			return nil, err
-		}
-		args[i] = v
-	}
-	return spec.fn(b, f, args)
-}
-
-type funcSpec struct {
-	min, max int
-	fn       func(b *batch, f *FuncCall, args []sqlval.Value) (sqlval.Value, *sqlval.Error)
-}
-
-var functions map[string]funcSpec
-
-func init() {
-	str := func(fn func(string) sqlval.Value) func(*batch, *FuncCall, []sqlval.Value) (sqlval.Value, *sqlval.Error) {
-		return func(_ *batch, _ *FuncCall, a []sqlval.Value) (sqlval.Value, *sqlval.Error) {
-			if a[0] == nil {
-				return nil, nil
-			}
-			s, err := toString(a[0])
-			if err != nil {
-				return nil, err
-			}
-			return fn(s), nil
-		}
-	}
-	functions = map[string]funcSpec{
-		"NEWID": {0, 0, func(*batch, *FuncCall, []sqlval.Value) (sqlval.Value, *sqlval.Error) { return newUUID(), nil }},
-		"SYSUTCDATETIME": {0, 0, func(b *batch, _ *FuncCall, _ []sqlval.Value) (sqlval.Value, *sqlval.Error) {
-			return b.s.h.now(), nil
-		}},
-		"SYSDATETIME": {0, 0, func(b *batch, _ *FuncCall, _ []sqlval.Value) (sqlval.Value, *sqlval.Error) {
-			return b.s.h.now(), nil
-		}},
-		"SYSDATETIMEOFFSET": {0, 0, func(b *batch, _ *FuncCall, _ []sqlval.Value) (sqlval.Value, *sqlval.Error) {
-			return b.s.h.now(), nil
-		}},
-		"GETUTCDATE": {0, 0, func(b *batch, _ *FuncCall, _ []sqlval.Value) (sqlval.Value, *sqlval.Error) {
-			return b.s.h.now().Truncate(time.Millisecond), nil
-		}},
-		"GETDATE": {0, 0, func(b *batch, _ *FuncCall, _ []sqlval.Value) (sqlval.Value, *sqlval.Error) {
-			return b.s.h.now().Truncate(time.Millisecond), nil
-		}},
-		"ISNULL": {2, 2, func(_ *batch, _ *FuncCall, a []sqlval.Value) (sqlval.Value, *sqlval.Error) {
-			if a[0] != nil {
-				return a[0], nil
-			}
-			if a[1] == nil {
-				return nil, nil
-			}
-			return a[1], nil
-		}},
-		"COALESCE": {2, -1, func(_ *batch, _ *FuncCall, a []sqlval.Value) (sqlval.Value, *sqlval.Error) {
-			for _, v := range a {
-				if v != nil {
-					return v, nil
-				}
-			}
-			return nil, nil
-		}},
-		"NULLIF": {2, 2, func(_ *batch, _ *FuncCall, a []sqlval.Value) (sqlval.Value, *sqlval.Error) {
-			if a[0] == nil || a[1] == nil {
-				return a[0], nil
-			}
-			n, err := compare(a[0], a[1])
-			if err != nil {
-				return nil, err
-			}
-			if n == 0 {
-				return nil, nil
-			}
-			return a[0], nil
-		}},
-		"LEN":   {1, 1, str(func(s string) sqlval.Value { return int64(sqlval.CharLen(strings.TrimRight(s, " "))) })},
-		"UPPER": {1, 1, str(func(s string) sqlval.Value { return strings.ToUpper(s) })},
-		"LOWER": {1, 1, str(func(s string) sqlval.Value { return strings.ToLower(s) })},
-		"LTRIM": {1, 1, str(func(s string) sqlval.Value { return strings.TrimLeft(s, " ") })},
-		"RTRIM": {1, 1, str(func(s string) sqlval.Value { return strings.TrimRight(s, " ") })},
-		"TRIM":  {1, 1, str(func(s string) sqlval.Value { return strings.Trim(s, " ") })},
-		"DATALENGTH": {1, 1, func(_ *batch, _ *FuncCall, a []sqlval.Value) (sqlval.Value, *sqlval.Error) {
-			switch x := a[0].(type) {
-			case nil:
-				return nil, nil
-			case string:
-				return int64(2 * sqlval.CharLen(x)), nil
-			case []byte:
-				return int64(len(x)), nil
-			case int64:
-				return int64(4), nil
-			case sqlval.UUID:
-				return int64(16), nil
-			case bool:
-				return int64(1), nil
-			}
-			return int64(8), nil
-		}},
-		"DB_NAME": {0, 1, func(b *batch, _ *FuncCall, _ []sqlval.Value) (sqlval.Value, *sqlval.Error) {
-			return b.s.h.database, nil
-		}},
-		"SCHEMA_ID": {0, 1, func(b *batch, _ *FuncCall, a []sqlval.Value) (sqlval.Value, *sqlval.Error) {
-			return b.s.schemaID(a)
-		}},
-		"OBJECT_ID": {1, 2, func(b *batch, _ *FuncCall, a []sqlval.Value) (sqlval.Value, *sqlval.Error) {
-			return b.s.objectID(a)
-		}},
-		"SUSER_SNAME": {0, 1, func(b *batch, _ *FuncCall, _ []sqlval.Value) (sqlval.Value, *sqlval.Error) {
-			return b.s.user, nil
-		}},
-		"USER_NAME": {0, 1, func(*batch, *FuncCall, []sqlval.Value) (sqlval.Value, *sqlval.Error) { return "dbo", nil }},
-		"CONCAT": {2, -1, func(_ *batch, _ *FuncCall, a []sqlval.Value) (sqlval.Value, *sqlval.Error) {
-			var sb strings.Builder
-			for _, v := range a {
-				if v == nil {
-					continue
-				}
-				s, err := toString(v)
-				if err != nil {
-					return nil, err
-				}
-				sb.WriteString(s)
-			}
-			return sb.String(), nil
-		}},
-		"REPLACE": {3, 3, func(_ *batch, _ *FuncCall, a []sqlval.Value) (sqlval.Value, *sqlval.Error) {
-			if a[0] == nil || a[1] == nil || a[2] == nil {
-				return nil, nil
-			}
-			s, _ := toString(a[0])
-			o, _ := toString(a[1])
-			n, _ := toString(a[2])
-			if o == "" {
-				return s, nil
-			}
-			return replaceFold(s, o, n), nil
-		}},
-		"LEFT": {2, 2, func(_ *batch, _ *FuncCall, a []sqlval.Value) (sqlval.Value, *sqlval.Error) {
-			return substr(a[0], int64(1), a[1])
-		}},
-		"SUBSTRING": {3, 3, func(_ *batch, _ *FuncCall, a []sqlval.Value) (sqlval.Value, *sqlval.Error) {
-			return substr(a[0], a[1], a[2])
-		}},
-	}
-}
-
-func replaceFold(s, old, repl string) string {
-	ls, lo := strings.ToLower(s), strings.ToLower(old)
-	if len(ls) != len(s) || len(lo) != len(old) {
-		return strings.ReplaceAll(s, old, repl)
-	}
-	var sb strings.Builder
-	for {
-		i := strings.Index(ls, lo)
-		if i < 0 {
-			sb.WriteString(s)
-			return sb.String()
-		}
-		sb.WriteString(s[:i])
-		sb.WriteString(repl)
-		s, ls = s[i+len(old):], ls[i+len(old):]
-	}
-}
-
-func substr(v, start, length sqlval.Value) (sqlval.Value, *sqlval.Error) {
-	if v == nil || start == nil || length == nil {
-		return nil, nil
-	}
-	s, err := toString(v)
-	if err != nil {
-		return nil, err
-	}
-	st, err := convert(start, sqlval.Column{Type: sqlval.BigInt})
-	if err != nil {
-		return nil, err
-	}
-	ln, err := convert(length, sqlval.Column{Type: sqlval.BigInt})
-	if err != nil {
-		return nil, err
-	}
-	if ln.(int64) < 0 {
-		return nil, sqlval.Errorf(537, "Invalid length parameter passed to the LEFT or SUBSTRING function.")
-	}
-	rs := []rune(s)
-	from, to := st.(int64)-1, st.(int64)-1+ln.(int64)
-	from = max(from, 0)
-	to = min(to, int64(len(rs)))
-	if from >= to {
-		return "", nil
-	}
-	return string(rs[from:to]), nil
-}
-
-func isAggregate(name string) bool {
-	switch name {
-	case "COUNT", "MAX", "MIN", "SUM", "COUNT_BIG":
-		return true
-	}
-	return false
 }
 
 // typeOf infers the result column type of an expression.

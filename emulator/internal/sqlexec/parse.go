@@ -309,37 +309,10 @@ func (p *parser) statement(first bool) Stmt {
 		return p.selectStmt()
 	case "IF":
 		p.next()
-		s := &IfStmt{pos: line}
-		s.Cond = p.cond()
-		s.Then = p.statement(false)
-		if p.acceptKw("ELSE") {
-			s.Else = p.statement(false)
-		}
-		return s
+		return p.ifStmt(line)
 	case "BEGIN":
 		p.next()
-		if p.acceptKw("TRAN", "TRANSACTION") {
-			p.optTranName()
-			return &TranStmt{pos: line, Kind: "BEGIN"}
-		}
-		if p.isKw("TRY", "DISTRIBUTED", "CATCH", "DIALOG", "CONVERSATION", "ATOMIC") {
-			p.fail()
-		}
-		b := &BlockStmt{pos: line}
-		for !p.isKw("END") {
-			if p.atEOF() {
-				p.fail()
-			}
-			if p.acceptPunct(";") {
-				continue
-			}
-			b.Stmts = append(b.Stmts, p.statement(false))
-		}
-		if len(b.Stmts) == 0 {
-			p.fail()
-		}
-		p.next()
-		return b
+		return p.begin(line)
 	case "COMMIT", "ROLLBACK":
 		p.next()
 		if p.acceptKw("TRAN", "TRANSACTION") {
@@ -365,18 +338,7 @@ func (p *parser) statement(first bool) Stmt {
 			return p.credential(line, "DROP")
 		}
 		p.expectKw("TABLE")
-		s := &DropTableStmt{pos: line}
-		if p.isKw("IF") && isKw(p.peekAt(1), "EXISTS") {
-			p.next()
-			p.next()
-			s.IfExists = true
-		}
-		for {
-			s.Tables = append(s.Tables, p.tableName())
-			if !p.acceptPunct(",") {
-				return s
-			}
-		}
+		return p.dropTable(line)
 	case "INSERT":
 		p.next()
 		return p.insert(line)
@@ -385,12 +347,7 @@ func (p *parser) statement(first bool) Stmt {
 		return p.update(line)
 	case "DELETE":
 		p.next()
-		p.acceptKw("FROM")
-		s := &DeleteStmt{pos: line, Table: p.tableName()}
-		if p.acceptKw("WHERE") {
-			s.Where = p.cond()
-		}
-		return s
+		return p.delete(line)
 	case "PRINT":
 		p.next()
 		return &PrintStmt{pos: line, Value: p.expr()}
@@ -405,28 +362,7 @@ func (p *parser) statement(first bool) Stmt {
 		return s
 	case "RAISERROR":
 		p.next()
-		s := &RaiserrorStmt{pos: line}
-		p.expectPunct("(")
-		s.Message = p.expr()
-		p.expectPunct(",")
-		s.Severity = p.expr()
-		p.expectPunct(",")
-		s.State = p.expr()
-		for p.acceptPunct(",") {
-			s.Args = append(s.Args, p.expr())
-		}
-		p.expectPunct(")")
-		if p.acceptKw("WITH") {
-			for {
-				if !p.acceptKw("NOWAIT", "LOG", "SETERROR") {
-					p.fail()
-				}
-				if !p.acceptPunct(",") {
-					break
-				}
-			}
-		}
-		return s
+		return p.raiserror(line)
 	case "USE":
 		p.next()
 		return &UseStmt{pos: line, Database: p.name()}
@@ -443,6 +379,95 @@ func (p *parser) statement(first bool) Stmt {
 	}
 	p.fail()
 	return nil
+}
+
+// ifStmt parses the rest of IF cond statement [ELSE statement].
+func (p *parser) ifStmt(line pos) Stmt {
+	s := &IfStmt{pos: line}
+	s.Cond = p.cond()
+	s.Then = p.statement(false)
+	if p.acceptKw("ELSE") {
+		s.Else = p.statement(false)
+	}
+	return s
+}
+
+// begin parses the rest of BEGIN TRANSACTION or of a BEGIN … END block, which must not be empty.
+func (p *parser) begin(line pos) Stmt {
+	if p.acceptKw("TRAN", "TRANSACTION") {
+		p.optTranName()
+		return &TranStmt{pos: line, Kind: "BEGIN"}
+	}
+	if p.isKw("TRY", "DISTRIBUTED", "CATCH", "DIALOG", "CONVERSATION", "ATOMIC") {
+		p.fail()
+	}
+	b := &BlockStmt{pos: line}
+	for !p.isKw("END") {
+		if p.atEOF() {
+			p.fail()
+		}
+		if p.acceptPunct(";") {
+			continue
+		}
+		b.Stmts = append(b.Stmts, p.statement(false))
+	}
+	if len(b.Stmts) == 0 {
+		p.fail()
+	}
+	p.next()
+	return b
+}
+
+// dropTable parses the rest of DROP TABLE [IF EXISTS] name, ….
+func (p *parser) dropTable(line pos) Stmt {
+	s := &DropTableStmt{pos: line}
+	if p.isKw("IF") && isKw(p.peekAt(1), "EXISTS") {
+		p.next()
+		p.next()
+		s.IfExists = true
+	}
+	for {
+		s.Tables = append(s.Tables, p.tableName())
+		if !p.acceptPunct(",") {
+			return s
+		}
+	}
+}
+
+// delete parses the rest of DELETE [FROM] table [WHERE cond].
+func (p *parser) delete(line pos) Stmt {
+	p.acceptKw("FROM")
+	s := &DeleteStmt{pos: line, Table: p.tableName()}
+	if p.acceptKw("WHERE") {
+		s.Where = p.cond()
+	}
+	return s
+}
+
+// raiserror parses the rest of RAISERROR (message, severity, state [, args…]) [WITH options].
+func (p *parser) raiserror(line pos) Stmt {
+	s := &RaiserrorStmt{pos: line}
+	p.expectPunct("(")
+	s.Message = p.expr()
+	p.expectPunct(",")
+	s.Severity = p.expr()
+	p.expectPunct(",")
+	s.State = p.expr()
+	for p.acceptPunct(",") {
+		s.Args = append(s.Args, p.expr())
+	}
+	p.expectPunct(")")
+	if p.acceptKw("WITH") {
+		for {
+			if !p.acceptKw("NOWAIT", "LOG", "SETERROR") {
+				p.fail()
+			}
+			if !p.acceptPunct(",") {
+				break
+			}
+		}
+	}
+	return s
 }
 
 // startsExpr reports whether the current token can begin a RETURN value.

@@ -84,3 +84,47 @@ func FuzzParseExpr(f *testing.F) {
 		}
 	})
 }
+
+// TestInsertColumnsBindLikeTheModel checks that an INSERT column list binds the same way in T-SQL
+// and through the model's Insert: case-insensitively and ignoring trailing spaces, as SQL Server
+// compares column names under the default collation. UPDATE and SELECT find the same columns.
+func TestInsertColumnsBindLikeTheModel(t *testing.T) {
+	cases := []struct {
+		name string
+		cols []string
+		want int32 // error number, 0 for success
+	}{
+		{"exact", []string{"id", "name"}, 0},
+		{"other case", []string{"ID", "NAME"}, 0},
+		{"trailing spaces", []string{"id ", "Name  "}, 0},
+		{"listed twice", []string{"name", "NAME "}, 264},
+		{"unknown", []string{"id", "nom"}, 207},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSession(t)
+			if rep := s.Batch(t.Context(), "CREATE TABLE dbo.t (id int, name nvarchar(10))"); rep.Err != nil {
+				t.Fatal(rep.Err)
+			}
+			sql := "INSERT dbo.t ([" + tc.cols[0] + "], [" + tc.cols[1] + "]) VALUES (1, 'a')"
+			var viaSQL, viaModel int32
+			if rep := s.Batch(t.Context(), sql); rep.Err != nil {
+				viaSQL = rep.Err.Number
+			}
+			if _, err := s.db.Insert("dbo.t", tc.cols, [][]sqlval.Value{{int64(2), "b"}}); err != nil {
+				viaModel = err.Number
+			}
+			if viaSQL != tc.want || viaModel != tc.want {
+				t.Fatalf("%s: T-SQL gave %d, the model %d, want %d", sql, viaSQL, viaModel, tc.want)
+			}
+			if tc.want != 0 {
+				return
+			}
+			q := "UPDATE dbo.t SET [" + tc.cols[1] + "] = 'c' WHERE [" + tc.cols[0] + "] = 1; SELECT [" + tc.cols[1] + "] FROM dbo.t ORDER BY [" + tc.cols[0] + "]"
+			got := render(s.Batch(t.Context(), q))
+			if want := "rows 1;[name][c][b];"; got != want {
+				t.Errorf("%s\ngot  %s\nwant %s", q, got, want)
+			}
+		})
+	}
+}

@@ -102,83 +102,11 @@ func Convert(v Value, to Column) (Value, *Error) {
 	case Null:
 		return v, nil
 	case Int, BigInt, SmallInt, TinyInt:
-		var n int64
-		switch x := v.(type) {
-		case int64:
-			n = x
-		case bool:
-			if x {
-				n = 1
-			}
-		case float64:
-			if math.IsNaN(x) || x >= math.MaxInt64 || x < math.MinInt64 {
-				return nil, overflow(to)
-			}
-			n = int64(x)
-		case string:
-			p, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
-			if err != nil {
-				if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
-					return nil, overflow(to)
-				}
-				return nil, Errorf(245, "Conversion failed when converting the nvarchar value '%s' to data type %s.", x, TypeName(to))
-			}
-			n = p
-		default:
-			return nil, clash(v, to)
-		}
-		lo, hi := intRange(to.Type)
-		if n < lo || n > hi {
-			return nil, overflow(to)
-		}
-		return n, nil
+		return toInteger(v, to)
 	case Bit:
-		switch x := v.(type) {
-		case bool:
-			return x, nil
-		case int64:
-			return x != 0, nil
-		case float64:
-			return x != 0, nil
-		case string:
-			s := strings.TrimSpace(x)
-			switch {
-			case strings.EqualFold(s, "true"):
-				return true, nil
-			case strings.EqualFold(s, "false"):
-				return false, nil
-			}
-			n, err := strconv.ParseInt(s, 10, 64)
-			if err != nil {
-				return nil, Errorf(245, "Conversion failed when converting the nvarchar value '%s' to data type bit.", x)
-			}
-			return n != 0, nil
-		}
-		return nil, clash(v, to)
+		return toBit(v, to)
 	case Float:
-		var f float64
-		switch x := v.(type) {
-		case float64:
-			f = x
-		case int64:
-			f = float64(x)
-		case bool:
-			if x {
-				f = 1
-			}
-		case string:
-			p, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
-			if err != nil || math.IsInf(p, 0) || math.IsNaN(p) {
-				return nil, Errorf(8114, "Error converting data type nvarchar to %s.", TypeName(to))
-			}
-			f = p
-		default:
-			return nil, clash(v, to)
-		}
-		if to.Size == 4 {
-			f = float64(float32(f))
-		}
-		return f, nil
+		return toFloat(v, to)
 	case NVarChar:
 		s, ok := Text(v)
 		if !ok {
@@ -186,62 +114,167 @@ func Convert(v Value, to Column) (Value, *Error) {
 		}
 		return s, nil
 	case VarBinary:
-		switch x := v.(type) {
-		case []byte:
-			return x, nil
-		case string:
-			u := utf16.Encode([]rune(x))
-			b := make([]byte, 2*len(u))
-			for i, c := range u {
-				b[2*i], b[2*i+1] = byte(c), byte(c>>8)
-			}
-			return b, nil
-		case UUID:
-			return append([]byte(nil), x[:]...), nil
-		case int64:
-			return []byte{byte(x >> 24), byte(x >> 16), byte(x >> 8), byte(x)}, nil
-		}
-		return nil, clash(v, to)
+		return toBinary(v, to)
 	case GUID:
-		switch x := v.(type) {
-		case UUID:
-			return x, nil
-		case string:
-			u, ok := ParseUUID(x)
-			if !ok {
-				return nil, Errorf(8169, "Conversion failed when converting from a character string to uniqueidentifier.")
-			}
-			return u, nil
-		case []byte:
-			var u UUID
-			copy(u[:], x)
-			return u, nil
-		}
-		return nil, clash(v, to)
+		return toGUID(v, to)
 	case DateTime2, DateTime, DateTimeOffset:
-		var t time.Time
-		switch x := v.(type) {
-		case time.Time:
-			t = x
-		case string:
-			p, ok := parseTime(x)
-			if !ok {
-				return nil, Errorf(241, "Conversion failed when converting date and/or time from character string.")
-			}
-			t = p
-		default:
-			return nil, clash(v, to)
-		}
-		t = t.Truncate(100 * time.Nanosecond)
-		switch to.Type {
-		case DateTime2:
-			t = wallClock(t)
-		case DateTime:
-			t = wallClock(t).Truncate(time.Millisecond)
-		}
-		return t, nil
+		return toTime(v, to)
 	}
 	return nil, clash(v, to)
+}
+
+// toInteger converts a non-NULL value to an integer type, checking its range.
+func toInteger(v Value, to Column) (Value, *Error) {
+	var n int64
+	switch x := v.(type) {
+	case int64:
+		n = x
+	case bool:
+		if x {
+			n = 1
+		}
+	case float64:
+		if math.IsNaN(x) || x >= math.MaxInt64 || x < math.MinInt64 {
+			return nil, overflow(to)
+		}
+		n = int64(x)
+	case string:
+		p, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
+		if err != nil {
+			if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
+				return nil, overflow(to)
+			}
+			return nil, Errorf(245, "Conversion failed when converting the nvarchar value '%s' to data type %s.", x, TypeName(to))
+		}
+		n = p
+	default:
+		return nil, clash(v, to)
+	}
+	lo, hi := intRange(to.Type)
+	if n < lo || n > hi {
+		return nil, overflow(to)
+	}
+	return n, nil
+}
+
+// toBit converts a non-NULL value to bit: numbers are 1 unless zero, strings may also be
+// 'true' or 'false'.
+func toBit(v Value, to Column) (Value, *Error) {
+	switch x := v.(type) {
+	case bool:
+		return x, nil
+	case int64:
+		return x != 0, nil
+	case float64:
+		return x != 0, nil
+	case string:
+		s := strings.TrimSpace(x)
+		switch {
+		case strings.EqualFold(s, "true"):
+			return true, nil
+		case strings.EqualFold(s, "false"):
+			return false, nil
+		}
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return nil, Errorf(245, "Conversion failed when converting the nvarchar value '%s' to data type bit.", x)
+		}
+		return n != 0, nil
+	}
+	return nil, clash(v, to)
+}
+
+// toFloat converts a non-NULL value to float, or to real (Size 4) by rounding to float32.
+func toFloat(v Value, to Column) (Value, *Error) {
+	var f float64
+	switch x := v.(type) {
+	case float64:
+		f = x
+	case int64:
+		f = float64(x)
+	case bool:
+		if x {
+			f = 1
+		}
+	case string:
+		p, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
+		if err != nil || math.IsInf(p, 0) || math.IsNaN(p) {
+			return nil, Errorf(8114, "Error converting data type nvarchar to %s.", TypeName(to))
+		}
+		f = p
+	default:
+		return nil, clash(v, to)
+	}
+	if to.Size == 4 {
+		f = float64(float32(f))
+	}
+	return f, nil
+}
+
+// toBinary converts a non-NULL value to varbinary: strings as UTF-16LE, integers as 4 bytes
+// big-endian.
+func toBinary(v Value, to Column) (Value, *Error) {
+	switch x := v.(type) {
+	case []byte:
+		return x, nil
+	case string:
+		u := utf16.Encode([]rune(x))
+		b := make([]byte, 2*len(u))
+		for i, c := range u {
+			b[2*i], b[2*i+1] = byte(c), byte(c>>8)
+		}
+		return b, nil
+	case UUID:
+		return append([]byte(nil), x[:]...), nil
+	case int64:
+		return []byte{byte(x >> 24), byte(x >> 16), byte(x >> 8), byte(x)}, nil
+	}
+	return nil, clash(v, to)
+}
+
+// toGUID converts a non-NULL value to uniqueidentifier.
+func toGUID(v Value, to Column) (Value, *Error) {
+	switch x := v.(type) {
+	case UUID:
+		return x, nil
+	case string:
+		u, ok := ParseUUID(x)
+		if !ok {
+			return nil, Errorf(8169, "Conversion failed when converting from a character string to uniqueidentifier.")
+		}
+		return u, nil
+	case []byte:
+		var u UUID
+		copy(u[:], x)
+		return u, nil
+	}
+	return nil, clash(v, to)
+}
+
+// toTime converts a non-NULL value to datetime2, datetime or datetimeoffset, at 100 ns
+// precision (datetime: milliseconds).
+func toTime(v Value, to Column) (Value, *Error) {
+	var t time.Time
+	switch x := v.(type) {
+	case time.Time:
+		t = x
+	case string:
+		p, ok := parseTime(x)
+		if !ok {
+			return nil, Errorf(241, "Conversion failed when converting date and/or time from character string.")
+		}
+		t = p
+	default:
+		return nil, clash(v, to)
+	}
+	t = t.Truncate(100 * time.Nanosecond)
+	switch to.Type {
+	case DateTime2:
+		t = wallClock(t)
+	case DateTime:
+		t = wallClock(t).Truncate(time.Millisecond)
+	}
+	return t, nil
 }
 
 // wallClock keeps the wall-clock reading of t and drops its offset, as SQL Server's conversion of

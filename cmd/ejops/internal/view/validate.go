@@ -1,0 +1,121 @@
+package view
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/ejops/ejops/spec"
+	"github.com/ejops/ejops/spec/report"
+)
+
+// ValidateOptions are what the validate forms need besides the findings.
+type ValidateOptions struct {
+	Rules   report.Rules // metadata of every code validate can report
+	Version string       // of ejops, for SARIF
+	// StepSummary names the file the GitHub form appends a Markdown summary to; empty for none.
+	StepSummary string
+}
+
+// ValidateResult is what validate found.
+type ValidateResult struct {
+	Diagnostics      spec.Diagnostics
+	Files, Documents int
+	Skipped          int  // documents of other tools, counted on stderr by the text form
+	Strict           bool // warnings fail too
+}
+
+// Validate is the view of validate: the findings on stdout in the chosen form, then a count line
+// on stderr.
+type Validate interface {
+	Result(r ValidateResult) error
+	// Explain prints the documentation of a diagnostic code.
+	Explain(text string)
+}
+
+// NewValidate returns the validate view in v's form: text, JSON, GitHub or SARIF.
+func NewValidate(v *View, o ValidateOptions) Validate {
+	base := validateBase{v, o}
+	switch v.Format {
+	case JSON:
+		return validateJSON{base}
+	case GitHub:
+		return validateGitHub{base}
+	case SARIF:
+		return validateSARIF{base}
+	}
+	return validateText{base}
+}
+
+type validateBase struct {
+	*View
+	ValidateOptions
+}
+
+func (v validateBase) Explain(text string) {
+	fmt.Fprint(v.Stdout, strings.TrimRight(text, "\n")+"\n")
+}
+
+// counted prints the count line unless the findings failed to print with err.
+func (v validateBase) counted(r ValidateResult, err error) error {
+	if err != nil {
+		return err
+	}
+	errs, warns := r.Diagnostics.Count(spec.Error), r.Diagnostics.Count(spec.Warning)
+	fmt.Fprintf(v.Stderr, "%d files, %d documents: %s, %s\n", r.Files, r.Documents, Count(errs, "error"), Count(warns, "warning"))
+	return nil
+}
+
+type validateText struct{ validateBase }
+
+func (v validateText) Result(r ValidateResult) error {
+	err := report.Text(v.Stdout, r.Diagnostics)
+	if err == nil && r.Skipped == 1 {
+		fmt.Fprintln(v.Stderr, "skipped 1 document that is not an ejops spec")
+	} else if err == nil && r.Skipped > 1 {
+		fmt.Fprintf(v.Stderr, "skipped %d documents that are not ejops specs\n", r.Skipped)
+	}
+	return v.counted(r, err)
+}
+
+type validateJSON struct{ validateBase }
+
+func (v validateJSON) Result(r ValidateResult) error {
+	return v.counted(r, report.JSON(v.Stdout, r.Diagnostics, v.Rules))
+}
+
+type validateSARIF struct{ validateBase }
+
+func (v validateSARIF) Result(r ValidateResult) error {
+	return v.counted(r, report.SARIF(v.Stdout, r.Diagnostics, v.Rules, v.Version))
+}
+
+// validateGitHub prints workflow-command annotations and appends a summary to the step summary.
+type validateGitHub struct{ validateBase }
+
+func (v validateGitHub) Result(r ValidateResult) error {
+	err := report.GitHub(v.Stdout, r.Diagnostics, v.Rules)
+	if err == nil {
+		err = v.appendSummary(r)
+	}
+	return v.counted(r, err)
+}
+
+// appendSummary adds a Markdown summary to the step summary file, when there is one.
+func (v validateGitHub) appendSummary(r ValidateResult) error {
+	if v.StepSummary == "" {
+		return nil
+	}
+	f, err := os.OpenFile(v.StepSummary, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("open step summary: %w", err)
+	}
+	if err := report.Summary(f, r.Diagnostics, r.Files, r.Strict); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write step summary: %w", err)
+	}
+	return nil
+}

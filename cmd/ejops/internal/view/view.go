@@ -1,0 +1,71 @@
+// Package view renders what the ejops commands print. Each command has a view built on a common
+// View that holds the output streams, the colours and the form (text, JSON, …) chosen by --format;
+// the command's constructor picks the form's implementation, so the commands only say what
+// happened and never format output themselves.
+package view
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/ejops/ejops/spec"
+)
+
+// Format is the form of a command's output.
+type Format string
+
+// Forms of output. Each command accepts some of them.
+const (
+	Text   Format = "text"
+	JSON   Format = "json"
+	GitHub Format = "github" // GitHub Actions workflow commands
+	SARIF  Format = "sarif"
+)
+
+// ParseFormat returns the form named by a --format value, which must be one of allowed.
+func ParseFormat(s string, allowed ...Format) (Format, error) {
+	f := Format(strings.ToLower(s))
+	if slices.Contains(allowed, f) {
+		return f, nil
+	}
+	names := make([]string, len(allowed))
+	for i, a := range allowed {
+		names[i] = string(a)
+	}
+	return "", fmt.Errorf("unknown --format %q; want %s", f, strings.Join(names, ", "))
+}
+
+// View is the base of every command's view: product output goes to Stdout, messages to Stderr.
+type View struct {
+	Stdout, Stderr io.Writer
+	Format         Format
+	Colors         Colors
+	// Live allows progress lines redrawn in place on Stderr: it is a terminal that can do it.
+	Live bool
+}
+
+// New returns a view writing to stdout and stderr in format, coloured when colour is set.
+func New(stdout, stderr io.Writer, format Format, colour bool) *View {
+	v := &View{Stdout: stdout, Stderr: stderr, Format: format}
+	if colour {
+		v.Colors = ANSI
+	}
+	return v
+}
+
+// Diagnostics lists spec diagnostics on stderr, one a line.
+func (v *View) Diagnostics(ds spec.Diagnostics) {
+	for _, d := range ds {
+		fmt.Fprintln(v.Stderr, d)
+	}
+}
+
+// Count says "1 word" or "n words".
+func Count(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
