@@ -205,7 +205,7 @@ func isTerminal(w any) bool {
 
 // fail reports an error and returns the failure exit code.
 func fail(e *env, err error) int {
-	fmt.Fprintf(e.stderr, "ejops: %v\n", withHint(err))
+	fmt.Fprintf(e.stderr, "ejops: %s\n", view.Escape(withHint(err).Error()))
 	return exitFailure
 }
 

@@ -72,10 +72,10 @@ func (v applyText) endProgress() {
 func (v applyText) Failed(err error) {
 	v.endProgress()
 	if errors.Is(err, runner.ErrStale) {
-		fmt.Fprintf(v.Stderr, "ejops: %v\n", err)
+		fmt.Fprintf(v.Stderr, "ejops: %s\n", Escape(err.Error()))
 		return
 	}
-	fmt.Fprintf(v.Stderr, "ejops: apply failed, rolled back: %v\n", err)
+	fmt.Fprintf(v.Stderr, "ejops: apply failed, rolled back: %s\n", Escape(err.Error()))
 }
 
 func (v applyText) Done(rep *runner.Report) error {

@@ -119,11 +119,11 @@ func writeFields(w io.Writer, indent string, fs []runner.Field, create bool) {
 			fmt.Fprintf(w, "%scommand:\n", indent)
 			if create {
 				for _, l := range strings.Split(strings.TrimRight(f.New, "\n"), "\n") {
-					fmt.Fprintf(w, "%s    %s\n", indent, l)
+					fmt.Fprintf(w, "%s    %s\n", indent, Escape(l))
 				}
 			} else {
 				for _, l := range runner.UnifiedDiff(f.Old, f.New) {
-					fmt.Fprintf(w, "%s    %s\n", indent, l)
+					fmt.Fprintf(w, "%s    %s\n", indent, Escape(l))
 				}
 			}
 		case create:

@@ -69,7 +69,7 @@ func (v validateBase) counted(r ValidateResult, err error) error {
 type validateText struct{ validateBase }
 
 func (v validateText) Result(r ValidateResult) error {
-	err := report.Text(v.Stdout, r.Diagnostics)
+	err := report.Text(escaper{v.Stdout}, r.Diagnostics)
 	if err == nil && r.Skipped == 1 {
 		fmt.Fprintln(v.Stderr, "skipped 1 document that is not an ejops spec")
 	} else if err == nil && r.Skipped > 1 {

@@ -9,6 +9,8 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ejops/ejops/spec"
 )
@@ -58,8 +60,51 @@ func New(stdout, stderr io.Writer, format Format, colour bool) *View {
 // Diagnostics lists spec diagnostics on stderr, one a line.
 func (v *View) Diagnostics(ds spec.Diagnostics) {
 	for _, d := range ds {
-		fmt.Fprintln(v.Stderr, d)
+		fmt.Fprintln(v.Stderr, Escape(d.String()))
 	}
+}
+
+// Escape makes text from specs or the job database safe to print on a terminal: control
+// characters (ESC, CR, NUL, DEL, C1, and line breaks but for newline) and the bidirectional
+// formatting characters that reorder what a reviewer sees become visible escapes such as \x1b.
+func Escape(s string) string {
+	if !strings.ContainsFunc(s, unsafeRune) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case !unsafeRune(r):
+			b.WriteRune(r)
+		case r < 0x100:
+			fmt.Fprintf(&b, "\\x%02x", r)
+		default:
+			fmt.Fprintf(&b, "\\u%04x", r)
+		}
+	}
+	return b.String()
+}
+
+func unsafeRune(r rune) bool {
+	switch {
+	case r == '\n' || r == '\t':
+		return false
+	case unicode.IsControl(r), r == utf8.RuneError:
+		return true
+	case r == 0x2028 || r == 0x2029: // line and paragraph separators
+		return true
+	}
+	return unicode.Is(unicode.Bidi_Control, r)
+}
+
+// escaper escapes what is written through it, for output that holds no colour of its own.
+type escaper struct{ w io.Writer }
+
+func (e escaper) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(e.w, Escape(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // Count says "1 word" or "n words".
