@@ -21,6 +21,7 @@ type ValidateOptions struct {
 type ValidateResult struct {
 	Diagnostics      spec.Diagnostics
 	Files, Documents int
+	Skipped          int  // documents of other tools, counted on stderr by the text form
 	Strict           bool // warnings fail too
 }
 
@@ -68,7 +69,13 @@ func (v validateBase) counted(r ValidateResult, err error) error {
 type validateText struct{ validateBase }
 
 func (v validateText) Result(r ValidateResult) error {
-	return v.counted(r, report.Text(escaper{v.Stdout}, r.Diagnostics))
+	err := report.Text(escaper{v.Stdout}, r.Diagnostics)
+	if err == nil && r.Skipped == 1 {
+		fmt.Fprintln(v.Stderr, "skipped 1 document that is not an ejops spec")
+	} else if err == nil && r.Skipped > 1 {
+		fmt.Fprintf(v.Stderr, "skipped %d documents that are not ejops specs\n", r.Skipped)
+	}
+	return v.counted(r, err)
 }
 
 type validateJSON struct{ validateBase }
