@@ -38,7 +38,7 @@ type ExecutionRow struct {
 	TargetDatabase string
 }
 
-// executionColumns are the documented columns of jobs.job_executions, in the order scanRow reads
+// executionColumns are the documented columns of jobs.job_executions, in the order rowScanner reads
 // them, plus the step name.
 const executionColumns = `e.job_execution_id, e.job_name, e.job_id, e.job_version, e.step_id, s.step_name, e.is_active, e.lifecycle,
  e.create_time, e.start_time, e.end_time, e.current_attempts, e.current_attempt_start_time, e.next_attempt_start_time,
@@ -50,27 +50,66 @@ LEFT JOIN jobs.jobstep_versions AS s ON s.job_id = e.job_id AND s.job_version = 
 const treeQuery = `SELECT ` + executionColumns + `
 WHERE e.job_execution_id = @id`
 
-func scanRow(rows *sql.Rows) (ExecutionRow, error) {
-	var r ExecutionRow
-	var id, jobID mssql.UniqueIdentifier
-	var targetID mssql.NullUniqueIdentifier
-	var stepID sql.NullInt64
-	var stepName, msg, ttype, group, server, database sql.NullString
-	var started, ended, attemptStarted, next sql.NullTime
-	if err := rows.Scan(&id, &r.Job, &jobID, &r.JobVersion, &stepID, &stepName, &r.Active, &r.Lifecycle,
-		&r.Created, &started, &ended, &r.Attempts, &attemptStarted, &next,
-		&msg, &ttype, &targetID, &group, &server, &database); err != nil {
-		return r, err
+// rowScanner scans execution rows into variables allocated once per query; a poll reads
+// thousands of rows.
+type rowScanner struct {
+	id, jobID                                     mssql.UniqueIdentifier
+	targetID                                      mssql.NullUniqueIdentifier
+	stepID                                        sql.NullInt64
+	stepName, msg, ttype, group, server, database sql.NullString
+	started, ended, attemptStarted, next          sql.NullTime
+	r                                             ExecutionRow
+	dest                                          []any
+	last                                          [2]mssql.UniqueIdentifier // execution and job ids of the previous row
+	lastStr                                       [2]string
+}
+
+func newRowScanner() *rowScanner {
+	s := &rowScanner{}
+	s.dest = []any{&s.id, &s.r.Job, &s.jobID, &s.r.JobVersion, &s.stepID, &s.stepName, &s.r.Active, &s.r.Lifecycle,
+		&s.r.Created, &s.started, &s.ended, &s.r.Attempts, &s.attemptStarted, &s.next,
+		&s.msg, &s.ttype, &s.targetID, &s.group, &s.server, &s.database}
+	return s
+}
+
+// shared formats the i-th id shared by the rows of a tree once.
+func (s *rowScanner) shared(i int, u mssql.UniqueIdentifier) string {
+	if s.lastStr[i] == "" || s.last[i] != u {
+		s.last[i], s.lastStr[i] = u, guidString(u)
 	}
-	r.ExecutionID, r.JobID = id.String(), jobID.String()
-	if targetID.Valid {
-		r.TargetID = targetID.UUID.String()
+	return s.lastStr[i]
+}
+
+// guidString formats a GUID as mssql.UniqueIdentifier.String does, without fmt.
+func guidString(u mssql.UniqueIdentifier) string {
+	const digits = "0123456789ABCDEF"
+	var b [36]byte
+	j := 0
+	for i, c := range u {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b[j] = '-'
+			j++
+		}
+		b[j], b[j+1] = digits[c>>4], digits[c&0xf]
+		j += 2
 	}
-	r.StepID, r.StepName, r.LastMessage = int(stepID.Int64), stepName.String, msg.String
-	r.TargetType, r.TargetGroup, r.TargetServer, r.TargetDatabase = ttype.String, group.String, server.String, database.String
+	return string(b[:])
+}
+
+func (s *rowScanner) scan(rows *sql.Rows) (ExecutionRow, error) {
+	if err := rows.Scan(s.dest...); err != nil {
+		return ExecutionRow{}, err
+	}
+	r := s.r
+	r.ExecutionID, r.JobID = s.shared(0, s.id), s.shared(1, s.jobID)
+	if s.targetID.Valid {
+		r.TargetID = guidString(s.targetID.UUID)
+	}
+	r.StepID, r.StepName, r.LastMessage = int(s.stepID.Int64), s.stepName.String, s.msg.String
+	r.TargetType, r.TargetGroup, r.TargetServer, r.TargetDatabase = s.ttype.String, s.group.String, s.server.String, s.database.String
 	r.Created = r.Created.UTC()
-	r.Started, r.Ended = utcOrZero(started), utcOrZero(ended)
-	r.AttemptStarted, r.NextAttempt = utcOrZero(attemptStarted), utcOrZero(next)
+	r.Started, r.Ended = utcOrZero(s.started), utcOrZero(s.ended)
+	r.AttemptStarted, r.NextAttempt = utcOrZero(s.attemptStarted), utcOrZero(s.next)
 	return r, nil
 }
 
@@ -159,8 +198,9 @@ func (db *DB) queryRows(ctx context.Context, query string, out []ExecutionRow, a
 		return nil, err
 	}
 	defer rows.Close()
+	sc := newRowScanner()
 	for rows.Next() {
-		r, err := scanRow(rows)
+		r, err := sc.scan(rows)
 		if err != nil {
 			return nil, err
 		}
