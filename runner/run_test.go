@@ -148,15 +148,8 @@ func fleetEmulator(tb testing.TB, fleet string, members ...string) (*emulator.Em
 	if err := os.WriteFile(path, []byte(fleet), 0o644); err != nil {
 		tb.Fatal(err)
 	}
-	em, err := emulator.New(emulator.Options{Password: "run-pw", Fleet: path})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	addr, err := em.Listen("127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	raw, err := sql.Open("sqlserver", em.DSN(addr))
+	em, db, dsn := serveEmulator(tb, emulator.Options{Password: "run-pw", Fleet: path})
+	raw, err := sql.Open("sqlserver", dsn)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -172,15 +165,31 @@ EXEC jobs.sp_add_jobstep @job_name = N'nightly', @step_name = N'stats', @command
 	if _, err := raw.Exec(batch); err != nil {
 		tb.Fatal(err)
 	}
+	return em, db
+}
+
+// serveEmulator serves an emulator over TCP for one test and opens a job database on it.
+func serveEmulator(tb testing.TB, opts emulator.Options) (*emulator.Emulator, *jobdb.DB, string) {
+	tb.Helper()
+	em, err := emulator.New(opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	addr, err := em.Listen("127.0.0.1:0")
+	if err != nil {
+		em.Close()
+		tb.Fatal(err)
+	}
 	db, err := jobdb.Open(em.DSN(addr), nil)
 	if err != nil {
+		em.Close()
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() {
 		db.Close()
 		em.Close()
 	})
-	return em, db
+	return em, db, em.DSN(addr)
 }
 
 func TestFollowReadsOneTreePerPoll(t *testing.T) {

@@ -82,6 +82,9 @@ func runRun(ctx context.Context, e *env, args []string) int {
 	}
 	if !a.wait {
 		fmt.Fprintf(e.stderr, "ejops: started %s; follow it with: ejops executions --id %s\n", a.job, id)
+		if db.Embedded != "" {
+			fmt.Fprintln(e.stderr, "ejops: the embedded job database runs executions only while an ejops command has it open; use --wait to see this one through")
+		}
 		if a.format == "json" {
 			if err := view.RunStartedJSON(e.stdout, id, a.job); err != nil {
 				return fail(e, err)

@@ -586,3 +586,30 @@ func TestRunUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestRunEmbedded runs a job on the embedded job database, whose agent runs the execution while
+// the command has it open, over the fleet.yaml beside its state file.
+func TestRunEmbedded(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "fleet.yaml"), []byte(runFleet), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	state := "embedded:" + filepath.Join(dir, "jobdb.json")
+	specs := writeSpecs(t, runSpecs)
+	ejops := func(args ...string) (int, string, string) {
+		var stdout, stderr bytes.Buffer
+		code := Main(append(args[:1:1], append([]string{"--job-db", state}, args[1:]...)...), strings.NewReader(""), &stdout, &stderr)
+		return code, stdout.String(), stderr.String()
+	}
+	if code, _, errOut := ejops("apply", "--yes", specs); code != 0 {
+		t.Fatalf("apply: exit %d\n%s", code, errOut)
+	}
+	code, out, errOut := ejops("run", "--wait", "failing")
+	if code != 1 || !strings.Contains(out, "Failed on 1 target:\n  s1.database.windows.net/broken") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if code, out, _ := ejops("executions"); code != 0 || !strings.Contains(out, "failing") {
+		t.Fatalf("executions: exit %d\n%s", code, out)
+	}
+}
