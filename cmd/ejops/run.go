@@ -153,7 +153,7 @@ func (a runArgs) follow(soft, hard context.Context, e *env, db *jobdb.DB, id str
 // not repeated: it may hold a password.
 func (f *dbFlags) sameDBHint() string {
 	if f.dsn != "" {
-		return " --job-db …  (the same job database)"
+		return " (with the same --job-db)"
 	}
 	return ""
 }

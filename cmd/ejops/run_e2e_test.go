@@ -613,3 +613,24 @@ func TestRunEmbedded(t *testing.T) {
 		t.Fatalf("executions: exit %d\n%s", code, out)
 	}
 }
+
+func TestRunWaitGivesUpAfterTimeout(t *testing.T) {
+	t.Parallel()
+	j := startRunJobDB(t, runFleet, runSpecs)
+	start := time.Now()
+	code, out, errOut := j.runBinary(t, "run", "--wait", "--timeout", "1s", "--format", "json", "long")
+	if code != 1 || time.Since(start) > 2500*time.Millisecond {
+		t.Fatalf("exit %d after %s, want 1 after about 1s\n%s", code, time.Since(start), errOut)
+	}
+	id := executionID.FindStringSubmatch(errOut)[1]
+	if !strings.Contains(errOut, "gave up waiting after 1s (--timeout); execution "+id+" goes on.\nCancel it with: ejops stop "+id+"\n") {
+		t.Fatalf("stderr:\n%s", errOut)
+	}
+	var doc struct{ Active bool }
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || !doc.Active {
+		t.Fatalf("the document shows the execution as last read, still active: %v\n%s", err, out)
+	}
+	if l := j.lifecycle(t, id); l == runner.LifecycleCanceled || l == runner.LifecycleSucceeded {
+		t.Fatalf("the execution is %s; --timeout must leave it running", l)
+	}
+}
