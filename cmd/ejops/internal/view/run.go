@@ -4,46 +4,12 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/ejops/ejops/runner"
 )
-
-// runEscape makes text from the job database safe to print on a terminal: control characters,
-// other unprintable runes and invalid UTF-8 are shown as Go escapes (\n, \x1b, \u200b), so a
-// message can neither move the cursor nor forge lines.
-func runEscape(s string) string {
-	clean := true
-	for _, r := range s {
-		if r == utf8.RuneError || (!unicode.IsGraphic(r) && r != ' ') {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r == ' ' || (unicode.IsGraphic(r) && r != utf8.RuneError):
-			b.WriteRune(r)
-		default:
-			q := strconv.QuoteRune(r)
-			b.WriteString(q[1 : len(q)-1])
-		}
-		i += size
-	}
-	return b.String()
-}
 
 // runDuration shows a duration rounded to a tenth of a second ("3.2s", "1m4.5s").
 func runDuration(d time.Duration) string {
@@ -61,7 +27,7 @@ func runStepLabel(s *runner.StepExecution) string {
 	if s.Name == "" {
 		return fmt.Sprintf("step %d", s.ID)
 	}
-	return fmt.Sprintf("step %d %s", s.ID, runEscape(s.Name))
+	return fmt.Sprintf("step %d %s", s.ID, EscapeLine(s.Name))
 }
 
 // runShowsMessage reports whether the summary shows a target's last message: for outcomes other
@@ -74,7 +40,7 @@ func runShowsMessage(t *runner.TargetExecution) bool {
 // per target (lifecycle, attempts, duration and, unless it succeeded, its last message), then the
 // verdict: what failed or was skipped. now measures rows still running.
 func RunText(w io.Writer, e *runner.Execution, now time.Time) {
-	fmt.Fprintf(w, "Job %s, execution %s: %s", runEscape(e.Job), e.ID, e.Lifecycle)
+	fmt.Fprintf(w, "Job %s, execution %s: %s", EscapeLine(e.Job), e.ID, e.Lifecycle)
 	if d := runner.Duration(e.Started, e.Ended, now); d > 0 {
 		fmt.Fprintf(w, " after %s", runDuration(d))
 	}
@@ -82,20 +48,20 @@ func RunText(w io.Writer, e *runner.Execution, now time.Time) {
 	for _, s := range e.Steps {
 		fmt.Fprintf(w, "\n%s", runStepLabel(s))
 		if s.TargetGroup != "" {
-			fmt.Fprintf(w, " (target group %s)", runEscape(s.TargetGroup))
+			fmt.Fprintf(w, " (target group %s)", EscapeLine(s.TargetGroup))
 		}
 		fmt.Fprintf(w, ": %s", s.Lifecycle)
 		if s.LastMessage != "" {
-			fmt.Fprintf(w, ": %s", runEscape(s.LastMessage))
+			fmt.Fprintf(w, ": %s", EscapeLine(s.LastMessage))
 		}
 		fmt.Fprintln(w)
 		var rows []string
 		for _, t := range s.Targets {
 			msg := ""
 			if runShowsMessage(t) {
-				msg = runEscape(t.LastMessage)
+				msg = EscapeLine(t.LastMessage)
 			}
-			rows = append(rows, fmt.Sprintf("  %s\t%s\t%s\t%s\t%s", t.Lifecycle, runEscape(t.Name()),
+			rows = append(rows, fmt.Sprintf("  %s\t%s\t%s\t%s\t%s", t.Lifecycle, EscapeLine(t.Name()),
 				runPlural(t.Attempts, "attempt"), runDuration(runner.Duration(t.Started, t.Ended, now)), msg))
 		}
 		runTable(w, rows)
@@ -123,9 +89,9 @@ func runTable(w io.Writer, rows []string) {
 func runVerdict(w io.Writer, e *runner.Execution) {
 	list := func(ts []runner.StepTarget, withMessage bool) {
 		for _, x := range ts {
-			line := fmt.Sprintf("  %s (%s): %s", runEscape(x.Target.Name()), runStepLabel(x.Step), x.Target.Lifecycle)
+			line := fmt.Sprintf("  %s (%s): %s", EscapeLine(x.Target.Name()), runStepLabel(x.Step), x.Target.Lifecycle)
 			if withMessage && x.Target.LastMessage != "" {
-				line += ": " + runEscape(x.Target.LastMessage)
+				line += ": " + EscapeLine(x.Target.LastMessage)
 			}
 			fmt.Fprintln(w, line)
 		}
@@ -150,7 +116,7 @@ func runVerdict(w io.Writer, e *runner.Execution) {
 	default:
 		failed := e.Targets(runner.IsFailure)
 		if len(failed) == 0 {
-			fmt.Fprintf(w, "%s: %s\n", e.Lifecycle, runEscape(e.LastMessage))
+			fmt.Fprintf(w, "%s: %s\n", e.Lifecycle, EscapeLine(e.LastMessage))
 			return
 		}
 		fmt.Fprintf(w, "%s on %s:\n", e.Lifecycle, runPlural(len(failed), "target"))
@@ -167,7 +133,7 @@ func RunExecutionsText(w io.Writer, list []*runner.Execution, now time.Time) {
 	}
 	rows := []string{"EXECUTION\tJOB\tCREATED (UTC)\tDURATION\tLIFECYCLE\tDATABASES"}
 	for _, e := range list {
-		rows = append(rows, fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s", e.ID, runEscape(e.Job), e.Created.UTC().Format("2006-01-02 15:04:05"),
+		rows = append(rows, fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s", e.ID, EscapeLine(e.Job), e.Created.UTC().Format("2006-01-02 15:04:05"),
 			runDuration(runner.Duration(e.Started, e.Ended, now)), e.Lifecycle, runCounts(e.LifecycleCounts())))
 	}
 	runTable(w, rows)
@@ -187,7 +153,7 @@ func runCounts(m map[string]int) string {
 	})
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%d %s", m[k], runEscape(k))
+		parts[i] = fmt.Sprintf("%d %s", m[k], EscapeLine(k))
 	}
 	return strings.Join(parts, ", ")
 }

@@ -68,22 +68,22 @@ func runTransitionLine(e *runner.Execution, c runner.Transition) string {
 	var b strings.Builder
 	switch {
 	case c.Target != nil:
-		fmt.Fprintf(&b, "%s (%s): %s", runEscape(c.Target.Name()), runStepLabel(c.Step), c.To)
+		fmt.Fprintf(&b, "%s (%s): %s", EscapeLine(c.Target.Name()), runStepLabel(c.Step), c.To)
 		if c.To == runner.LifecycleInProgress || c.To == runner.LifecycleWaitingForRetry || c.Attempts > 1 {
 			fmt.Fprintf(&b, ", attempt %d", c.Attempts)
 		}
 		if c.Message != "" && c.To != runner.LifecycleSucceeded {
-			fmt.Fprintf(&b, ": %s", runEscape(c.Message))
+			fmt.Fprintf(&b, ": %s", EscapeLine(c.Message))
 		}
 	case c.Step != nil:
 		fmt.Fprintf(&b, "%s: %s", runStepLabel(c.Step), c.To)
 		if c.Message != "" {
-			fmt.Fprintf(&b, ": %s", runEscape(c.Message))
+			fmt.Fprintf(&b, ": %s", EscapeLine(c.Message))
 		}
 	default:
-		fmt.Fprintf(&b, "job %s: %s", runEscape(e.Job), c.To)
+		fmt.Fprintf(&b, "job %s: %s", EscapeLine(e.Job), c.To)
 		if c.Message != "" {
-			fmt.Fprintf(&b, ": %s", runEscape(c.Message))
+			fmt.Fprintf(&b, ": %s", EscapeLine(c.Message))
 		}
 	}
 	return b.String()
@@ -94,7 +94,7 @@ func runTransitionLine(e *runner.Execution, c runner.Transition) string {
 func runProgressLine(e *runner.Execution, stamp string) string {
 	s := e.Current()
 	if s == nil {
-		return runCut(fmt.Sprintf("%s %s: %s", stamp, runEscape(e.Job), e.Lifecycle), runProgressWidth)
+		return runCut(fmt.Sprintf("%s %s: %s", stamp, EscapeLine(e.Job), e.Lifecycle), runProgressWidth)
 	}
 	c := s.Count()
 	counts := fmt.Sprintf("%d ok, %d failed, %d running, %d retrying", c.Succeeded, c.Failed, c.Running, c.WaitingForRetry)
@@ -105,7 +105,7 @@ func runProgressLine(e *runner.Execution, stamp string) string {
 		counts += fmt.Sprintf(", %d skipped", c.Skipped)
 	}
 	room := max(runProgressWidth-utf8.RuneCountInString(stamp)-utf8.RuneCountInString(counts)-4, 12)
-	names := runCut(runEscape(e.Job)+" "+runStepLabel(s), room)
+	names := runCut(EscapeLine(e.Job)+" "+runStepLabel(s), room)
 	return runCut(fmt.Sprintf("%s %s: %s", stamp, names, counts), runProgressWidth)
 }
 
