@@ -80,7 +80,7 @@ func CheckAddress(dsn string) error {
 // connector parses a sqlserver:// or azuresql:// address into a go-mssqldb connector.
 func connector(dsn string) (driver.Connector, error) {
 	if !strings.HasPrefix(dsn, "sqlserver://") && !strings.HasPrefix(dsn, "azuresql://") {
-		return nil, &AddressError{errors.New("it must start with sqlserver://, azuresql:// or embedded:")}
+		return nil, &AddressError{errors.New("it must start with sqlserver://, azuresql:// or embedded:PATH")}
 	}
 	entra, u, err := connectionURL(dsn)
 	if err != nil {
@@ -419,10 +419,22 @@ func (t *Tx) Read(ctx context.Context) (*State, error) {
 // Commit commits the transaction, releasing the lock.
 func (t *Tx) Commit() error {
 	if err := t.tx.Commit(); err != nil {
+		if ErrorNumber(err) == 0 {
+			// No answer from the server: the connection went during COMMIT.
+			return &CommitUnknownError{Err: err}
+		}
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
 }
+
+// CommitUnknownError is a COMMIT the server never answered: it may or may not have committed.
+type CommitUnknownError struct{ Err error }
+
+func (e *CommitUnknownError) Error() string {
+	return fmt.Sprintf("commit: no answer from the job database (%v): the changes may or may not have been committed; run plan to see what it holds", e.Err)
+}
+func (e *CommitUnknownError) Unwrap() error { return e.Err }
 
 // Rollback rolls everything back.
 func (t *Tx) Rollback() error { return t.tx.Rollback() }

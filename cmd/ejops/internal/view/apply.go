@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/ejops/ejops/runner"
+	"github.com/ejops/ejops/runner/jobdb"
 )
 
 // Apply is the view of apply.
@@ -71,7 +72,8 @@ func (v applyText) endProgress() {
 
 func (v applyText) Failed(err error) {
 	v.endProgress()
-	if errors.Is(err, runner.ErrStale) {
+	var unknown *jobdb.CommitUnknownError
+	if errors.Is(err, runner.ErrStale) || errors.As(err, &unknown) {
 		fmt.Fprintf(v.Stderr, "ejops: %s\n", Escape(err.Error()))
 		return
 	}
