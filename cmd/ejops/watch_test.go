@@ -387,6 +387,29 @@ func TestWatch(t *testing.T) {
 		if out := j.mustRun(t, 0, "plan", dir); !strings.Contains(out, "No changes") {
 			t.Fatalf("the job database is not what the specs say after SIGTERM:\n%s", out)
 		}
+
+		// A second signal ends the process at once; the server rolls its transaction back.
+		s = startSidecar(t, bin, j.dsn, dir)
+		s.waitLog(t, 1, "pass", "result", "unchanged")
+		j.em.SetDelay(150 * time.Millisecond)
+		j.em.ResetStats()
+		writeFile(t, filepath.Join(dir, "jobs.yaml"), specWithDescription("third")+"---\n"+jobSpec("weekly", "a", "b")+"---\n"+jobSpec("monthly", "a", "b"))
+		waitFor(t, 10*time.Second, "the pass to start writing", func() bool { return j.em.Stats().Procs["jobs.sp_add_job"] > 0 })
+		if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+		start := time.Now()
+		if err := s.signal(t, syscall.SIGTERM); err == nil {
+			t.Fatal("the second SIGTERM let the pass finish")
+		}
+		if took := time.Since(start); took > time.Second {
+			t.Errorf("the second SIGTERM took %s to end the process", took)
+		}
+		j.em.SetDelay(0)
+		waitFor(t, 5*time.Second, "the rollback", func() bool {
+			return j.description(t, "nightly") == "second" && fmt.Sprint(j.scalar(t, "SELECT COUNT(*) FROM jobs.jobs WHERE job_name = N'monthly'")) == "0"
+		})
 	})
 
 	t.Run("a failed job execution shows in the metrics by job and database", func(t *testing.T) {

@@ -113,7 +113,7 @@ func TestFinishedSinceCountsEachEndOnce(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	var all []Finished
+	var all []ExecutionRow
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		rows, next, err := db.FinishedSince(ctx, since)
 		if err != nil {
@@ -123,7 +123,7 @@ func TestFinishedSinceCountsEachEndOnce(t *testing.T) {
 			t.Fatalf("window went back from %v to %v", since, next)
 		}
 		all, since = append(all, rows...), next
-		if slices.ContainsFunc(all, func(f Finished) bool { return f.Root }) {
+		if slices.ContainsFunc(all, func(f ExecutionRow) bool { return f.StepID == 0 }) {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -132,24 +132,24 @@ func TestFinishedSinceCountsEachEndOnce(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	byDB := map[string]string{}
-	var root *Finished
+	var root *ExecutionRow
 	for i, f := range all {
 		if f.Job != "nightly" {
 			t.Errorf("row of job %q", f.Job)
 		}
-		if f.Root {
+		if f.StepID == 0 {
 			if root != nil {
 				t.Errorf("root counted twice: %+v", all)
 			}
 			root = &all[i]
 		}
 		if f.TargetType == "SqlDatabase" {
-			if _, dup := byDB[f.Database]; dup {
-				t.Errorf("database %s counted twice", f.Database)
+			if _, dup := byDB[f.TargetDatabase]; dup {
+				t.Errorf("database %s counted twice", f.TargetDatabase)
 			}
-			byDB[f.Database] = f.Lifecycle
-			if f.Server != "s1.database.windows.net" {
-				t.Errorf("server %q", f.Server)
+			byDB[f.TargetDatabase] = f.Lifecycle
+			if f.TargetServer != "s1.database.windows.net" {
+				t.Errorf("server %q", f.TargetServer)
 			}
 		}
 	}

@@ -64,7 +64,7 @@ type Elector func(ctx context.Context) (Lease, error)
 
 // Outcomes reads the job executions that finished after since and returns the time to read from
 // next; a zero since starts the window (see jobdb.DB.FinishedSince).
-type Outcomes func(ctx context.Context, since time.Time) ([]jobdb.Finished, time.Time, error)
+type Outcomes func(ctx context.Context, since time.Time) ([]jobdb.ExecutionRow, time.Time, error)
 
 // Config steers a Loop. Zero durations take the defaults in brackets.
 type Config struct {

@@ -67,11 +67,15 @@ type harness struct {
 	stop   func()
 }
 
-func start(t *testing.T, cfg Config) *harness {
+// start runs the loop; the fake pass returns what result says (by default, success).
+func start(t *testing.T, cfg Config, result ...func(Request) Result) *harness {
 	t.Helper()
 	h := &harness{dir: t.TempDir(), calls: make(chan Request, 1000), logs: &logs{}}
 	write(t, filepath.Join(h.dir, "job.yaml"), "v1")
 	h.setResult(func(Request) Result { return Result{} })
+	for _, r := range result {
+		h.setResult(r)
+	}
 	if cfg.Paths == nil {
 		cfg.Paths = []string{h.dir}
 	}
@@ -196,6 +200,7 @@ func TestSavedChangePassesOnceAfterTheDebounce(t *testing.T) {
 	h.pass(t)
 	write(t, filepath.Join(h.dir, "team", "more", "job.yml"), "v2")
 	h.pass(t)
+	h.noPass(t) // the last pass logs once it returns
 	if n := len(h.logs.lines("INFO", "pass")); n != 5 {
 		t.Errorf("%d pass lines for 5 passes\n%s", n, h.logs)
 	}
@@ -265,8 +270,7 @@ func TestInvalidSpecsAreReportedOnceAndKeepReadinessDown(t *testing.T) {
 
 func TestFailuresBackOffAndLogSparingly(t *testing.T) {
 	t.Parallel()
-	h := start(t, Config{Backoff: 10 * time.Millisecond, MaxBackoff: 160 * time.Millisecond})
-	h.setResult(func(Request) Result {
+	h := start(t, Config{Backoff: 10 * time.Millisecond, MaxBackoff: 160 * time.Millisecond}, func(Request) Result {
 		return Result{Status: StatusFailed, Err: errors.New("dial tcp: connection refused")}
 	})
 	h.pass(t)
@@ -299,10 +303,9 @@ func TestFailuresBackOffAndLogSparingly(t *testing.T) {
 func TestResyncCorrectsDriftAndCountsIt(t *testing.T) {
 	t.Parallel()
 	var drifted atomic.Bool
-	h := start(t, Config{Interval: 50 * time.Millisecond})
-	h.setResult(func(Request) Result {
+	h := start(t, Config{Interval: 50 * time.Millisecond}, func(Request) Result {
 		if drifted.Swap(false) {
-			return Result{Changes: []string{"~ job nightly"}, Applied: true}
+			return Result{Changes: []string{"update job nightly"}, Applied: true}
 		}
 		return Result{}
 	})
@@ -421,16 +424,16 @@ func TestElectionErrorsAreRetriedWithBackoff(t *testing.T) {
 func TestJobOutcomesAreCountedOnResync(t *testing.T) {
 	t.Parallel()
 	var reads atomic.Int32
-	outcomes := func(_ context.Context, since time.Time) ([]jobdb.Finished, time.Time, error) {
+	outcomes := func(_ context.Context, since time.Time) ([]jobdb.ExecutionRow, time.Time, error) {
 		n := reads.Add(1)
 		if since.IsZero() {
 			return nil, time.Unix(100, 0), nil
 		}
 		if n == 2 && since.Equal(time.Unix(100, 0)) {
-			return []jobdb.Finished{
-				{Job: "nightly", Root: true, Lifecycle: "Failed"},
-				{Job: "nightly", TargetType: "SqlDatabase", Lifecycle: "Failed", Server: "s1", Database: "broken"},
-				{Job: "nightly", TargetType: "SqlDatabase", Lifecycle: "Succeeded", Server: "s1", Database: "good"},
+			return []jobdb.ExecutionRow{
+				{Job: "nightly", Lifecycle: "Failed"},
+				{Job: "nightly", StepID: 1, TargetType: "SqlDatabase", Lifecycle: "Failed", TargetServer: "s1", TargetDatabase: "broken"},
+				{Job: "nightly", StepID: 1, TargetType: "SqlDatabase", Lifecycle: "Succeeded", TargetServer: "s1", TargetDatabase: "good"},
 			}, time.Unix(200, 0), nil
 		}
 		return nil, since, nil
@@ -490,5 +493,43 @@ func TestHealthAndStop(t *testing.T) {
 	case <-finished:
 	default:
 		t.Fatal("the pass did not finish")
+	}
+}
+
+// TestSuspendFileFromAConfigMap follows a suspend file the way the kubelet publishes a ConfigMap
+// key: a timestamped folder, a ..data link renamed over the old one, and a link per key.
+func TestSuspendFileFromAConfigMap(t *testing.T) {
+	t.Parallel()
+	control := t.TempDir()
+	publish := func(rev string, keys ...string) {
+		write(t, filepath.Join(control, rev, "placeholder"), "")
+		for _, k := range keys {
+			write(t, filepath.Join(control, rev, k), "incident 1234")
+		}
+		if err := os.Symlink(rev, filepath.Join(control, "..data_tmp")); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(filepath.Join(control, "..data_tmp"), filepath.Join(control, "..data")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish("..2026_01_01_00_00_00.1")
+	h := start(t, Config{SuspendFile: filepath.Join(control, "suspend")})
+	if req := h.pass(t); !req.Write {
+		t.Fatal("no ConfigMap key, yet not asked to write")
+	}
+	publish("..2026_01_01_00_01_00.2", "suspend")
+	if err := os.Symlink(filepath.Join("..data", "suspend"), filepath.Join(control, "suspend")); err != nil {
+		t.Fatal(err)
+	}
+	if req := h.pass(t); req.Write {
+		t.Fatal("suspended through the ConfigMap, yet asked to write")
+	}
+	publish("..2026_01_01_00_02_00.3")
+	if err := os.Remove(filepath.Join(control, "suspend")); err != nil {
+		t.Fatal(err)
+	}
+	if req := h.pass(t); !req.Write {
+		t.Fatal("the key is gone, yet not asked to write")
 	}
 }

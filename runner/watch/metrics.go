@@ -89,13 +89,13 @@ func NewMetrics() *Metrics {
 
 // count adds finished execution rows: root rows by job and lifecycle, and the target databases
 // that failed or timed out.
-func (m *Metrics) count(rows []jobdb.Finished) {
-	for _, f := range rows {
+func (m *Metrics) count(rows []jobdb.ExecutionRow) {
+	for _, r := range rows {
 		switch {
-		case f.Root:
-			m.executions.WithLabelValues(f.Job, f.Lifecycle).Inc()
-		case f.TargetType == "SqlDatabase" && (f.Lifecycle == "Failed" || f.Lifecycle == "TimedOut"):
-			m.failedDatabases.WithLabelValues(f.Job, f.Server, f.Database).Inc()
+		case r.StepID == 0:
+			m.executions.WithLabelValues(r.Job, r.Lifecycle).Inc()
+		case r.TargetType == "SqlDatabase" && (r.Lifecycle == "Failed" || r.Lifecycle == "TimedOut"):
+			m.failedDatabases.WithLabelValues(r.Job, r.TargetServer, r.TargetDatabase).Inc()
 		}
 	}
 }
