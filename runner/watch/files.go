@@ -76,7 +76,10 @@ func (t *tree) relevant(ev fsnotify.Event) bool {
 	case base == SuspendName:
 		return true
 	case strings.HasPrefix(base, "."):
-		return false
+		// Hidden files are skipped by the loader, but a hidden link may carry the specs: the
+		// kubelet publishes a mounted ConfigMap by renaming a new ..data link over the old one.
+		fi, err := os.Lstat(ev.Name)
+		return err == nil && fi.Mode()&os.ModeSymlink != 0
 	}
 	if ev.Has(fsnotify.Create) {
 		if fi, err := os.Lstat(ev.Name); err == nil && fi.IsDir() {

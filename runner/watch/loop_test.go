@@ -496,36 +496,51 @@ func TestHealthAndStop(t *testing.T) {
 	}
 }
 
-// TestSuspendFileFromAConfigMap follows a suspend file the way the kubelet publishes a ConfigMap
-// key: a timestamped folder, a ..data link renamed over the old one, and a link per key.
-func TestSuspendFileFromAConfigMap(t *testing.T) {
-	t.Parallel()
-	control := t.TempDir()
-	publish := func(rev string, keys ...string) {
-		write(t, filepath.Join(control, rev, "placeholder"), "")
-		for _, k := range keys {
-			write(t, filepath.Join(control, rev, k), "incident 1234")
-		}
-		if err := os.Symlink(rev, filepath.Join(control, "..data_tmp")); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Rename(filepath.Join(control, "..data_tmp"), filepath.Join(control, "..data")); err != nil {
+// publishConfigMap lays files out the way the kubelet publishes a ConfigMap volume in dir: a
+// timestamped folder, a ..data link renamed over the old one, and a link per key to ..data/key.
+func publishConfigMap(t *testing.T, dir, rev string, files map[string]string) {
+	t.Helper()
+	write(t, filepath.Join(dir, rev, ".keep"), "")
+	for k, v := range files {
+		write(t, filepath.Join(dir, rev, k), v)
+	}
+	if err := os.Symlink(rev, filepath.Join(dir, "..data_tmp")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(dir, "..data_tmp"), filepath.Join(dir, "..data")); err != nil {
+		t.Fatal(err)
+	}
+	for k := range files {
+		if err := os.Symlink(filepath.Join("..data", k), filepath.Join(dir, k)); err != nil && !os.IsExist(err) {
 			t.Fatal(err)
 		}
 	}
-	publish("..2026_01_01_00_00_00.1")
+}
+
+func TestSpecsFromAConfigMapAreFollowed(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	publishConfigMap(t, dir, "..2026_01_01_00_00_00.1", map[string]string{"jobs.yaml": "v1"})
+	h := start(t, Config{Paths: []string{dir}})
+	h.pass(t)
+	publishConfigMap(t, dir, "..2026_01_01_00_01_00.2", map[string]string{"jobs.yaml": "v2"})
+	h.pass(t)
+	h.noPass(t)
+}
+
+func TestSuspendFileFromAConfigMap(t *testing.T) {
+	t.Parallel()
+	control := t.TempDir()
+	publishConfigMap(t, control, "..2026_01_01_00_00_00.1", nil)
 	h := start(t, Config{SuspendFile: filepath.Join(control, "suspend")})
 	if req := h.pass(t); !req.Write {
 		t.Fatal("no ConfigMap key, yet not asked to write")
 	}
-	publish("..2026_01_01_00_01_00.2", "suspend")
-	if err := os.Symlink(filepath.Join("..data", "suspend"), filepath.Join(control, "suspend")); err != nil {
-		t.Fatal(err)
-	}
+	publishConfigMap(t, control, "..2026_01_01_00_01_00.2", map[string]string{"suspend": "incident 1234"})
 	if req := h.pass(t); req.Write {
 		t.Fatal("suspended through the ConfigMap, yet asked to write")
 	}
-	publish("..2026_01_01_00_02_00.3")
+	publishConfigMap(t, control, "..2026_01_01_00_02_00.3", nil)
 	if err := os.Remove(filepath.Join(control, "suspend")); err != nil {
 		t.Fatal(err)
 	}
