@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -172,8 +171,6 @@ func tsqlQuery(t *testing.T, j *jobDB, query string) (out string, ok bool) {
 	return string(b), true
 }
 
-func openSQL(dsn string) (*sql.DB, error) { return sql.Open("sqlserver", dsn) }
-
 func writeFile(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -287,46 +284,32 @@ func TestWatch(t *testing.T) {
 			t.Errorf("the same broken specs were passed %d times", n)
 		}
 		writeFile(t, filepath.Join(dir, "jobs.yaml"), specWithDescription("fixed"))
+		waitFor(t, 5*time.Second, "the fix applied", func() bool { return j.description(t, "nightly") == "fixed" })
 		s.waitReady(t, true)
-		if d := j.description(t, "nightly"); d != "fixed" {
-			t.Fatalf("description %q after the fix", d)
-		}
 	})
 
 	t.Run("a job database outage is survived without a log line per retry", func(t *testing.T) {
 		t.Parallel()
-		state := filepath.Join(t.TempDir(), "jobdb.json")
-		opts := emulator.Options{Password: "outage-pw-1", StatePath: state}
-		em, err := emulator.New(opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr, err := em.Listen("127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		dsn := em.DSN(addr)
+		opts := emulator.Options{Password: "outage-pw-1", StatePath: filepath.Join(t.TempDir(), "jobdb.json")}
+		j := serveJobDB(t, opts)
 		dir := writeSpecs(t, map[string]string{"jobs.yaml": specWithDescription("before")})
-		s := startSidecar(t, bin, dsn, "--max-backoff", "300ms", "--log-level", "debug", dir)
+		s := startSidecar(t, bin, j.dsn, "--max-backoff", "300ms", "--log-level", "debug", dir)
 		s.waitLog(t, 1, "pass", "result", "applied")
-		em.Close()
+		j.em.Close()
 		writeFile(t, filepath.Join(dir, "jobs.yaml"), specWithDescription("during"))
 		time.Sleep(3 * time.Second)
-		if em, err = emulator.New(opts); err != nil {
+		em, err := emulator.New(opts) // the same state, on the same address
+		if err != nil {
 			t.Fatal(err)
 		}
 		defer em.Close()
-		if _, err := em.Listen(addr.String()); err != nil {
+		u, _ := url.Parse(j.dsn)
+		if _, err := em.Listen(u.Host); err != nil {
 			t.Fatal(err)
 		}
 		s.waitLog(t, 1, "job database reachable again")
 		s.waitLog(t, 2, "pass", "result", "applied", "trigger", "leader")
-		db := &jobDB{em: em, dsn: dsn}
-		if db.db, err = openSQL(dsn); err != nil {
-			t.Fatal(err)
-		}
-		defer db.db.Close()
-		if d := db.description(t, "nightly"); d != "during" {
+		if d := j.description(t, "nightly"); d != "during" {
 			t.Fatalf("after the outage: description %q", d)
 		}
 		attempts := len(s.lines("leader election"))
@@ -422,20 +405,7 @@ func TestWatch(t *testing.T) {
       - name: b
         failure: {message: "Invalid object name 'dbo.missing'.", number: 208, always: true}
 `)
-		em, err := emulator.New(emulator.Options{Password: "fleet-pw-1", Fleet: fleet})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer em.Close()
-		addr, err := em.Listen("127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		j := &jobDB{em: em, dsn: em.DSN(addr)}
-		if j.db, err = openSQL(j.dsn); err != nil {
-			t.Fatal(err)
-		}
-		defer j.db.Close()
+		j := serveJobDB(t, emulator.Options{Password: "fleet-pw-1", Fleet: fleet})
 		spec := strings.Replace(jobSpec("nightly", "stats"), "command:", "retry: {attempts: 0}\n      command:", 1)
 		dir := writeSpecs(t, map[string]string{"jobs.yaml": miAgent + "---\n" + tenants + "---\n" + spec})
 		s := startSidecar(t, bin, j.dsn, "--interval", "200ms", dir)
@@ -458,20 +428,7 @@ func TestWatch(t *testing.T) {
 // the median and the 95th percentile.
 func BenchmarkWatchLatency50Edits(b *testing.B) {
 	bin := filepath.Join(ejopsBinary(b), "ejops")
-	em, err := emulator.New(emulator.Options{Password: "bench-pw-1"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer em.Close()
-	addr, err := em.Listen("127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	j := &jobDB{em: em, dsn: em.DSN(addr)}
-	if j.db, err = openSQL(j.dsn); err != nil {
-		b.Fatal(err)
-	}
-	defer j.db.Close()
+	j := serveJobDB(b, emulator.Options{Password: "bench-pw-1"})
 	dir := b.TempDir()
 	file := filepath.Join(dir, "jobs.yaml")
 	writeFile(b, file, specWithDescription("edit 0"))
@@ -506,15 +463,7 @@ func BenchmarkWatchIdleFootprint1000Jobs(b *testing.B) {
 		b.Skip("reads /proc")
 	}
 	bin := filepath.Join(ejopsBinary(b), "ejops")
-	em, err := emulator.New(emulator.Options{Password: "bench-pw-2"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer em.Close()
-	addr, err := em.Listen("127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
+	j := serveJobDB(b, emulator.Options{Password: "bench-pw-2"})
 	dir := b.TempDir()
 	writeFile(b, filepath.Join(dir, "base.yaml"), miAgent+"---\n"+tenants)
 	for f := range 10 {
@@ -526,7 +475,7 @@ func BenchmarkWatchIdleFootprint1000Jobs(b *testing.B) {
 	}
 	for range b.N {
 		// The defaults, which the test helper shortens.
-		s := startSidecar(b, bin, em.DSN(addr), "--debounce", "250ms", "--leader-retry", "2s", dir)
+		s := startSidecar(b, bin, j.dsn, "--debounce", "250ms", "--leader-retry", "2s", dir)
 		waitFor(b, 2*time.Minute, "the first pass", func() bool { return len(s.lines("pass", "result", "applied", "changes", "1001")) == 1 })
 		time.Sleep(5 * time.Second)
 		pid := s.cmd.Process.Pid

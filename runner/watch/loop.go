@@ -202,7 +202,8 @@ func (l *Loop) flushAt() time.Time {
 	return a
 }
 
-// wake is when something is next due.
+// wake is when something is next due. While files are being written, only the leader check and
+// the end of the debounce are: a pass then would read them half written.
 func (l *Loop) wake() time.Time {
 	next := l.electAt
 	earlier := func(t time.Time) {
@@ -210,15 +211,15 @@ func (l *Loop) wake() time.Time {
 			next = t
 		}
 	}
-	if l.leading {
+	switch {
+	case !l.leading:
+	case l.dirty:
+		earlier(l.flushAt())
+	case l.startPass:
+		next = time.Now()
+	default:
 		earlier(l.resyncAt)
 		earlier(l.retryAt)
-		if l.dirty {
-			earlier(l.flushAt())
-		}
-		if l.startPass {
-			next = time.Now()
-		}
 	}
 	return next
 }
@@ -240,13 +241,13 @@ func (d due) reason() string {
 	return ""
 }
 
-// tick does what is due at now: the leader check, then at most one pass, then on resync the read
-// of job outcomes.
+// tick does what is due at now: the leader check, then at most one pass (none while files are
+// being written), then on resync the read of job outcomes.
 func (l *Loop) tick(ctx context.Context, now time.Time) {
 	if !now.Before(l.electAt) {
 		l.elect(ctx, now)
 	}
-	if !l.leading {
+	if !l.leading || l.dirty && now.Before(l.flushAt()) {
 		return
 	}
 	d := due{

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -546,5 +547,26 @@ func TestSuspendFileFromAConfigMap(t *testing.T) {
 	}
 	if req := h.pass(t); !req.Write {
 		t.Fatal("the key is gone, yet not asked to write")
+	}
+}
+
+// TestNoPassWhileFilesAreBeingWritten keeps writing a spec faster than the debounce while
+// resyncs fall due: passes wait for quiet, or for the debounce's cap (4 × 30 ms), never for a
+// resync in the middle of the writes.
+func TestNoPassWhileFilesAreBeingWritten(t *testing.T) {
+	t.Parallel()
+	h := start(t, Config{Interval: 10 * time.Millisecond})
+	h.pass(t)
+	time.Sleep(50 * time.Millisecond)
+	for len(h.calls) > 0 {
+		<-h.calls
+	}
+	for i := range 40 {
+		write(t, filepath.Join(h.dir, "job.yaml"), fmt.Sprint("v", i))
+		time.Sleep(10 * time.Millisecond)
+	}
+	// 400 ms of writes: at most one pass per 120 ms; a resync every 10 ms would make dozens.
+	if n := len(h.calls); n > 5 {
+		t.Errorf("%d passes while the file was being written", n)
 	}
 }
