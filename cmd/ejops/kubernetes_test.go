@@ -203,8 +203,14 @@ func TestKubernetesExample(t *testing.T) {
 		t.Error("no PrometheusRule")
 	}
 
-	// The specs path is below git-sync's link, in the volume both containers mount; secrets and
-	// the suspend file are in mounted volumes.
+	checkKubernetesVolumes(t, pod, ej, gs, a)
+}
+
+// checkKubernetesVolumes checks that the specs path is below git-sync's link, in the volume both
+// containers mount, and that the credentials' secret files and the suspend file are in mounted
+// volumes.
+func checkKubernetesVolumes(t *testing.T, pod podSpec, ej, gs container, a applyArgs) {
+	t.Helper()
 	flags := map[string]string{}
 	for _, arg := range gs.Args {
 		k, v, _ := strings.Cut(strings.TrimPrefix(arg, "--"), "=")

@@ -181,246 +181,264 @@ func writeFile(t testing.TB, path, content string) {
 	}
 }
 
+// watched starts a job database, a spec folder holding specWithDescription(desc) and the sidecar
+// bin with flags on them, and waits for its first apply.
+func watched(t *testing.T, bin, desc string, flags ...string) (*jobDB, string, *sidecar) {
+	t.Helper()
+	j := startJobDB(t)
+	dir := writeSpecs(t, map[string]string{"jobs.yaml": specWithDescription(desc)})
+	s := startSidecar(t, bin, j.dsn, append(flags, dir)...)
+	s.waitLog(t, 1, "pass", "result", "applied")
+	return j, dir, s
+}
+
 // TestWatch drives the built binary's apply --watch against emulators over TCP.
 func TestWatch(t *testing.T) {
 	bin := filepath.Join(ejopsBinary(t), "ejops")
-
-	t.Run("a saved change is applied within a second, a rename-write once", func(t *testing.T) {
-		t.Parallel()
-		j := startJobDB(t)
-		dir := writeSpecs(t, map[string]string{"jobs.yaml": specWithDescription("v0")})
-		s := startSidecar(t, bin, j.dsn, dir)
-		s.waitLog(t, 1, "pass", "result", "applied")
-		for i := 1; i <= 3; i++ {
-			want := fmt.Sprintf("v%d", i)
-			start := time.Now()
-			writeFile(t, filepath.Join(dir, "jobs.yaml"), specWithDescription(want))
-			waitFor(t, 5*time.Second, "the change", func() bool { return j.description(t, "nightly") == want })
-			if took := time.Since(start); took > time.Second {
-				t.Errorf("change %d visible after %s", i, took)
-			}
-		}
-		s.waitLog(t, 4, "pass", "result", "applied")
-		if out, ok := tsqlQuery(t, j, "SELECT description FROM jobs.jobs WHERE job_name = N'nightly'"); ok && !strings.Contains(out, "v3") {
-			t.Errorf("tsql does not see the change:\n%s", out)
-		}
-		// An editor writes a temporary file and renames it over the spec: one pass.
-		tmp := filepath.Join(dir, ".jobs.yaml.tmp")
-		writeFile(t, tmp, specWithDescription("renamed"))
-		if err := os.Rename(tmp, filepath.Join(dir, "jobs.yaml")); err != nil {
-			t.Fatal(err)
-		}
-		waitFor(t, 5*time.Second, "the rename-write", func() bool { return j.description(t, "nightly") == "renamed" })
-		time.Sleep(300 * time.Millisecond)
-		if n := len(s.lines("pass", "trigger", "files")); n != 4 {
-			t.Errorf("%d passes on file events for 4 saves", n)
-		}
-	})
-
-	t.Run("a git-sync symlink swap is picked up", func(t *testing.T) {
-		t.Parallel()
-		j := startJobDB(t)
-		root := t.TempDir()
-		writeFile(t, filepath.Join(root, ".worktrees", "a1", "jobs", "jobs.yaml"), specWithDescription("commit a1"))
-		writeFile(t, filepath.Join(root, ".worktrees", "b2", "jobs", "jobs.yaml"), specWithDescription("commit b2"))
-		if err := os.Symlink(".worktrees/a1", filepath.Join(root, "current")); err != nil {
-			t.Fatal(err)
-		}
-		s := startSidecar(t, bin, j.dsn, filepath.Join(root, "current", "jobs"))
-		waitFor(t, 10*time.Second, "the first commit", func() bool { return j.description(t, "nightly") == "commit a1" })
-		// git-sync makes a new link and renames it over the old one.
-		if err := os.Symlink(".worktrees/b2", filepath.Join(root, "tmp-link")); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Rename(filepath.Join(root, "tmp-link"), filepath.Join(root, "current")); err != nil {
-			t.Fatal(err)
-		}
-		waitFor(t, 5*time.Second, "the swapped commit", func() bool { return j.description(t, "nightly") == "commit b2" })
-		s.waitLog(t, 1, "pass", "trigger", "files", "result", "applied")
-	})
-
-	t.Run("drift is corrected on resync; warn mode reports it and leaves it", func(t *testing.T) {
-		t.Parallel()
-		j := startJobDB(t)
-		dir := writeSpecs(t, map[string]string{"jobs.yaml": specWithDescription("from git")})
-		s := startSidecar(t, bin, j.dsn, "--interval", "300ms", dir)
-		waitFor(t, 10*time.Second, "the first apply", func() bool { return j.description(t, "nightly") == "from git" })
-		j.exec(t, "EXEC jobs.sp_update_job @job_name = N'nightly', @description = N'by hand'")
-		waitFor(t, 5*time.Second, "the drift corrected", func() bool { return j.description(t, "nightly") == "from git" })
-		s.waitLog(t, 1, "pass", "trigger", "resync", "result", "applied", "drift", "true")
-		waitFor(t, 5*time.Second, "the drift metric", func() bool {
-			_, m := s.get("/metrics")
-			return strings.Contains(m, "ejops_drift_corrections_total 1")
+	for _, c := range []struct {
+		name string
+		test func(t *testing.T, bin string)
+	}{
+		{"a saved change is applied within a second, a rename-write once", watchSavedChange},
+		{"a git-sync symlink swap is picked up", watchSymlinkSwap},
+		{"drift is corrected on resync; warn mode reports it and leaves it", watchDrift},
+		{"a broken spec keeps the last good state and readiness down until fixed", watchBrokenSpec},
+		{"a job database outage is survived without a log line per retry", watchOutage},
+		{"two replicas: one leads, the other takes over when it is killed", watchReplicas},
+		{"SIGTERM during a pass finishes it and exits 0", watchSigterm},
+		{"a failed job execution shows in the metrics by job and database", watchJobOutcomes},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			c.test(t, bin)
 		})
-		if err := s.signal(t, syscall.SIGTERM); err != nil {
-			t.Fatalf("exit after SIGTERM: %v", err)
-		}
+	}
+}
 
-		j.exec(t, "EXEC jobs.sp_update_job @job_name = N'nightly', @description = N'by hand'")
-		w := startSidecar(t, bin, j.dsn, "--interval", "200ms", "--mode", "warn", dir)
-		w.waitLog(t, 3, "pass", "result", "pending", "objects", "update job nightly")
-		if d := j.description(t, "nightly"); d != "by hand" {
-			t.Fatalf("warn mode changed the description to %q", d)
-		}
-		if _, m := w.get("/metrics"); !strings.Contains(m, "ejops_pending_changes 1") {
-			t.Fatalf("metrics:\n%s", m)
-		}
-	})
-
-	t.Run("a broken spec keeps the last good state and readiness down until fixed", func(t *testing.T) {
-		t.Parallel()
-		j := startJobDB(t)
-		dir := writeSpecs(t, map[string]string{"jobs.yaml": specWithDescription("good")})
-		s := startSidecar(t, bin, j.dsn, "--interval", "200ms", dir)
-		s.waitReady(t, true)
-		writeFile(t, filepath.Join(dir, "jobs.yaml"), specWithDescription("broken")+"\n  steps: [\n")
-		s.waitReady(t, false)
-		s.waitLog(t, 1, "invalid spec")
-		time.Sleep(500 * time.Millisecond) // resyncs come and go
-		if d := j.description(t, "nightly"); d != "good" {
-			t.Fatalf("a broken spec changed the description to %q", d)
-		}
-		if n := len(s.lines("pass", "result", "invalid")); n != 1 {
-			t.Errorf("the same broken specs were passed %d times", n)
-		}
-		writeFile(t, filepath.Join(dir, "jobs.yaml"), specWithDescription("fixed"))
-		waitFor(t, 5*time.Second, "the fix applied", func() bool { return j.description(t, "nightly") == "fixed" })
-		s.waitReady(t, true)
-	})
-
-	t.Run("a job database outage is survived without a log line per retry", func(t *testing.T) {
-		t.Parallel()
-		opts := emulator.Options{Password: "outage-pw-1", StatePath: filepath.Join(t.TempDir(), "jobdb.json")}
-		j := serveJobDB(t, opts)
-		dir := writeSpecs(t, map[string]string{"jobs.yaml": specWithDescription("before")})
-		s := startSidecar(t, bin, j.dsn, "--max-backoff", "300ms", "--log-level", "debug", dir)
-		s.waitLog(t, 1, "pass", "result", "applied")
-		j.em.Close()
-		writeFile(t, filepath.Join(dir, "jobs.yaml"), specWithDescription("during"))
-		time.Sleep(3 * time.Second)
-		em, err := emulator.New(opts) // the same state, on the same address
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer em.Close()
-		u, _ := url.Parse(j.dsn)
-		if _, err := em.Listen(u.Host); err != nil {
-			t.Fatal(err)
-		}
-		s.waitLog(t, 1, "job database reachable again")
-		s.waitLog(t, 2, "pass", "result", "applied", "trigger", "leader")
-		if d := j.description(t, "nightly"); d != "during" {
-			t.Fatalf("after the outage: description %q", d)
-		}
-		attempts := len(s.lines("leader election"))
-		logged := 0
-		for _, rec := range s.lines("leader election") {
-			if rec["level"] != "DEBUG" {
-				logged++
-			}
-		}
-		if attempts < 6 || logged > 2 {
-			t.Fatalf("%d attempts during the outage, %d of them logged above debug", attempts, logged)
-		}
-	})
-
-	t.Run("two replicas: one leads, the other takes over when it is killed", func(t *testing.T) {
-		t.Parallel()
-		j := startJobDB(t)
-		dir := writeSpecs(t, map[string]string{"jobs.yaml": specWithDescription("one")})
-		a := startSidecar(t, bin, j.dsn, dir)
-		a.waitLog(t, 1, "leading: this replica applies")
-		b := startSidecar(t, bin, j.dsn, dir)
-		b.waitLog(t, 1, "following: another replica leads; this one serves health only")
-		b.waitReady(t, true)
-		writeFile(t, filepath.Join(dir, "jobs.yaml"), specWithDescription("two"))
-		waitFor(t, 5*time.Second, "the leader's apply", func() bool { return j.description(t, "nightly") == "two" })
-		time.Sleep(300 * time.Millisecond)
-		if n := len(b.lines("pass")); n != 0 {
-			t.Fatalf("the follower passed %d times", n)
-		}
-		if err := a.signal(t, syscall.SIGKILL); err == nil {
-			t.Fatal("SIGKILL: no error")
-		}
-		killed := time.Now()
-		b.waitLog(t, 1, "leading: this replica applies")
-		if took := time.Since(killed); took > 3*time.Second {
-			t.Errorf("takeover after %s", took)
-		}
-		writeFile(t, filepath.Join(dir, "jobs.yaml"), specWithDescription("three"))
-		waitFor(t, 5*time.Second, "the new leader's apply", func() bool { return j.description(t, "nightly") == "three" })
-	})
-
-	t.Run("SIGTERM during a pass finishes it and exits 0", func(t *testing.T) {
-		t.Parallel()
-		j := startJobDB(t)
-		dir := writeSpecs(t, map[string]string{"jobs.yaml": specWithDescription("first")})
-		s := startSidecar(t, bin, j.dsn, dir)
-		s.waitLog(t, 1, "pass", "result", "applied")
-		j.em.SetDelay(150 * time.Millisecond)
-		j.em.ResetStats()
-		writeFile(t, filepath.Join(dir, "jobs.yaml"), specWithDescription("second")+"---\n"+jobSpec("weekly", "a", "b"))
-		waitFor(t, 10*time.Second, "the pass to start writing", func() bool { return j.em.Stats().Procs["jobs.sp_add_job"] > 0 })
-		if err := s.signal(t, syscall.SIGTERM); err != nil {
-			t.Fatalf("exit after SIGTERM during a pass: %v", err)
-		}
-		j.em.SetDelay(0)
-		s.waitLog(t, 2, "pass", "result", "applied")
-		s.waitLog(t, 1, "stopped")
-		if out := j.mustRun(t, 0, "plan", dir); !strings.Contains(out, "No changes") {
-			t.Fatalf("the job database is not what the specs say after SIGTERM:\n%s", out)
-		}
-
-		// A second signal ends the process at once; the server rolls its transaction back.
-		s = startSidecar(t, bin, j.dsn, dir)
-		s.waitLog(t, 1, "pass", "result", "unchanged")
-		j.em.SetDelay(150 * time.Millisecond)
-		j.em.ResetStats()
-		writeFile(t, filepath.Join(dir, "jobs.yaml"), specWithDescription("third")+"---\n"+jobSpec("weekly", "a", "b")+"---\n"+jobSpec("monthly", "a", "b"))
-		waitFor(t, 10*time.Second, "the pass to start writing", func() bool { return j.em.Stats().Procs["jobs.sp_add_job"] > 0 })
-		if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(20 * time.Millisecond)
+// watchSavedChange checks that a saved change is applied within a second, a rename-write once.
+func watchSavedChange(t *testing.T, bin string) {
+	j, dir, s := watched(t, bin, "v0")
+	for i := 1; i <= 3; i++ {
+		want := fmt.Sprintf("v%d", i)
 		start := time.Now()
-		if err := s.signal(t, syscall.SIGTERM); err == nil {
-			t.Fatal("the second SIGTERM let the pass finish")
-		}
+		writeFile(t, filepath.Join(dir, "jobs.yaml"), specWithDescription(want))
+		waitFor(t, 5*time.Second, "the change", func() bool { return j.description(t, "nightly") == want })
 		if took := time.Since(start); took > time.Second {
-			t.Errorf("the second SIGTERM took %s to end the process", took)
+			t.Errorf("change %d visible after %s", i, took)
 		}
-		j.em.SetDelay(0)
-		waitFor(t, 5*time.Second, "the rollback", func() bool {
-			return j.description(t, "nightly") == "second" && fmt.Sprint(j.scalar(t, "SELECT COUNT(*) FROM jobs.jobs WHERE job_name = N'monthly'")) == "0"
-		})
-	})
+	}
+	s.waitLog(t, 4, "pass", "result", "applied")
+	if out, ok := tsqlQuery(t, j, "SELECT description FROM jobs.jobs WHERE job_name = N'nightly'"); ok && !strings.Contains(out, "v3") {
+		t.Errorf("tsql does not see the change:\n%s", out)
+	}
+	// An editor writes a temporary file and renames it over the spec: one pass.
+	tmp := filepath.Join(dir, ".jobs.yaml.tmp")
+	writeFile(t, tmp, specWithDescription("renamed"))
+	if err := os.Rename(tmp, filepath.Join(dir, "jobs.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "the rename-write", func() bool { return j.description(t, "nightly") == "renamed" })
+	time.Sleep(300 * time.Millisecond)
+	if n := len(s.lines("pass", "trigger", "files")); n != 4 {
+		t.Errorf("%d passes on file events for 4 saves", n)
+	}
+}
 
-	t.Run("a failed job execution shows in the metrics by job and database", func(t *testing.T) {
-		t.Parallel()
-		fleet := filepath.Join(t.TempDir(), "fleet.yaml")
-		writeFile(t, fleet, `servers:
+// watchSymlinkSwap checks that a git-sync symlink swap is picked up.
+func watchSymlinkSwap(t *testing.T, bin string) {
+	j := startJobDB(t)
+	root := t.TempDir()
+	writeFile(t, filepath.Join(root, ".worktrees", "a1", "jobs", "jobs.yaml"), specWithDescription("commit a1"))
+	writeFile(t, filepath.Join(root, ".worktrees", "b2", "jobs", "jobs.yaml"), specWithDescription("commit b2"))
+	if err := os.Symlink(".worktrees/a1", filepath.Join(root, "current")); err != nil {
+		t.Fatal(err)
+	}
+	s := startSidecar(t, bin, j.dsn, filepath.Join(root, "current", "jobs"))
+	waitFor(t, 10*time.Second, "the first commit", func() bool { return j.description(t, "nightly") == "commit a1" })
+	// git-sync makes a new link and renames it over the old one.
+	if err := os.Symlink(".worktrees/b2", filepath.Join(root, "tmp-link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(root, "tmp-link"), filepath.Join(root, "current")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "the swapped commit", func() bool { return j.description(t, "nightly") == "commit b2" })
+	s.waitLog(t, 1, "pass", "trigger", "files", "result", "applied")
+}
+
+// watchDrift checks that drift is corrected on resync; warn mode reports it and leaves it.
+func watchDrift(t *testing.T, bin string) {
+	j, dir, s := watched(t, bin, "from git", "--interval", "300ms")
+	j.exec(t, "EXEC jobs.sp_update_job @job_name = N'nightly', @description = N'by hand'")
+	waitFor(t, 5*time.Second, "the drift corrected", func() bool { return j.description(t, "nightly") == "from git" })
+	s.waitLog(t, 1, "pass", "trigger", "resync", "result", "applied", "drift", "true")
+	waitFor(t, 5*time.Second, "the drift metric", func() bool {
+		_, m := s.get("/metrics")
+		return strings.Contains(m, "ejops_drift_corrections_total 1")
+	})
+	if err := s.signal(t, syscall.SIGTERM); err != nil {
+		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+
+	j.exec(t, "EXEC jobs.sp_update_job @job_name = N'nightly', @description = N'by hand'")
+	w := startSidecar(t, bin, j.dsn, "--interval", "200ms", "--mode", "warn", dir)
+	w.waitLog(t, 3, "pass", "result", "pending", "objects", "update job nightly")
+	if d := j.description(t, "nightly"); d != "by hand" {
+		t.Fatalf("warn mode changed the description to %q", d)
+	}
+	if _, m := w.get("/metrics"); !strings.Contains(m, "ejops_pending_changes 1") {
+		t.Fatalf("metrics:\n%s", m)
+	}
+}
+
+// watchBrokenSpec checks that a broken spec keeps the last good state and readiness down until fixed.
+func watchBrokenSpec(t *testing.T, bin string) {
+	j, dir, s := watched(t, bin, "good", "--interval", "200ms")
+	s.waitReady(t, true)
+	writeFile(t, filepath.Join(dir, "jobs.yaml"), specWithDescription("broken")+"\n  steps: [\n")
+	s.waitReady(t, false)
+	s.waitLog(t, 1, "invalid spec")
+	time.Sleep(500 * time.Millisecond) // resyncs come and go
+	if d := j.description(t, "nightly"); d != "good" {
+		t.Fatalf("a broken spec changed the description to %q", d)
+	}
+	if n := len(s.lines("pass", "result", "invalid")); n != 1 {
+		t.Errorf("the same broken specs were passed %d times", n)
+	}
+	writeFile(t, filepath.Join(dir, "jobs.yaml"), specWithDescription("fixed"))
+	waitFor(t, 5*time.Second, "the fix applied", func() bool { return j.description(t, "nightly") == "fixed" })
+	s.waitReady(t, true)
+}
+
+// watchOutage checks that a job database outage is survived without a log line per retry.
+func watchOutage(t *testing.T, bin string) {
+	opts := emulator.Options{Password: "outage-pw-1", StatePath: filepath.Join(t.TempDir(), "jobdb.json")}
+	j := serveJobDB(t, opts)
+	dir := writeSpecs(t, map[string]string{"jobs.yaml": specWithDescription("before")})
+	s := startSidecar(t, bin, j.dsn, "--max-backoff", "300ms", "--log-level", "debug", dir)
+	s.waitLog(t, 1, "pass", "result", "applied")
+	j.em.Close()
+	writeFile(t, filepath.Join(dir, "jobs.yaml"), specWithDescription("during"))
+	time.Sleep(3 * time.Second)
+	em, err := emulator.New(opts) // the same state, on the same address
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer em.Close()
+	u, _ := url.Parse(j.dsn)
+	if _, err := em.Listen(u.Host); err != nil {
+		t.Fatal(err)
+	}
+	s.waitLog(t, 1, "job database reachable again")
+	s.waitLog(t, 2, "pass", "result", "applied", "trigger", "leader")
+	if d := j.description(t, "nightly"); d != "during" {
+		t.Fatalf("after the outage: description %q", d)
+	}
+	attempts := len(s.lines("leader election"))
+	logged := 0
+	for _, rec := range s.lines("leader election") {
+		if rec["level"] != "DEBUG" {
+			logged++
+		}
+	}
+	if attempts < 6 || logged > 2 {
+		t.Fatalf("%d attempts during the outage, %d of them logged above debug", attempts, logged)
+	}
+}
+
+// watchReplicas checks that of two replicas one leads, and the other takes over when it is killed.
+func watchReplicas(t *testing.T, bin string) {
+	j := startJobDB(t)
+	dir := writeSpecs(t, map[string]string{"jobs.yaml": specWithDescription("one")})
+	a := startSidecar(t, bin, j.dsn, dir)
+	a.waitLog(t, 1, "leading: this replica applies")
+	b := startSidecar(t, bin, j.dsn, dir)
+	b.waitLog(t, 1, "following: another replica leads; this one serves health only")
+	b.waitReady(t, true)
+	writeFile(t, filepath.Join(dir, "jobs.yaml"), specWithDescription("two"))
+	waitFor(t, 5*time.Second, "the leader's apply", func() bool { return j.description(t, "nightly") == "two" })
+	time.Sleep(300 * time.Millisecond)
+	if n := len(b.lines("pass")); n != 0 {
+		t.Fatalf("the follower passed %d times", n)
+	}
+	if err := a.signal(t, syscall.SIGKILL); err == nil {
+		t.Fatal("SIGKILL: no error")
+	}
+	killed := time.Now()
+	b.waitLog(t, 1, "leading: this replica applies")
+	if took := time.Since(killed); took > 3*time.Second {
+		t.Errorf("takeover after %s", took)
+	}
+	writeFile(t, filepath.Join(dir, "jobs.yaml"), specWithDescription("three"))
+	waitFor(t, 5*time.Second, "the new leader's apply", func() bool { return j.description(t, "nightly") == "three" })
+}
+
+// watchSigterm checks that SIGTERM during a pass finishes it and exits 0.
+func watchSigterm(t *testing.T, bin string) {
+	j, dir, s := watched(t, bin, "first")
+	j.em.SetDelay(150 * time.Millisecond)
+	j.em.ResetStats()
+	writeFile(t, filepath.Join(dir, "jobs.yaml"), specWithDescription("second")+"---\n"+jobSpec("weekly", "a", "b"))
+	waitFor(t, 10*time.Second, "the pass to start writing", func() bool { return j.em.Stats().Procs["jobs.sp_add_job"] > 0 })
+	if err := s.signal(t, syscall.SIGTERM); err != nil {
+		t.Fatalf("exit after SIGTERM during a pass: %v", err)
+	}
+	j.em.SetDelay(0)
+	s.waitLog(t, 2, "pass", "result", "applied")
+	s.waitLog(t, 1, "stopped")
+	if out := j.mustRun(t, 0, "plan", dir); !strings.Contains(out, "No changes") {
+		t.Fatalf("the job database is not what the specs say after SIGTERM:\n%s", out)
+	}
+
+	// A second signal ends the process at once; the server rolls its transaction back.
+	s = startSidecar(t, bin, j.dsn, dir)
+	s.waitLog(t, 1, "pass", "result", "unchanged")
+	j.em.SetDelay(150 * time.Millisecond)
+	j.em.ResetStats()
+	writeFile(t, filepath.Join(dir, "jobs.yaml"), specWithDescription("third")+"---\n"+jobSpec("weekly", "a", "b")+"---\n"+jobSpec("monthly", "a", "b"))
+	waitFor(t, 10*time.Second, "the pass to start writing", func() bool { return j.em.Stats().Procs["jobs.sp_add_job"] > 0 })
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	start := time.Now()
+	if err := s.signal(t, syscall.SIGTERM); err == nil {
+		t.Fatal("the second SIGTERM let the pass finish")
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("the second SIGTERM took %s to end the process", took)
+	}
+	j.em.SetDelay(0)
+	waitFor(t, 5*time.Second, "the rollback", func() bool {
+		return j.description(t, "nightly") == "second" && fmt.Sprint(j.scalar(t, "SELECT COUNT(*) FROM jobs.jobs WHERE job_name = N'monthly'")) == "0"
+	})
+}
+
+// watchJobOutcomes checks that a failed job execution shows in the metrics by job and database.
+func watchJobOutcomes(t *testing.T, bin string) {
+	fleet := filepath.Join(t.TempDir(), "fleet.yaml")
+	writeFile(t, fleet, `servers:
   - name: t1.database.windows.net
     databases:
       - a
       - name: b
         failure: {message: "Invalid object name 'dbo.missing'.", number: 208, always: true}
 `)
-		j := serveJobDB(t, emulator.Options{Password: "fleet-pw-1", Fleet: fleet})
-		spec := strings.Replace(jobSpec("nightly", "stats"), "command:", "retry: {attempts: 0}\n      command:", 1)
-		dir := writeSpecs(t, map[string]string{"jobs.yaml": miAgent + "---\n" + tenants + "---\n" + spec})
-		s := startSidecar(t, bin, j.dsn, "--interval", "200ms", dir)
-		s.waitLog(t, 1, "pass", "result", "applied")
-		time.Sleep(300 * time.Millisecond) // a resync: the window of outcomes starts
-		j.exec(t, "EXEC jobs.sp_start_job N'nightly'")
-		waitFor(t, 10*time.Second, "the job outcome metrics", func() bool {
-			_, m := s.get("/metrics")
-			return strings.Contains(m, `ejops_job_failed_databases_total{database="b",job_name="nightly",server="t1.database.windows.net"} 1`) &&
-				strings.Contains(m, `ejops_job_executions_total{job_name="nightly",lifecycle="Failed"} 1`)
-		})
-		if _, m := s.get("/metrics"); strings.Contains(m, `database="a"`) {
-			t.Fatalf("a database that succeeded counted as failed:\n%s", m)
-		}
+	j := serveJobDB(t, emulator.Options{Password: "fleet-pw-1", Fleet: fleet})
+	spec := strings.Replace(jobSpec("nightly", "stats"), "command:", "retry: {attempts: 0}\n      command:", 1)
+	dir := writeSpecs(t, map[string]string{"jobs.yaml": miAgent + "---\n" + tenants + "---\n" + spec})
+	s := startSidecar(t, bin, j.dsn, "--interval", "200ms", dir)
+	s.waitLog(t, 1, "pass", "result", "applied")
+	time.Sleep(300 * time.Millisecond) // a resync: the window of outcomes starts
+	j.exec(t, "EXEC jobs.sp_start_job N'nightly'")
+	waitFor(t, 10*time.Second, "the job outcome metrics", func() bool {
+		_, m := s.get("/metrics")
+		return strings.Contains(m, `ejops_job_failed_databases_total{database="b",job_name="nightly",server="t1.database.windows.net"} 1`) &&
+			strings.Contains(m, `ejops_job_executions_total{job_name="nightly",lifecycle="Failed"} 1`)
 	})
+	if _, m := s.get("/metrics"); strings.Contains(m, `database="a"`) {
+		t.Fatalf("a database that succeeded counted as failed:\n%s", m)
+	}
 }
 
 // BenchmarkWatchLatency50Edits measures, through the built binary against an emulator over TCP,

@@ -308,7 +308,11 @@ func (l *Loop) pass(ctx context.Context, now time.Time, snap snapshot, trigger s
 	write := l.cfg.Mode == Enforce && snap.suspendedBy == ""
 	start := time.Now()
 	res := l.cfg.Pass(context.WithoutCancel(ctx), Request{Paths: snap.paths, Write: write})
-	took := time.Since(start)
+	now = time.Now()
+	took := now.Sub(start)
+	if res.Status != StatusOK && res.Err == nil {
+		res.Err = errors.New("the pass failed")
+	}
 	l.Metrics.duration.Observe(took.Seconds())
 	l.last = lastPass{done: true, digest: snap.digest, status: res.Status, suspendedBy: snap.suspendedBy}
 	attrs := []any{"trigger", trigger, "duration", took.Round(time.Millisecond).String()}
