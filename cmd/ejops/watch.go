@@ -224,8 +224,6 @@ func change(a runner.Action, kind, name string) string {
 type lineWriter struct{ lines []string }
 
 func (w *lineWriter) Write(p []byte) (int, error) {
-	for _, l := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
-		w.lines = append(w.lines, l)
-	}
+	w.lines = append(w.lines, strings.Split(strings.TrimRight(string(p), "\n"), "\n")...)
 	return len(p), nil
 }
