@@ -68,7 +68,7 @@ func runPlan(ctx context.Context, e *env, args []string) int {
 	}
 	desired := runner.FromSpec(set)
 	p, err := runner.Diff(desired, live, runner.Options{
-		Scope: a.db.scope, Prune: a.prune, Secret: runner.ResolveSecret(e.getenv, e.readFile), Now: time.Now().UTC(),
+		Scope: a.db.scope, Prune: a.prune, Secret: runner.ResolveSecret(e.getenv, e.readFile), Now: time.Now().UTC(), Preview: true,
 	})
 	if err != nil {
 		return fail(e, err)

@@ -35,8 +35,11 @@ func TestScripts(t *testing.T) {
 		UpdateScripts:       os.Getenv("UPDATE_GOLDEN") == "1",
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("EXAMPLES", examples)
-			// Every script gets a job database of its own, served over TCP: $JOBDB.
-			em, err := emulator.New(emulator.Options{Password: "script-pw"})
+			// Every script gets a job database of its own, served over TCP: $JOBDB, and
+			// $JOBDB_READER for a login without CONTROL on it (like jobs_reader). Its server name
+			// tells it from the embedded job database.
+			em, err := emulator.New(emulator.Options{Password: "script-pw", ServerName: "script-server",
+				Reader: "jobs_reader", ReaderPassword: "reader-pw"})
 			if err != nil {
 				return err
 			}
@@ -46,6 +49,7 @@ func TestScripts(t *testing.T) {
 				return err
 			}
 			e.Setenv("JOBDB", em.DSN(addr))
+			e.Setenv("JOBDB_READER", em.ReaderDSN(addr))
 			e.Defer(func() { em.Close() })
 			// Credentials need a database master key, as on Azure.
 			db, err := sql.Open("sqlserver", em.DSN(addr))
