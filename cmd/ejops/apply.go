@@ -81,7 +81,7 @@ func runApply(ctx context.Context, e *env, args []string) int {
 	}
 	defer db.Close()
 	defer stop()
-	desired, savedHash, err := a.desired()
+	desired, saved, err := a.desired()
 	if err != nil {
 		return fail(e, err)
 	}
@@ -89,13 +89,16 @@ func runApply(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, err)
 	}
-	if savedHash != "" && savedHash != live.Hash() {
-		return fail(e, runner.ErrStale)
-	}
 	secrets := runner.ResolveSecret(e.getenv, e.readFile)
 	diffOpts := runner.Options{Scope: a.db.scope, Prune: a.prune, Secret: secrets, Now: time.Now().UTC()}
 	plan := func(live *jobdb.State) (*runner.Plan, error) {
-		p, err := runner.Diff(desired, live, diffOpts)
+		var p *runner.Plan
+		var err error
+		if saved != nil {
+			p, err = saved.Diff(live, diffOpts) // refused unless it is the plan that was saved
+		} else {
+			p, err = runner.Diff(desired, live, diffOpts)
+		}
 		if err == nil {
 			err = checkDeletes(p, a.maxDeletes)
 		}
@@ -114,12 +117,14 @@ func runApply(ctx context.Context, e *env, args []string) int {
 	}
 	opts := runner.ApplyOptions{Secret: secrets, AppliedBy: appliedBy(a.paths), LockWait: a.lockWait}
 	switch {
+	case saved != nil:
+		// A saved plan was reviewed when it was saved, and binds: it is never planned again.
 	case a.yes:
 		// Nobody reviewed this exact plan: if the job database moves before the lock is taken,
 		// apply what the specs ask for against what is there then.
 		opts.Replan = plan
-	case savedHash != "" || p.Empty():
-		// A saved plan was reviewed when it was saved; adoption alone changes no object.
+	case p.Empty():
+		// Adoption alone changes no object.
 	case !isTerminal(e.stdin):
 		v.NeedsYes()
 		return exitFailure
@@ -141,23 +146,23 @@ func runApply(ctx context.Context, e *env, args []string) int {
 	return done(e, v, &rep)
 }
 
-// desired returns what apply makes the job database hold: the saved plan's desired state, with
-// the digest of the live state the plan was made against, or the specs'. A saved plan sets the
-// scope and prune flags it was made with.
-func (a *applyArgs) desired() (*runner.Desired, string, error) {
+// desired returns what apply makes the job database hold: the specs', or a saved plan's, which
+// then binds the apply (see runner.PlanFile.Diff). A saved plan sets the scope and prune flags it
+// was made with.
+func (a *applyArgs) desired() (*runner.Desired, *runner.PlanFile, error) {
 	if a.planFile != "" {
 		pf, err := runner.LoadPlanFile(a.planFile)
 		if err != nil {
-			return nil, "", err
+			return nil, nil, err
 		}
 		a.db.scope, a.prune = pf.Scope, pf.Prune
-		return pf.Desired, pf.LiveHash, nil
+		return pf.Desired, pf, nil
 	}
 	set, err := loadSpecs(a.view, a.paths, a.prune)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
-	return runner.FromSpec(set), "", nil
+	return runner.FromSpec(set), nil, nil
 }
 
 // done ends apply's output with what it committed (nil: nothing to write).
