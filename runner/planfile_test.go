@@ -117,7 +117,8 @@ desired.jobs[].steps[].output.database string
 desired.jobs[].steps[].output.schema string
 desired.jobs[].steps[].output.table string
 desired.jobs[].steps[].output.credential string,omitempty
-`,}
+`,
+}
 
 // fieldList prints the JSON fields of a type, one a line: path, JSON type and tag options.
 func fieldList(t *testing.T, typ reflect.Type) string {
@@ -172,7 +173,7 @@ func samplePlanFile() *PlanFile {
 	d.Credentials = append(d.Credentials, DesiredCredential{Name: "report-cred", Identity: "reporter", SecretFrom: spec.SecretRef{File: "/run/secrets/report"},
 		SecretPos: "specs/creds.yaml:13:22: spec.secretFrom.file"})
 	return &PlanFile{Scope: "team-a", Prune: true, Desired: d, Server: "jobs-east", Database: "jobdb",
-		LiveHash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+		LiveHash:   "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
 		Operations: []Operation{{Change: `create job "nightly"`, Digest: "4f2b0e3f5bd0c0e8f6c1b5b0d8e7d5c3a1f9e2d4c6b8a0f1e3d5c7b9a1f3e5d7"}},
 		Secrets:    []SecretPrint{{Credential: "report-cred", Fingerprint: "scrypt$32768$8$1$c2FsdHNhbHRzYWx0c2FsdA$a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2U"}}}
 }
