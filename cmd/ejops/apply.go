@@ -109,8 +109,13 @@ func runApply(ctx context.Context, e *env, args []string) int {
 		return fail(e, err)
 	}
 	v := view.NewApply(a.view)
-	if err := v.Plan(p); err != nil {
-		return fail(e, err)
+	// An unattended apply of the specs may plan again under the lock: it shows its plan once
+	// applied, so that the plan shown is always the one carried out.
+	replans := a.yes && saved == nil && p.Writes()
+	if !replans {
+		if err := v.Plan(p); err != nil {
+			return fail(e, err)
+		}
 	}
 	if !p.Writes() {
 		return done(e, v, nil)
@@ -139,6 +144,11 @@ func runApply(ctx context.Context, e *env, args []string) int {
 	actx, acancel := context.WithTimeout(ctx, a.db.timeout+a.lockWait)
 	defer acancel()
 	rep, err := runner.Apply(actx, db, p, opts)
+	if replans {
+		if perr := v.Plan(rep.Plan); perr != nil {
+			return fail(e, perr)
+		}
+	}
 	if err != nil {
 		v.Failed(err)
 		return exitFailure
