@@ -97,15 +97,7 @@ func TestSelectJobsWhereOrderTop(t *testing.T) {
 // TestReaderLoginOverTCP: ReaderDSN logs in as the reader login, which holds no CONTROL and whose
 // writes are denied; @@SERVERNAME answers the configured server name to both logins.
 func TestReaderLoginOverTCP(t *testing.T) {
-	e, err := New(Options{ServerName: "jobs-east", Reader: "jobs_reader", ReaderPassword: "reader-pw"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	addr, err := e.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, addr := listen(t, Options{ServerName: "jobs-east", Reader: "jobs_reader", ReaderPassword: "reader-pw"})
 	if got := (&Emulator{}).ReaderDSN(addr); got != "" {
 		t.Fatalf("ReaderDSN without a reader login: %q", got)
 	}

@@ -16,52 +16,6 @@ import (
 // of the file's structs fails TestPlanFileFormatIsPinned until PlanFileVersion moves on and the new
 // format is recorded here, with its golden file testdata/planfile-vN.json.
 var planFileFields = map[string]string{
-	"2": `formatVersion string
-scope string
-prune bool
-liveHash string
-desired object
-desired.credentials[] object
-desired.credentials[].name string
-desired.credentials[].identity string
-desired.credentials[].secretFrom object
-desired.credentials[].secretFrom.env string,omitempty
-desired.credentials[].secretFrom.file string,omitempty
-desired.targetGroups[] object
-desired.targetGroups[].name string
-desired.targetGroups[].members[] object
-desired.targetGroups[].members[].membership string
-desired.targetGroups[].members[].type string
-desired.targetGroups[].members[].server string
-desired.targetGroups[].members[].database string,omitempty
-desired.targetGroups[].members[].elasticPool string,omitempty
-desired.targetGroups[].members[].refreshCredential string,omitempty
-desired.jobs[] object
-desired.jobs[].name string
-desired.jobs[].description string
-desired.jobs[].enabled bool
-desired.jobs[].intervalType string
-desired.jobs[].intervalCount int
-desired.jobs[].start time
-desired.jobs[].end time
-desired.jobs[].steps[] object
-desired.jobs[].steps[].name string
-desired.jobs[].steps[].command string
-desired.jobs[].steps[].credential string,omitempty
-desired.jobs[].steps[].targetGroup string
-desired.jobs[].steps[].initialRetrySeconds int
-desired.jobs[].steps[].maxRetrySeconds int
-desired.jobs[].steps[].backoffMultiplier float64
-desired.jobs[].steps[].retryAttempts int
-desired.jobs[].steps[].timeoutSeconds int
-desired.jobs[].steps[].maxParallelism int,omitempty
-desired.jobs[].steps[].output object,omitempty
-desired.jobs[].steps[].output.server string
-desired.jobs[].steps[].output.database string
-desired.jobs[].steps[].output.schema string
-desired.jobs[].steps[].output.table string
-desired.jobs[].steps[].output.credential string,omitempty
-`,
 	"3": `formatVersion string
 scope string
 prune bool
