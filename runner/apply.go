@@ -22,6 +22,8 @@ type ApplyOptions struct {
 	AppliedBy string        // recorded in the inventory, e.g. a git commit
 	LockWait  time.Duration // how long to wait for another apply to finish
 	Now       func() time.Time
+	// Progress, when set, is told after each call how many of the plan's calls have been sent.
+	Progress func(sent, total int)
 	// Replan makes a fresh plan from the live state read under the lock when it differs from the
 	// plan's; nil refuses with ErrStale instead (saved plans, plans the user confirmed).
 	Replan func(live *jobdb.State) (*Plan, error)
@@ -88,11 +90,18 @@ func Apply(ctx context.Context, db *jobdb.DB, p *Plan, opt ApplyOptions) (Report
 		rep.Replanned, rep.Plan = true, p
 	}
 	fingerprints := map[string]string{}
+	total, sent := 0, 0
+	for _, c := range p.Changes {
+		total += len(c.Ops)
+	}
 	for _, c := range p.Changes {
 		version := int64(-1) // the job version the last step call returned
 		for _, op := range c.Ops {
 			if err := runOp(ctx, tx, op, opt.Secret, fingerprints, &version); err != nil {
 				return rep, fmt.Errorf("%s: %w (nothing was applied)", op.Object, err)
+			}
+			if sent++; opt.Progress != nil {
+				opt.Progress(sent, total)
 			}
 		}
 		rep.Applied = append(rep.Applied, Applied{Action: c.Action, Kind: c.Kind, Name: c.Name, Calls: len(c.Ops), Version: version})

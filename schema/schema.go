@@ -3,10 +3,13 @@ package schema
 import (
 	"bytes"
 	_ "embed"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,6 +35,9 @@ type Violation struct {
 	// Message is the validator's description of the problem, with whole-number bounds written as
 	// integers ("must be <= 2147483647", not 2.147483647e+09).
 	Message string
+	// Known lists, for an additionalProperties violation, the properties the schema defines at that
+	// place, sorted; callers use it to suggest the field that was meant.
+	Known []string
 }
 
 // Kind returns the failing keyword's name, e.g. "additionalProperties" or "required".
@@ -102,7 +108,47 @@ func collect(ve *jsonschema.ValidationError, out *[]Violation) {
 		}
 		return
 	}
-	*out = append(*out, Violation{Pointer: ve.InstanceLocation, Keyword: kw, Message: integerBounds(ve.Message)})
+	v := Violation{Pointer: ve.InstanceLocation, Keyword: kw, Message: integerBounds(ve.Message)}
+	if v.Kind() == "additionalProperties" {
+		v.Known = properties(strings.TrimSuffix(kw, "/additionalProperties"))
+	}
+	*out = append(*out, v)
+}
+
+// tree is the schema document decoded, for looking up the properties of its objects.
+var tree = sync.OnceValue(func() map[string]any {
+	var m map[string]any
+	if err := json.Unmarshal(JSON, &m); err != nil {
+		return nil
+	}
+	return m
+})
+
+// properties returns the sorted names of the properties that the schema object at pointer (a JSON
+// pointer into the schema document, such as /definitions/JobDocument) defines.
+func properties(pointer string) []string {
+	var node any = tree()
+	for seg := range strings.SplitSeq(strings.TrimPrefix(pointer, "/"), "/") {
+		if seg == "" {
+			continue
+		}
+		seg = strings.ReplaceAll(strings.ReplaceAll(seg, "~1", "/"), "~0", "~")
+		switch n := node.(type) {
+		case map[string]any:
+			node = n[seg]
+		case []any:
+			i, err := strconv.Atoi(seg)
+			if err != nil || i < 0 || i >= len(n) {
+				return nil
+			}
+			node = n[i]
+		default:
+			return nil
+		}
+	}
+	obj, _ := node.(map[string]any)
+	props, _ := obj["properties"].(map[string]any)
+	return slices.Sorted(maps.Keys(props))
 }
 
 // floatExp matches a number as fmt's %v prints a float64 in exponent form, the form the validator

@@ -152,3 +152,32 @@ func TestIntegerBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestKnownProperties checks that an unknown field's violation lists the fields allowed at its place.
+func TestKnownProperties(t *testing.T) {
+	doc := decode(t, `{"apiVersion":"ejops/v1","kind":"Job","metadata":{"name":"j"},"specs":1,"spec":{"steps":[{"name":"s","targetGroup":"g","command":"SELECT 1;","retyr":{}}]}}`)
+	vs, err := Validate(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"":              "apiVersion kind metadata spec",
+		"/spec/steps/0": "command commandFile credential lint maxParallelism name output retry targetGroup timeout",
+	}
+	for _, v := range vs {
+		if v.Kind() != "additionalProperties" {
+			t.Errorf("unexpected violation %+v", v)
+			continue
+		}
+		if got := strings.Join(v.Known, " "); got != want[v.Pointer] {
+			t.Errorf("%s: known %q, want %q", v.Pointer, got, want[v.Pointer])
+		}
+		delete(want, v.Pointer)
+	}
+	if len(want) > 0 {
+		t.Errorf("no violation at %v", want)
+	}
+	if got := properties("/definitions/nowhere"); got != nil {
+		t.Errorf("properties of a missing object: %q", got)
+	}
+}

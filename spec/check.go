@@ -1,7 +1,9 @@
 package spec
 
 import (
+	"fmt"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -76,6 +78,20 @@ func (c *checker) length(m *Meta, path, value string, limit int) {
 	}
 }
 
+// hint returns "; did you mean "x"?" for the declared name of kind closest to an undeclared name,
+// or "" when none is close.
+func (c *checker) hint(kind, name string) string {
+	declared := make([]string, 0, len(c.declared[kind]))
+	for _, ds := range c.declared[kind] {
+		declared = append(declared, ds[0].name)
+	}
+	sort.Strings(declared)
+	if near, ok := closest(name, declared); ok {
+		return fmt.Sprintf("; did you mean %q?", near)
+	}
+	return ""
+}
+
 // sqlLength returns the length of s as SQL Server counts nvarchar characters: UTF-16 code units, so
 // a character outside the Basic Multilingual Plane, such as an emoji, counts twice.
 func sqlLength(s string) int {
@@ -93,7 +109,7 @@ func (c *checker) credential(m *Meta, path, name string) {
 	}
 	pos := m.FieldPos(path)
 	if c.declared["Credential"][strings.ToLower(name)] == nil {
-		c.ds.Add(pos, Error, CodeNoCredential, "%s: credential %q is not declared by any Credential spec", path, name)
+		c.ds.Add(pos, Error, CodeNoCredential, "%s: credential %q is not declared by any Credential spec%s", path, name, c.hint("Credential", name))
 	}
 	if c.mi {
 		c.ds.Add(pos, Warning, CodeIgnoredCred, "%s: the agent uses ManagedIdentity and ignores credential %q", path, name)
@@ -147,7 +163,7 @@ func (c *checker) job(j *Job) {
 			steps[strings.ToLower(s.Name)] = i
 		}
 		if s.TargetGroup != "" && c.declared["TargetGroup"][strings.ToLower(s.TargetGroup)] == nil {
-			c.ds.Add(j.FieldPos(path+".targetGroup"), Error, CodeNoTargetGroup, "%s.targetGroup: target group %q is not declared by any TargetGroup spec", path, s.TargetGroup)
+			c.ds.Add(j.FieldPos(path+".targetGroup"), Error, CodeNoTargetGroup, "%s.targetGroup: target group %q is not declared by any TargetGroup spec%s", path, s.TargetGroup, c.hint("TargetGroup", s.TargetGroup))
 		}
 		c.credential(&j.Meta, path+".credential", s.Credential)
 		if s.Credential == "" && !c.mi {

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,17 +21,65 @@ import (
 // MaxFileSize is the size of the largest spec file the loader reads.
 const MaxFileSize = 8 << 20
 
-// Load reads every spec under paths (files, or folders searched recursively for *.yaml and *.yml,
-// skipping hidden folders), checks each document against the JSON Schema and the job database's
-// rules, and returns the objects of the valid documents with every problem found. File names in
-// positions are relative to the current directory. Load never stops at the first problem.
+// Options change what Load reads.
+type Options struct {
+	// Exclude holds gitignore patterns that leave paths out under each folder given to Load, read
+	// as if they followed the lines of the folder's ignore file (IgnoreFile).
+	Exclude []string
+}
+
+// Load reads every spec under paths with the default Options.
 func Load(paths ...string) (*Set, Diagnostics) {
+	return Options{}.Load(paths...)
+}
+
+// Load reads every spec under paths (files, or folders searched recursively for *.yaml and *.yml,
+// skipping hidden files and folders and those that the folder's IgnoreFile or o.Exclude name),
+// checks each document against the JSON Schema and the job database's rules, and returns the
+// objects of the valid documents with every problem found. Documents of other tools, such as
+// compose files and Kubernetes manifests, are skipped and counted in Set.Skipped; a folder that
+// holds such documents and no spec is an error. File names in positions are relative to the
+// current directory. Load never stops at the first problem.
+func (o Options) Load(paths ...string) (*Set, Diagnostics) {
 	cwd, _ := os.Getwd()
-	l := &loader{cwd: cwd}
+	l := &loader{cwd: cwd, exclude: o.Exclude}
 	var ds Diagnostics
-	files := l.find(paths, &ds)
-	// Files are parsed in parallel, and their documents checked in parallel as they are parsed, so
-	// one large file still uses every core for the schema and the decoding passes.
+	files, folders := l.find(paths, &ds)
+	results := l.parseAll(files)
+
+	set := &Set{Files: len(files)}
+	var docs []*document
+	for i, r := range results {
+		ds = append(ds, r.diags...)
+		for _, d := range r.docs {
+			ds = append(ds, d.diags...)
+		}
+		docs = append(docs, r.docs...)
+		set.Skipped += r.skipped
+		if f := files[i].folder; f >= 0 {
+			folders[f].skipped += r.skipped
+			folders[f].specs = folders[f].specs || len(r.docs) > 0 || r.diags.HasErrors()
+		}
+	}
+	for _, f := range folders {
+		switch {
+		case f.specs:
+		case f.skipped == 1:
+			ds.Add(Pos{File: l.display(f.path)}, Error, CodeNoSpecs, "no ejops specs in this folder (1 document of another tool skipped)")
+		case f.skipped > 1:
+			ds.Add(Pos{File: l.display(f.path)}, Error, CodeNoSpecs, "no ejops specs in this folder (%d documents of other tools skipped)", f.skipped)
+		}
+	}
+	set.collect(docs)
+	check(set, docs, &ds)
+	ds.Sort()
+	return set, ds
+}
+
+// parseAll parses the files and checks their spec documents. Files are parsed in parallel, and
+// their documents checked in parallel as they are parsed, so one large file still uses every core
+// for the schema and the decoding passes.
+func (l *loader) parseAll(files []specFile) []fileResult {
 	workers := runtime.GOMAXPROCS(0)
 	docsIn := make(chan *document, 4*workers)
 	var checked sync.WaitGroup
@@ -49,7 +96,7 @@ func Load(paths ...string) (*Set, Diagnostics) {
 	for range min(workers, len(files)) {
 		parsed.Go(func() {
 			for i := range next {
-				results[i] = l.parseFile(files[i], docsIn)
+				results[i] = l.parseFile(files[i].path, docsIn)
 			}
 		})
 	}
@@ -60,20 +107,7 @@ func Load(paths ...string) (*Set, Diagnostics) {
 	parsed.Wait()
 	close(docsIn)
 	checked.Wait()
-
-	set := &Set{Files: len(files)}
-	var docs []*document
-	for _, r := range results {
-		ds = append(ds, r.diags...)
-		for _, d := range r.docs {
-			ds = append(ds, d.diags...)
-		}
-		docs = append(docs, r.docs...)
-	}
-	set.collect(docs)
-	check(set, docs, &ds)
-	ds.Sort()
-	return set, ds
+	return results
 }
 
 // collect adds the objects of the valid documents to set in order, counting every document; the
@@ -100,7 +134,8 @@ func (set *Set) collect(docs []*document) {
 }
 
 type loader struct {
-	cwd string
+	cwd     string
+	exclude []string // gitignore patterns of paths to leave out under folder arguments
 }
 
 // display returns the path to show in positions: relative to the current directory, slash-separated.
@@ -115,61 +150,6 @@ func (l *loader) display(p string) string {
 		}
 	}
 	return filepath.ToSlash(p)
-}
-
-// find expands paths into the spec files to read, in a stable order.
-func (l *loader) find(paths []string, ds *Diagnostics) []string {
-	var files []string
-	seen := map[string]bool{}
-	add := func(p string) {
-		if c := filepath.Clean(p); !seen[c] {
-			seen[c] = true
-			files = append(files, c)
-		}
-	}
-	for _, p := range paths {
-		fi, err := os.Stat(p)
-		if err != nil {
-			ds.Add(Pos{File: l.display(p)}, Error, CodeRead, "cannot read path: %s", ioReason(err))
-			continue
-		}
-		if !fi.IsDir() {
-			add(p)
-			continue
-		}
-		var found []string
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				ds.Add(Pos{File: l.display(path)}, Error, CodeRead, "cannot read folder: %s", ioReason(err))
-				if d != nil && d.IsDir() {
-					return fs.SkipDir
-				}
-				return nil
-			}
-			name := d.Name()
-			if d.IsDir() {
-				if path != p && strings.HasPrefix(name, ".") {
-					return fs.SkipDir
-				}
-				return nil
-			}
-			if ext := filepath.Ext(name); (ext == ".yaml" || ext == ".yml") && !strings.HasPrefix(name, ".") {
-				found = append(found, path)
-			}
-			return nil
-		})
-		if err != nil {
-			ds.Add(Pos{File: l.display(p)}, Error, CodeRead, "cannot read folder: %s", ioReason(err))
-		}
-		if len(found) == 0 {
-			ds.Add(Pos{File: l.display(p)}, Error, CodeNoSpecs, "no *.yaml or *.yml files in this folder")
-		}
-		sort.Strings(found)
-		for _, f := range found {
-			add(f)
-		}
-	}
-	return files
 }
 
 // ioReason returns the cause of a file system error without the path it names.
@@ -187,25 +167,12 @@ func ioReason(err error) string {
 	return err.Error()
 }
 
+// fileResult is what one file holds: its spec documents, the problems found outside them, and how
+// many documents of other tools it holds.
 type fileResult struct {
-	docs  []*document
-	diags Diagnostics
-}
-
-// document is one YAML document of a file on its way through the passes.
-type document struct {
-	l       *loader
-	file    string     // display path
-	path    string     // path to open, as found
-	lines   *lineIndex // the whole file, for positions inside block scalars
-	root    *yaml.Node
-	kind    string // "" when not a known string
-	name    string
-	namePos Pos
-	pos     Pos // position of the kind key, or of the document
-	valid   bool
-	obj     any
+	docs    []*document
 	diags   Diagnostics
+	skipped int
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
@@ -236,15 +203,17 @@ func (l *loader) parseFile(path string, process chan<- *document) (r fileResult)
 	return l.parseBytes(file, path, data, process)
 }
 
-// parseBytes splits one file's contents into documents and hands each to process; with a nil
-// channel it checks them itself.
+// parseBytes splits one file's contents into documents and hands each spec to process; with a nil
+// channel it checks them itself. Documents of other tools are counted and dropped; so is a file that
+// cannot be parsed unless it looks like a spec.
 func (l *loader) parseBytes(file, path string, data []byte, process chan<- *document) (r fileResult) {
 	if !utf8.Valid(data) {
-		r.diags.Add(invalidUTF8Pos(file, data), Error, CodeEncoding, "file is not valid UTF-8")
+		r.unparsed(data, invalidUTF8Pos(file, data), CodeEncoding, "file is not valid UTF-8")
 		return r
 	}
 	lines := &lineIndex{data: data}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var empty []Pos
 	for {
 		var n yaml.Node
 		err := safeDecode(dec, &n)
@@ -252,11 +221,16 @@ func (l *loader) parseBytes(file, path string, data []byte, process chan<- *docu
 			break
 		}
 		if err != nil {
-			r.diags = append(r.diags, syntaxError(file, data, err))
+			d := syntaxError(file, data, err)
+			r.unparsed(data, d.Pos, d.Code, d.Message)
 			break
 		}
 		if len(n.Content) == 0 || isEmpty(n.Content[0]) {
-			r.diags.Add(Pos{File: file, Line: n.Line, Col: max(n.Column, 1)}, Warning, CodeEmpty, "empty document")
+			empty = append(empty, Pos{File: file, Line: n.Line, Col: max(n.Column, 1)})
+			continue
+		}
+		if !isSpec(n.Content[0]) {
+			r.skipped++
 			continue
 		}
 		d := &document{l: l, file: file, path: path, lines: lines, root: n.Content[0]}
@@ -268,10 +242,26 @@ func (l *loader) parseBytes(file, path string, data []byte, process chan<- *docu
 			l.process(d)
 		}
 	}
-	if len(r.docs) == 0 && len(r.diags) == 0 {
+	// Stray separators in another tool's file are its business.
+	if len(r.docs) > 0 || r.skipped == 0 {
+		for _, p := range empty {
+			r.diags.Add(p, Warning, CodeEmpty, "empty document")
+		}
+	}
+	if len(r.docs) == 0 && len(r.diags) == 0 && r.skipped == 0 {
 		r.diags.Add(Pos{File: file}, Warning, CodeEmpty, "file holds no documents")
 	}
 	return r
+}
+
+// unparsed reports an error that stops the parse of a file, at pos, when the file holds specs before
+// it or looks like a spec; otherwise the rest of the file is counted as one skipped document.
+func (r *fileResult) unparsed(data []byte, pos Pos, code, msg string) {
+	if len(r.docs) > 0 || looksLikeSpec(data) {
+		r.diags = append(r.diags, Diagnostic{Pos: pos, Severity: Error, Code: code, Message: msg})
+		return
+	}
+	r.skipped++
 }
 
 var errNotRegular = errors.New("not a regular file")

@@ -1,11 +1,12 @@
 package spec
 
 import (
-	"sort"
 	"time"
 )
 
-// Defaults of the job database (elastic-jobs-api.md §2.4); a spec that states one equals a spec that omits it.
+// Defaults of the job database: the parameter defaults of jobs.sp_add_job and jobs.sp_add_jobstep
+// ("jobs.sp_add_jobstep (Azure Elastic Jobs)", https://learn.microsoft.com/sql/relational-databases/system-stored-procedures/sp-add-jobstep-elastic-jobs-transact-sql).
+// A spec that states one equals a spec that omits it.
 const (
 	DefaultTimeout           = 43200 * time.Second
 	DefaultRetryAttempts     = 10
@@ -14,6 +15,12 @@ const (
 	DefaultBackoffMultiplier = 2.0
 	DefaultOutputSchema      = "dbo"
 )
+
+// APIVersion is the apiVersion of the spec documents this version of ejops reads.
+const APIVersion = "ejops/v1"
+
+// kinds are the kinds of spec documents.
+var kinds = []string{"Credential", "TargetGroup", "Job", "Agent"}
 
 // Authentication modes of an Agent.
 const (
@@ -28,7 +35,8 @@ type Set struct {
 	Jobs         []*Job
 	Agent        *Agent // nil when no Agent document exists
 	Files        int    // number of files read
-	Documents    int    // number of non-empty documents read
+	Documents    int    // number of spec documents read
+	Skipped      int    // number of documents of other tools skipped
 }
 
 // Meta is what every object shares: its name and where it was declared.
@@ -127,53 +135,6 @@ type Step struct {
 	MaxParallelism int // 0: no limit
 	Output         *Output
 	LintIgnore     []string
-}
-
-// Source maps positions inside a step's T-SQL back to the file that holds it.
-// For an inline block scalar, line L column C of the command is at Line+L-1, Indent+C of File.
-// Folded, quoted and plain multi-line scalars, whose text YAML joins or unescapes, carry a map
-// from positions in the command to positions in the file instead.
-type Source struct {
-	File   string
-	Line   int // file line of the command's first line
-	Col    int // file column of the command's first character on its first line
-	Indent int // columns to add to C on lines after the first (block scalars); -1 when lines do not map
-	m      *sourceMap
-}
-
-// sourceMap lists where runs of a scalar's value start in its file, in value order.
-type sourceMap struct {
-	segs []segment
-}
-
-// segment is a run of runes of the value that stand one for one on consecutive columns of one
-// file line: value line, column map to file line, column, and each next column to the next.
-type segment struct {
-	line, col, fileLine, fileCol int32
-}
-
-// Map returns the file position of line l, column c (both 1-based) of the command.
-func (s Source) Map(l, c int) Pos {
-	if s.m != nil && len(s.m.segs) > 0 {
-		segs := s.m.segs
-		// the last segment that starts at or before (l, c)
-		i := sort.Search(len(segs), func(i int) bool {
-			g := segs[i]
-			return int(g.line) > l || int(g.line) == l && int(g.col) > c
-		})
-		g := segs[max(i-1, 0)]
-		if int(g.line) != l || i == 0 {
-			return Pos{File: s.File, Line: int(g.fileLine), Col: int(g.fileCol)}
-		}
-		return Pos{File: s.File, Line: int(g.fileLine), Col: int(g.fileCol) + c - int(g.col)}
-	}
-	if l <= 1 {
-		return Pos{File: s.File, Line: s.Line, Col: s.Col + c - 1}
-	}
-	if s.Indent < 0 {
-		return Pos{File: s.File, Line: s.Line, Col: s.Col}
-	}
-	return Pos{File: s.File, Line: s.Line + l - 1, Col: s.Indent + c}
 }
 
 // Retry is a step's retry policy.

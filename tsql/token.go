@@ -3,7 +3,8 @@ package tsql
 // Kind is the kind of a token.
 type Kind int
 
-// Token kinds (tsql-lint.md §2.3).
+// Token kinds: the lexical elements of T-SQL, and the sqlcmd lines (GO, :setvar, :r, !!) that
+// scripts mix into it.
 const (
 	Whitespace     Kind = iota // spaces and tabs
 	Newline                    // \n or \r\n

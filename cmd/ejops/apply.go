@@ -36,7 +36,7 @@ type applyArgs struct {
 func parseApplyArgs(e *env, args []string) (applyArgs, int) {
 	var a applyArgs
 	fs := newFlags(e, "apply", "[flags] [PATH...]", `  ejops apply examples/quickstart
-  ejops apply --yes --prune --job-db "$EJOPS_JOB_DB" jobs/
+  EJOPS_JOB_DB_FILE=/run/secrets/job-db ejops apply --yes --prune jobs/
   ejops apply --plan plan.json`)
 	a.db.register(fs)
 	fs.StringVar(&a.planFile, "plan", "", "apply the plan saved by plan --out `FILE` (refused when the job database moved since)")
@@ -75,6 +75,8 @@ func runApply(ctx context.Context, e *env, args []string) int {
 	if code >= 0 {
 		return code
 	}
+	ctx, cancel := a.db.bound(ctx)
+	defer cancel()
 	db, wait, stop, err := a.db.openReading(ctx, e)
 	if err != nil {
 		return fail(e, err)
@@ -120,7 +122,7 @@ func runApply(ctx context.Context, e *env, args []string) int {
 	if !p.Writes() {
 		return done(e, v, nil)
 	}
-	opts := runner.ApplyOptions{Secret: secrets, AppliedBy: appliedBy(a.paths), LockWait: a.lockWait}
+	opts := runner.ApplyOptions{Secret: secrets, AppliedBy: appliedBy(a.paths), LockWait: a.lockWait, Progress: v.Sent}
 	switch {
 	case saved != nil:
 		// A saved plan was reviewed when it was saved, and binds: it is never planned again.
@@ -140,17 +142,14 @@ func runApply(ctx context.Context, e *env, args []string) int {
 			return exitFailure
 		}
 	}
-	// Waiting for another apply's lock does not eat into the database timeout.
-	actx, acancel := context.WithTimeout(ctx, a.db.timeout+a.lockWait)
-	defer acancel()
-	rep, err := runner.Apply(actx, db, p, opts)
+	rep, err := runner.Apply(ctx, db, p, opts)
 	if replans {
 		if perr := v.Plan(rep.Plan); perr != nil {
 			return fail(e, perr)
 		}
 	}
 	if err != nil {
-		v.Failed(err)
+		v.Failed(withHint(err))
 		return exitFailure
 	}
 	return done(e, v, &rep)

@@ -38,10 +38,13 @@ type env struct {
 }
 
 // view returns the view base for format, coloured when colour is asked for, NO_COLOR is unset, TERM
-// is not dumb and stdout is a terminal.
+// is not dumb and stdout is a terminal; live progress when stderr is a terminal that is not dumb.
 func (e *env) view(format view.Format, colour bool) *view.View {
-	colour = colour && e.getenv("NO_COLOR") == "" && e.getenv("TERM") != "dumb" && isTerminal(e.stdout)
-	return view.New(e.stdout, e.stderr, format, colour)
+	capable := e.getenv("TERM") != "dumb"
+	colour = colour && e.getenv("NO_COLOR") == "" && capable && isTerminal(e.stdout)
+	v := view.New(e.stdout, e.stderr, format, colour)
+	v.Live = capable && isTerminal(e.stderr)
+	return v
 }
 
 // command is one subcommand: a one-line summary and a function returning the exit code.

@@ -621,3 +621,21 @@ func TestDatabaseTimeout(t *testing.T) {
 		t.Fatalf("plan took %s with a 200ms timeout", d)
 	}
 }
+
+// TestLostCommitIsNotCalledRolledBack: a connection lost during COMMIT leaves the outcome unknown to
+// the client, and apply says so instead of claiming a rollback.
+func TestLostCommitIsNotCalledRolledBack(t *testing.T) {
+	dir := writeSpecs(t, map[string]string{"agent.yaml": miAgent, "tg.yaml": tenants, "job.yaml": jobSpec("nightly", "a")})
+	probe := startJobDB(t)
+	probe.em.ResetStats()
+	probe.mustRun(t, 0, "apply", "--yes", dir)
+	requests := probe.em.Stats().RoundTrips
+
+	j := startJobDB(t)
+	j.em.ResetStats()
+	j.em.DropAfter(int(requests) - 1) // the last request of the apply is its COMMIT
+	code, _, errOut := j.ejops(t, "apply", "--yes", dir)
+	if code != exitFailure || !strings.Contains(errOut, "may or may not have been committed; run plan") || strings.Contains(errOut, "rolled back") {
+		t.Fatalf("apply with its COMMIT lost: exit %d\n%s", code, errOut)
+	}
+}

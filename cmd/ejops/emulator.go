@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/ejops/ejops/emulator"
@@ -26,21 +27,34 @@ type emulatorArgs struct {
 }
 
 func parseEmulatorArgs(e *env, args []string) (emulatorArgs, int) {
-	fs := newFlags(e, "emulator", "[--listen ADDR] [--state FILE] [--fleet FILE] [--user U] [--password P]",
+	fs := newFlags(e, "emulator", "[--listen ADDR] [--state FILE] [--fleet FILE] [--user U] [--password-file FILE]",
 		`  ejops emulator
   ejops emulator --listen 127.0.0.1:14330 --state .ejops/jobdb.json --fleet examples/fleet.yaml
-  EJOPS_EMULATOR_PASSWORD=secret ejops emulator --user admin`)
+  ejops emulator --user admin --password-file /run/secrets/emulator-password`)
 	var a emulatorArgs
 	fs.StringVar(&a.listen, "listen", "127.0.0.1:1433", "TCP `address` to serve TDS on")
 	fs.StringVar(&a.state, "state", "", "state `file` to load and persist (default: in memory)")
 	fs.StringVar(&a.user, "user", emulator.DefaultUser, "login `name`")
-	fs.StringVar(&a.password, "password", "", "login `password` (default: $EJOPS_EMULATOR_PASSWORD, else random and printed in the DSN;\na chosen password is shown as xxxxx)")
+	fs.StringVar(&a.password, "password", "", "login `password` (default: $EJOPS_EMULATOR_PASSWORD, else random and printed in the DSN;\na chosen password is shown as xxxxx); prefer --password-file, which ps does not show")
+	passwordFile := fs.String("password-file", "", "read the login password from `FILE`")
 	fs.StringVar(&a.fleet, "fleet", "", "fleet `file` of simulated servers, pools and databases that started jobs run on\n(reloaded when it changes or on SIGHUP; see examples/fleet.yaml)")
 	if code := parseFlags(fs, args); code >= 0 {
 		return a, code
 	}
 	if fs.NArg() > 0 {
 		return a, usageErrorf(e, "emulator takes no arguments")
+	}
+	if *passwordFile != "" {
+		if a.password != "" {
+			return a, usageErrorf(e, "emulator: --password and --password-file are both set: give one")
+		}
+		b, err := e.readFile(*passwordFile)
+		if err != nil {
+			return a, usageErrorf(e, "emulator: --password-file: %v", err)
+		}
+		if a.password = strings.TrimRight(string(b), "\r\n"); a.password == "" {
+			return a, usageErrorf(e, "emulator: --password-file: %s is empty", *passwordFile)
+		}
 	}
 	if a.password == "" {
 		a.password = e.getenv("EJOPS_EMULATOR_PASSWORD")

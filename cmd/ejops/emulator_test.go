@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ejops/ejops/runner"
 )
 
 // syncBuffer is a bytes.Buffer safe to read while a command writes it.
@@ -115,5 +118,32 @@ func TestEmulatorCommandRunsJobsOverTheFleet(t *testing.T) {
 	}
 	if n != 3 {
 		t.Fatalf("after adding a database to the fleet: ran on %d databases, want 3", n)
+	}
+}
+
+// TestEmulatorPasswordFile: the login password can come from a file, so ps does not show it.
+func TestEmulatorPasswordFile(t *testing.T) {
+	dir := t.TempDir()
+	pw := filepath.Join(dir, "pw")
+	empty := filepath.Join(dir, "empty")
+	if err := os.WriteFile(pw, []byte("Emu-file-pw-1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	parse := func(args ...string) (emulatorArgs, int, string) {
+		var stderr bytes.Buffer
+		e := &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &stderr, getenv: func(string) string { return "" }, readFile: runner.ReadSecretFile}
+		a, code := parseEmulatorArgs(e, args)
+		return a, code, stderr.String()
+	}
+	if a, code, msg := parse("--password-file", pw); code != -1 || a.password != "Emu-file-pw-1" {
+		t.Errorf("--password-file: code %d, password %q, %s", code, a.password, msg)
+	}
+	for _, c := range [][]string{{"--password-file", empty}, {"--password-file", pw, "--password", "x"}, {"--password-file", filepath.Join(dir, "none")}} {
+		if _, code, msg := parse(c...); code != exitUsage || strings.Contains(msg, "Emu-file-pw-1") {
+			t.Errorf("%v: code %d, want %d: %s", c, code, exitUsage, msg)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -19,8 +20,10 @@ import (
 // dbFlags are the flags of every command that talks to the job database.
 type dbFlags struct {
 	dsn     optionalString
+	dsnFile optionalString
 	scope   string
-	timeout time.Duration
+	timeout time.Duration // each operation
+	total   time.Duration // the whole command; zero: no bound
 
 	// Set by check: the address to open, and whether the embedded job database was chosen because
 	// nothing named a job database.
@@ -30,8 +33,10 @@ type dbFlags struct {
 
 func (f *dbFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.dsn, "job-db", "job database `address`: sqlserver://…, azuresql://…?fedauth=…, or embedded:PATH\n(default $EJOPS_JOB_DB, else the embedded job database in "+jobdb.DefaultEmbeddedState+"\noutside CI)")
+	fs.Var(&f.dsnFile, "job-db-file", "read the job database address from `FILE`, which keeps its password out of process\nlistings (default $EJOPS_JOB_DB_FILE)")
 	fs.StringVar(&f.scope, "scope", "default", "ownership scope: only objects applied under this scope are ever deleted")
-	fs.DurationVar(&f.timeout, "db-timeout", 2*time.Minute, "timeout of each job database operation")
+	fs.DurationVar(&f.timeout, "db-timeout", 2*time.Minute, "timeout of each job database operation (a read, a call)")
+	fs.DurationVar(&f.total, "timeout", 0, "timeout of the whole command (default none)")
 }
 
 // optionalString is a string flag that knows whether it was given, even as "".
@@ -51,17 +56,15 @@ func (f *dbFlags) check(e *env) int {
 		return usageErrorf(e, "--scope must be 1 to 128 characters")
 	case f.timeout <= 0:
 		return usageErrorf(e, "--db-timeout must be positive")
+	case f.total < 0:
+		return usageErrorf(e, "--timeout must be positive, or 0 for none")
 	}
-	env, inEnv := e.lookupEnv("EJOPS_JOB_DB")
+	address, named, err := f.pickAddress(e)
 	switch {
-	case f.dsn.set && f.dsn.value == "":
-		return usageErrorf(e, "--job-db is empty (is a secret missing?): give a job database address, or embedded:PATH")
-	case f.dsn.set:
-		f.address = f.dsn.value
-	case inEnv && env == "":
-		return usageErrorf(e, "EJOPS_JOB_DB is set but empty (is a secret missing?): give a job database address, or embedded:PATH")
-	case inEnv:
-		f.address = env
+	case err != nil:
+		return usageErrorf(e, "%v", err)
+	case named:
+		f.address = address
 	case isCI(e):
 		return usageErrorf(e, "no job database: set --job-db or EJOPS_JOB_DB (under CI the embedded job database is used only when named: --job-db embedded:%s)", jobdb.DefaultEmbeddedState)
 	default:
@@ -71,6 +74,47 @@ func (f *dbFlags) check(e *env) int {
 		return usageErrorf(e, "%v", err)
 	}
 	return -1
+}
+
+// pickAddress returns the job database address named by, in order, --job-db, --job-db-file,
+// EJOPS_JOB_DB or EJOPS_JOB_DB_FILE, and whether one was named. A source that is set but empty is an
+// error (a missing CI secret must never mean the embedded job database), and so are both forms of
+// one source at once. The file forms keep a password out of process listings.
+func (f *dbFlags) pickAddress(e *env) (string, bool, error) {
+	envValue, inEnv := e.lookupEnv("EJOPS_JOB_DB")
+	envFile, inEnvFile := e.lookupEnv("EJOPS_JOB_DB_FILE")
+	type source struct {
+		name, value string
+		set, file   bool
+	}
+	for _, pair := range [][2]source{
+		{{"--job-db", f.dsn.value, f.dsn.set, false}, {"--job-db-file", f.dsnFile.value, f.dsnFile.set, true}},
+		{{"EJOPS_JOB_DB", envValue, inEnv, false}, {"EJOPS_JOB_DB_FILE", envFile, inEnvFile, true}},
+	} {
+		if pair[0].set && pair[1].set {
+			return "", false, fmt.Errorf("%s and %s are both set: give one", pair[0].name, pair[1].name)
+		}
+		for _, src := range pair {
+			switch {
+			case !src.set:
+				continue
+			case src.value == "":
+				return "", false, fmt.Errorf("%s is set but empty (is a secret missing?): give a job database address, or embedded:PATH", src.name)
+			case !src.file:
+				return src.value, true, nil
+			}
+			b, err := e.readFile(src.value)
+			if err != nil {
+				return "", false, fmt.Errorf("%s: %w", src.name, err)
+			}
+			address := strings.TrimSpace(string(b))
+			if address == "" {
+				return "", false, fmt.Errorf("%s: %s is empty (is a secret missing?)", src.name, src.value)
+			}
+			return address, true, nil
+		}
+	}
+	return "", false, nil
 }
 
 // isCI reports whether ejops runs in a CI system, which sets CI (GitHub Actions, GitLab, Azure
@@ -96,6 +140,7 @@ func (f *dbFlags) open(e *env) (*jobdb.DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	db.OpTimeout = f.timeout
 	if f.implicit {
 		fmt.Fprintf(e.stderr, "ejops: using the embedded job database %s (set --job-db or EJOPS_JOB_DB for a real one)\n", db.Embedded)
 	}
@@ -147,14 +192,29 @@ func (f *dbFlags) openReading(ctx context.Context, e *env) (db *jobdb.DB, wait f
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	wait, stop = readLive(ctx, db, f.timeout)
+	wait, stop = readLive(ctx, db)
 	return db, wait, stop, nil
+}
+
+// errCommandTimeout ends a command that ran longer than --timeout.
+type errCommandTimeout struct{ after time.Duration }
+
+func (e errCommandTimeout) Error() string {
+	return fmt.Sprintf("ejops ran longer than --timeout %s; raise --timeout", e.after)
+}
+
+// bound limits ctx to --timeout, when it is set.
+func (f *dbFlags) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if f.total == 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeoutCause(ctx, f.total, errCommandTimeout{f.total})
 }
 
 // readLive starts reading the live state, so the read overlaps loading and linting the specs.
 // wait returns the state; stop cancels a read still running and waits for it (defer it).
-func readLive(ctx context.Context, db *jobdb.DB, timeout time.Duration) (wait func() (*jobdb.State, error), stop func()) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+func readLive(ctx context.Context, db *jobdb.DB) (wait func() (*jobdb.State, error), stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
 	var st *jobdb.State
 	var err error
 	done := make(chan struct{})
@@ -185,6 +245,15 @@ func isTerminal(w any) bool {
 
 // fail reports an error and returns the failure exit code.
 func fail(e *env, err error) int {
-	fmt.Fprintf(e.stderr, "ejops: %v\n", err)
+	fmt.Fprintf(e.stderr, "ejops: %s\n", view.Escape(withHint(err).Error()))
 	return exitFailure
+}
+
+// withHint adds to an operation's timeout the flag that sets it.
+func withHint(err error) error {
+	var te *jobdb.TimeoutError
+	if errors.As(err, &te) {
+		return fmt.Errorf("%w (raise --db-timeout)", err)
+	}
+	return err
 }

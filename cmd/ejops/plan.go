@@ -27,7 +27,7 @@ type planArgs struct {
 func parsePlanArgs(e *env, args []string) (planArgs, int) {
 	var a planArgs
 	fs := newFlags(e, "plan", "[flags] [PATH...]", `  ejops plan examples/quickstart
-  ejops plan --detailed-exitcode --job-db "$EJOPS_JOB_DB" jobs/
+  ejops plan --detailed-exitcode --job-db-file /run/secrets/job-db jobs/
   ejops plan --out plan.json jobs/ && ejops apply --plan plan.json`)
 	a.db.register(fs)
 	var o outputFlags
@@ -52,6 +52,8 @@ func runPlan(ctx context.Context, e *env, args []string) int {
 	if code >= 0 {
 		return code
 	}
+	ctx, cancel := a.db.bound(ctx)
+	defer cancel()
 	db, wait, stop, err := a.db.openReading(ctx, e)
 	if err != nil {
 		return fail(e, err)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -79,15 +78,7 @@ func (term *terminal) exitCode(t *testing.T) int {
 	t.Helper()
 	err := term.cmd.Wait()
 	<-term.done
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		return 0
-	case errors.As(err, &ee):
-		return ee.ExitCode()
-	}
-	t.Fatal(err)
-	return -1
+	return exitCode(t, err)
 }
 
 // TestApplyPromptInterrupted: Ctrl-C at apply's question exits 130 and changes nothing.
@@ -145,5 +136,30 @@ func TestPlanColour(t *testing.T) {
 	out := j.mustRun(t, exitOK, "plan", dir) // stdout is a buffer, not a terminal
 	if strings.Contains(out, "\x1b") {
 		t.Errorf("colour on a pipe:\n%q", out)
+	}
+}
+
+// TestApplyProgress: on a terminal apply shows the calls sent, redrawn in place and cleared before
+// its report; on a pipe it prints no progress at all.
+func TestApplyProgress(t *testing.T) {
+	j := startJobDB(t)
+	bin := ejopsBinary(t)
+	dir := writeSpecs(t, map[string]string{"agent.yaml": miAgent, "tg.yaml": tenants, "job.yaml": jobSpec("nightly", "a", "b")})
+	term := startOnTerminal(t, bin, []string{"EJOPS_JOB_DB=" + j.dsn, "NO_COLOR=1", "TERM=xterm"}, "apply", "--yes", dir)
+	if code := term.exitCode(t); code != exitOK {
+		t.Fatalf("exit %d\n%s", code, term.output())
+	}
+	out := term.output()
+	for _, want := range []string{"\rapplying: 1 of 6 calls sent", "\rapplying: 6 of 6 calls sent\r\x1b[K", "applied: create job nightly", "Apply complete"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the terminal does not show %q:\n%q", want, out)
+		}
+	}
+	if strings.Contains(out, "sent\n") {
+		t.Errorf("a progress line was ended by a newline instead of redrawn:\n%q", out)
+	}
+	code, stdout, stderr := startJobDB(t).ejops(t, "apply", "--yes", dir)
+	if code != exitOK || strings.Contains(stdout+stderr, "applying:") || strings.ContainsAny(stdout+stderr, "\r\x1b") {
+		t.Errorf("progress on a pipe (exit %d):\n%q\n%q", code, stdout, stderr)
 	}
 }

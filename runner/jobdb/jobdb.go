@@ -27,6 +27,8 @@ type DB struct {
 	sql      *sql.DB
 	closer   func() error
 	Embedded string // state file of the embedded job database, empty for a real one
+	// OpTimeout bounds each operation: a read, a call, a statement; zero sets no bound.
+	OpTimeout time.Duration
 }
 
 // Open connects to the job database named by dsn: "" or "embedded:PATH" for the embedded emulator,
@@ -78,7 +80,7 @@ func CheckAddress(dsn string) error {
 // connector parses a sqlserver:// or azuresql:// address into a go-mssqldb connector.
 func connector(dsn string) (driver.Connector, error) {
 	if !strings.HasPrefix(dsn, "sqlserver://") && !strings.HasPrefix(dsn, "azuresql://") {
-		return nil, &AddressError{errors.New("it must start with sqlserver://, azuresql:// or embedded:")}
+		return nil, &AddressError{errors.New("it must start with sqlserver://, azuresql:// or embedded:PATH")}
 	}
 	entra, u, err := connectionURL(dsn)
 	if err != nil {
@@ -182,7 +184,57 @@ IF OBJECT_ID(N'ejops.inventory') IS NOT NULL SELECT scope, kind, name, spec_hash
 
 // Read returns the live state in one round trip.
 func (db *DB) Read(ctx context.Context) (*State, error) {
-	return read(ctx, db.sql)
+	octx, cancel := bound(ctx, db.OpTimeout)
+	defer cancel()
+	st, err := read(octx, db.sql)
+	return st, readTimedOut(ctx, octx, db.OpTimeout, err)
+}
+
+// TimeoutError is an operation the job database did not finish within DB.OpTimeout.
+type TimeoutError struct {
+	Op    string // what timed out, when it is not said around the error
+	After time.Duration
+}
+
+func (e *TimeoutError) Error() string {
+	msg := fmt.Sprintf("the job database did not answer within %s", e.After)
+	if e.Op != "" {
+		msg = e.Op + ": " + msg
+	}
+	return msg
+}
+
+// readTimedOut is timedOut for a read of the live state.
+func readTimedOut(ctx, octx context.Context, d time.Duration, err error) error {
+	err = timedOut(ctx, octx, d, err)
+	var te *TimeoutError
+	if errors.As(err, &te) {
+		te.Op = "read job database"
+	}
+	return err
+}
+
+// bound returns ctx limited to d (no limit when d is 0).
+func bound(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, d)
+}
+
+// timedOut turns the error of an operation run under octx, derived from ctx, into a *TimeoutError
+// when octx's own deadline ended it, and into ctx's cause when ctx ended (an interrupt or the
+// command's deadline).
+func timedOut(ctx, octx context.Context, d time.Duration, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return fmt.Errorf("%w (%v)", context.Cause(ctx), err)
+	case octx.Err() != nil:
+		return &TimeoutError{After: d}
+	}
+	return err
 }
 
 type queryer interface {
@@ -317,26 +369,28 @@ func scanHeader(rows *sql.Rows, st *State) error {
 
 // Tx is one apply: a transaction with XACT_ABORT ON holding ejops' application lock.
 type Tx struct {
-	tx    *sql.Tx
-	Calls int // procedure calls and statements sent
+	tx        *sql.Tx
+	opTimeout time.Duration
+	Calls     int // procedure calls and statements sent
 }
 
 // LockResource is the application lock every apply holds.
 const LockResource = "ejops.apply"
 
-// Begin opens a transaction with XACT_ABORT ON and takes the apply lock, waiting up to wait.
+// Begin opens a transaction with XACT_ABORT ON and takes the apply lock, waiting up to wait (on top
+// of OpTimeout). The transaction lives as long as ctx; each operation in it is bounded by OpTimeout.
 func (db *DB) Begin(ctx context.Context, wait time.Duration) (*Tx, error) {
 	sqltx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("begin transaction: %w", err)
 	}
-	t := &Tx{tx: sqltx}
-	if _, err := sqltx.ExecContext(ctx, "SET XACT_ABORT ON;"); err != nil {
+	t := &Tx{tx: sqltx, opTimeout: db.OpTimeout}
+	if err := t.exec(ctx, 0, "SET XACT_ABORT ON;"); err != nil {
 		_ = sqltx.Rollback()
 		return nil, fmt.Errorf("set xact_abort: %w", err)
 	}
 	var rc mssql.ReturnStatus
-	_, err = sqltx.ExecContext(ctx, "sp_getapplock",
+	err = t.exec(ctx, wait, "sp_getapplock",
 		sql.Named("Resource", LockResource), sql.Named("LockMode", "Exclusive"),
 		sql.Named("LockOwner", "Transaction"), sql.Named("LockTimeout", int32(wait.Milliseconds())), &rc)
 	if err != nil {
@@ -358,16 +412,45 @@ func (db *DB) Begin(ctx context.Context, wait time.Duration) (*Tx, error) {
 	return t, nil
 }
 
+// exec runs one request of the transaction, bounded by its operation timeout plus extra.
+func (t *Tx) exec(ctx context.Context, extra time.Duration, query string, args ...any) error {
+	d := t.opTimeout
+	if d > 0 {
+		d += extra
+	}
+	octx, cancel := bound(ctx, d)
+	defer cancel()
+	_, err := t.tx.ExecContext(octx, query, args...)
+	return timedOut(ctx, octx, d, err)
+}
+
 // Read reads the live state inside the transaction.
-func (t *Tx) Read(ctx context.Context) (*State, error) { return read(ctx, t.tx) }
+func (t *Tx) Read(ctx context.Context) (*State, error) {
+	octx, cancel := bound(ctx, t.opTimeout)
+	defer cancel()
+	st, err := read(octx, t.tx)
+	return st, readTimedOut(ctx, octx, t.opTimeout, err)
+}
 
 // Commit commits the transaction, releasing the lock.
 func (t *Tx) Commit() error {
 	if err := t.tx.Commit(); err != nil {
+		if ErrorNumber(err) == 0 {
+			// No answer from the server: the connection went during COMMIT.
+			return &CommitUnknownError{Err: err}
+		}
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
 }
+
+// CommitUnknownError is a COMMIT the server never answered: it may or may not have committed.
+type CommitUnknownError struct{ Err error }
+
+func (e *CommitUnknownError) Error() string {
+	return fmt.Sprintf("commit: no answer from the job database (%v): the changes may or may not have been committed; run plan to see what it holds", e.Err)
+}
+func (e *CommitUnknownError) Unwrap() error { return e.Err }
 
 // Rollback rolls everything back.
 func (t *Tx) Rollback() error { return t.tx.Rollback() }
@@ -376,15 +459,13 @@ func (t *Tx) Rollback() error { return t.tx.Rollback() }
 // (sp_executesql).
 func (t *Tx) Exec(ctx context.Context, proc string, args ...any) error {
 	t.Calls++
-	_, err := t.tx.ExecContext(ctx, proc, args...)
-	return err
+	return t.exec(ctx, 0, proc, args...)
 }
 
 // Statement runs one T-SQL statement without parameters (DDL that cannot take any).
 func (t *Tx) Statement(ctx context.Context, stmt string) error {
 	t.Calls++
-	_, err := t.tx.ExecContext(ctx, stmt)
-	return err
+	return t.exec(ctx, 0, stmt)
 }
 
 // QuoteName quotes an identifier like QUOTENAME: [name] with ] doubled.

@@ -127,3 +127,18 @@ func exec(t *testing.T, dsn, stmt string) error {
 	_, err = db.sql.ExecContext(t.Context(), stmt)
 	return err
 }
+
+func TestGUIDString(t *testing.T) {
+	u, err := ParseExecutionID("6f9619ff-8b86-d011-b42d-00c04fc964ff")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := guidString(u), u.String(); got != want || got != "6F9619FF-8B86-D011-B42D-00C04FC964FF" {
+		t.Fatalf("guidString = %s, String = %s", got, want)
+	}
+	for _, bad := range []string{"", "6f9619ff8b86d011b42d00c04fc964ff", "6f9619ff-8b86-d011-b42d-00c04fc964fg", "6f9619ff-8b86-d011-b42d00-c04fc964ff"} {
+		if _, err := ParseExecutionID(bad); err == nil {
+			t.Errorf("ParseExecutionID(%q) accepted", bad)
+		}
+	}
+}

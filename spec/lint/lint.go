@@ -52,8 +52,8 @@ func LintJobs(jobs []*spec.Job, cfg Config) spec.Diagnostics {
 				if _, ok := lookup(strings.TrimSpace(c)); !ok {
 					out = append(out, spec.Diagnostic{
 						Pos:      job.FieldPos(fmt.Sprintf("spec.steps[%d].lint.ignore[%d]", i, k)),
-						Severity: byCode["EJ900"].Severity,
-						Code:     "EJ900",
+						Severity: byCode[codeBadSuppression].Severity,
+						Code:     codeBadSuppression,
 						Message:  fmt.Sprintf("step %q: lint ignore names unknown rule %q; nothing is ignored for it", st.Name, c),
 					})
 				}
@@ -75,8 +75,8 @@ func CheckAgent(a *spec.Agent) spec.Diagnostics {
 		if _, ok := lookup(code); !ok {
 			out = append(out, spec.Diagnostic{
 				Pos:      a.FieldPos("spec.lint." + code),
-				Severity: byCode["EJ900"].Severity,
-				Code:     "EJ900",
+				Severity: byCode[codeBadSuppression].Severity,
+				Code:     codeBadSuppression,
 				Message:  fmt.Sprintf("agent %q: lint names unknown rule %q; its severity override does nothing", a.Name, code),
 			})
 		}
@@ -240,7 +240,7 @@ func (l *linter) lintText(text string, mapOff func(int) int, dynamic bool, inher
 			return
 		case tsql.SqlcmdCommand:
 			if !dynamic {
-				u.report("EJ102", t, "sqlcmd command %s is not T-SQL; the job agent fails on it", firstWord(t.Text))
+				u.report(codeSqlcmdSyntax, t, "sqlcmd command %s is not T-SQL; the job agent fails on it", firstWord(t.Text))
 			}
 			return
 		case tsql.LineComment, tsql.BlockComment:
@@ -251,7 +251,7 @@ func (l *linter) lintText(text string, mapOff func(int) int, dynamic bool, inher
 			}
 		}
 		if t.Bad {
-			u.report("EJ000", t, "unterminated %s; the rest of the step is swallowed by it", badWhat(t))
+			u.report(codeParseError, t, "unterminated %s; the rest of the step is swallowed by it", badWhat(t))
 		}
 		if !dynamic {
 			u.checkScriptVars(t)
@@ -633,7 +633,7 @@ func (l *linter) applySuppressions() []finding {
 		d.valid = true
 		if len(d.codes) == 0 {
 			d.valid = false
-			u.report("EJ900", d.tok, "ejops:ignore names no rule code")
+			u.report(codeBadSuppression, d.tok, "ejops:ignore names no rule code")
 			continue
 		}
 		for j, c := range d.codes {
@@ -644,14 +644,14 @@ func (l *linter) applySuppressions() []finding {
 			r, ok := lookup(c)
 			if !ok {
 				d.valid = false
-				u.report("EJ900", d.tok, "ejops:ignore names unknown rule %q", c)
+				u.report(codeBadSuppression, d.tok, "ejops:ignore names unknown rule %q", c)
 				continue
 			}
 			d.codes[j] = r.Code
 		}
 		if d.reason == "" {
 			d.valid = false
-			u.report("EJ900", d.tok, "ejops:ignore %s has no reason; the suppression is not applied", strings.Join(d.codes, ","))
+			u.report(codeBadSuppression, d.tok, "ejops:ignore %s has no reason; the suppression is not applied", strings.Join(d.codes, ","))
 		}
 		if !d.valid {
 			continue
@@ -670,7 +670,7 @@ func (l *linter) applySuppressions() []finding {
 		suppressed := false
 		for i := range l.directives {
 			d := &l.directives[i]
-			if !d.valid || f.code == "EJ900" {
+			if !d.valid || f.code == codeBadSuppression {
 				continue
 			}
 			in := f.off >= d.target.start && f.off < d.target.end
@@ -693,7 +693,7 @@ func (l *linter) applySuppressions() []finding {
 	}
 	for _, d := range l.directives {
 		if d.valid && !d.used {
-			extra = append(extra, finding{code: "EJ900", sev: byCode["EJ900"].Severity, off: d.tok.Offset,
+			extra = append(extra, finding{code: codeBadSuppression, sev: byCode[codeBadSuppression].Severity, off: d.tok.Offset,
 				msg: fmt.Sprintf("ejops:ignore %s suppresses nothing", strings.Join(d.codes, ","))})
 		}
 	}

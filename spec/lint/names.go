@@ -6,7 +6,7 @@ import (
 	"github.com/ejops/ejops/tsql"
 )
 
-// probeFuncs are the functions whose presence makes a condition an existence probe (§2.4).
+// probeFuncs are the functions whose presence makes a condition an existence probe.
 var probeFuncs = map[string]bool{"OBJECT_ID": true, "COL_LENGTH": true, "COLUMNPROPERTY": true,
 	"SCHEMA_ID": true, "TYPE_ID": true, "DATABASE_PRINCIPAL_ID": true, "USER_ID": true,
 	"INDEXPROPERTY": true, "OBJECTPROPERTY": true, "OBJECTPROPERTYEX": true, "INDEX_COL": true,
@@ -291,4 +291,45 @@ func splitTop(toks []tsql.Token) [][]tsql.Token {
 		}
 	}
 	return append(out, toks[start:])
+}
+
+// multiWord reports whether w continues a multi-word object kind (DATABASE SCOPED CREDENTIAL, …).
+func multiWord(w string) bool {
+	switch w {
+	case "SCOPED", "CREDENTIAL", "DATA", "SOURCE", "FILE", "FORMAT", "TABLE", "CATALOG", "INDEX",
+		"SCHEMA", "COLLECTION", "FUNCTION", "SCHEME", "ROLE", "KEY", "STOPLIST", "AUDIT", "SPECIFICATION",
+		"ENCRYPTION":
+		return true
+	}
+	return false
+}
+
+// kindText joins the keywords of toks, upper-cased.
+func kindText(toks []tsql.Token) string {
+	parts := make([]string, len(toks))
+	for i, t := range toks {
+		parts[i] = t.Upper
+	}
+	return strings.Join(parts, " ")
+}
+
+// mentionsName reports whether toks name the object outside string literals.
+func mentionsName(toks []tsql.Token, last string) bool {
+	for _, t := range toks {
+		switch t.Kind {
+		case tsql.Ident, tsql.BracketIdent, tsql.QuotedIdent:
+			if strings.EqualFold(t.Value(), last) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// trimSemi returns the length of toks without a final ';'.
+func trimSemi(toks []tsql.Token) int {
+	if len(toks) > 0 && toks[len(toks)-1].IsPunct(";") {
+		return len(toks) - 1
+	}
+	return len(toks)
 }

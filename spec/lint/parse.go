@@ -29,7 +29,8 @@ type node struct {
 	trailing []tsql.Token
 }
 
-// leading holds the keywords that can start a statement (tsql-lint.md §2.4).
+// leading holds the keywords that can start a statement; a statement not ended by ';' ends where
+// one of them starts the next.
 var leading = map[string]bool{}
 
 func init() {

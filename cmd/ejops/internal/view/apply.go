@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/ejops/ejops/runner"
+	"github.com/ejops/ejops/runner/jobdb"
 )
 
 // Apply is the view of apply.
@@ -19,6 +20,8 @@ type Apply interface {
 	Canceled()
 	// NeedsYes refuses to apply without --yes when nobody can be asked.
 	NeedsYes()
+	// Sent shows, on a terminal, how many of the apply's calls have been sent.
+	Sent(n, total int)
 	// Failed reports an apply that did not commit.
 	Failed(err error)
 	// Done reports what the apply committed; rep is nil when the plan had nothing to write.
@@ -40,7 +43,11 @@ type applyText struct {
 	plan Plan
 }
 
-func (v applyText) Plan(p *runner.Plan) error { return v.plan.Plan(p) }
+// Plan clears the progress line first: a plan shown once applied follows it.
+func (v applyText) Plan(p *runner.Plan) error {
+	v.endProgress()
+	return v.plan.Plan(p)
+}
 
 func (v applyText) Ask() {
 	fmt.Fprint(v.Stderr, "\nApply these changes? Only 'yes' is accepted: ")
@@ -54,15 +61,31 @@ func (v applyText) Canceled() {
 	fmt.Fprintln(v.Stderr, "ejops: apply canceled; nothing was changed")
 }
 
+func (v applyText) Sent(n, total int) {
+	if v.Live {
+		fmt.Fprintf(v.Stderr, "\rapplying: %d of %s sent", n, Count(total, "call"))
+	}
+}
+
+// endProgress clears the progress line, if one was drawn.
+func (v applyText) endProgress() {
+	if v.Live {
+		fmt.Fprint(v.Stderr, "\r\x1b[K")
+	}
+}
+
 func (v applyText) Failed(err error) {
-	if errors.Is(err, runner.ErrStale) {
-		fmt.Fprintf(v.Stderr, "ejops: %v\n", err)
+	v.endProgress()
+	var unknown *jobdb.CommitUnknownError
+	if errors.Is(err, runner.ErrStale) || errors.As(err, &unknown) {
+		fmt.Fprintf(v.Stderr, "ejops: %s\n", Escape(err.Error()))
 		return
 	}
-	fmt.Fprintf(v.Stderr, "ejops: apply failed, rolled back: %v\n", err)
+	fmt.Fprintf(v.Stderr, "ejops: apply failed, rolled back: %s\n", Escape(err.Error()))
 }
 
 func (v applyText) Done(rep *runner.Report) error {
+	v.endProgress()
 	if rep != nil {
 		writeReportText(v.Stdout, rep)
 	}
@@ -129,6 +152,7 @@ func (v *applyJSON) Failed(err error) {
 }
 
 func (v *applyJSON) Done(rep *runner.Report) error {
+	v.endProgress()
 	if rep == nil {
 		rep = &runner.Report{}
 	}

@@ -50,7 +50,7 @@ func warnUnverified(w io.Writer, p *runner.Plan) {
 		if u.Pos != "" {
 			pos = u.Pos + ": "
 		}
-		fmt.Fprintf(w, "ejops: warning: %scredential %q: %s\n", pos, u.Name, u.Reason)
+		fmt.Fprintf(w, "ejops: warning: %scredential %q: %s\n", EscapeLine(pos), u.Name, EscapeLine(u.Reason))
 	}
 }
 
@@ -122,7 +122,7 @@ func writePlanText(w io.Writer, p *runner.Plan, col Colors) {
 	if len(p.Unverified) > 0 {
 		fmt.Fprintln(w, "Credentials this plan could not check (apply checks them, and needs every secret):")
 		for _, u := range p.Unverified {
-			fmt.Fprintf(w, "  credential %s: %s\n", safeName(u.Name), u.Reason)
+			fmt.Fprintf(w, "  credential %s: %s\n", safeName(u.Name), EscapeLine(u.Reason))
 		}
 		fmt.Fprintln(w)
 	}
@@ -145,11 +145,11 @@ func writeFields(w io.Writer, indent string, fs []runner.Field, create bool) {
 			fmt.Fprintf(w, "%scommand:\n", indent)
 			if create {
 				for _, l := range strings.Split(strings.TrimRight(f.New, "\n"), "\n") {
-					fmt.Fprintf(w, "%s    %s\n", indent, l)
+					fmt.Fprintf(w, "%s    %s\n", indent, Escape(l))
 				}
 			} else {
 				for _, l := range runner.UnifiedDiff(f.Old, f.New) {
-					fmt.Fprintf(w, "%s    %s\n", indent, l)
+					fmt.Fprintf(w, "%s    %s\n", indent, Escape(l))
 				}
 			}
 		case create:

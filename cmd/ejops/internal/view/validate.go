@@ -3,6 +3,7 @@ package view
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/ejops/ejops/spec"
@@ -21,6 +22,7 @@ type ValidateOptions struct {
 type ValidateResult struct {
 	Diagnostics      spec.Diagnostics
 	Files, Documents int
+	Skipped          int  // documents of other tools, counted on stderr by the text form
 	Strict           bool // warnings fail too
 }
 
@@ -30,6 +32,8 @@ type Validate interface {
 	Result(r ValidateResult) error
 	// Explain prints the documentation of a diagnostic code.
 	Explain(text string)
+	// ListRules lists every diagnostic code with its default severity and summary.
+	ListRules()
 }
 
 // NewValidate returns the validate view in v's form: text, JSON, GitHub or SARIF.
@@ -51,6 +55,15 @@ type validateBase struct {
 	ValidateOptions
 }
 
+func (v validateBase) ListRules() {
+	rules := slices.Clone(v.Rules)
+	slices.SortFunc(rules, func(a, b report.Rule) int { return strings.Compare(a.ID, b.ID) })
+	for _, r := range rules {
+		fmt.Fprintf(v.Stdout, "%-8s %-7s  %s: %s\n", r.ID, r.Severity, r.Name, r.Summary)
+	}
+	fmt.Fprintln(v.Stdout, "\nRun 'ejops validate --explain CODE' for a rule's help and examples.")
+}
+
 func (v validateBase) Explain(text string) {
 	fmt.Fprint(v.Stdout, strings.TrimRight(text, "\n")+"\n")
 }
@@ -68,7 +81,13 @@ func (v validateBase) counted(r ValidateResult, err error) error {
 type validateText struct{ validateBase }
 
 func (v validateText) Result(r ValidateResult) error {
-	return v.counted(r, report.Text(v.Stdout, r.Diagnostics))
+	err := report.Text(escaper{v.Stdout}, r.Diagnostics)
+	if err == nil && r.Skipped == 1 {
+		fmt.Fprintln(v.Stderr, "skipped 1 document that is not an ejops spec")
+	} else if err == nil && r.Skipped > 1 {
+		fmt.Fprintf(v.Stderr, "skipped %d documents that are not ejops specs\n", r.Skipped)
+	}
+	return v.counted(r, err)
 }
 
 type validateJSON struct{ validateBase }

@@ -8,7 +8,10 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ejops/ejops/spec"
 )
@@ -42,6 +45,8 @@ type View struct {
 	Stdout, Stderr io.Writer
 	Format         Format
 	Colors         Colors
+	// Live allows progress lines redrawn in place on Stderr: it is a terminal that can do it.
+	Live bool
 }
 
 // New returns a view writing to stdout and stderr in format, coloured when colour is set.
@@ -56,8 +61,55 @@ func New(stdout, stderr io.Writer, format Format, colour bool) *View {
 // Diagnostics lists spec diagnostics on stderr, one a line.
 func (v *View) Diagnostics(ds spec.Diagnostics) {
 	for _, d := range ds {
-		fmt.Fprintln(v.Stderr, d)
+		fmt.Fprintln(v.Stderr, Escape(d.String()))
 	}
+}
+
+// Escape makes text from specs or the job database safe to print on a terminal: control
+// characters (ESC, CR, NUL, DEL, C1), format characters (bidirectional overrides, zero-width
+// characters), line and paragraph separators and invalid UTF-8 become Go escapes such as \x1b,
+// \r and \u202e, so the text can neither move the cursor nor reorder or forge what a reviewer
+// sees. Newlines and tabs stay: use EscapeLine for text that must stay on one line.
+func Escape(s string) string { return escape(s, false) }
+
+// EscapeLine is Escape for text shown on one line: newlines and tabs are escaped too.
+func EscapeLine(s string) string { return escape(s, true) }
+
+func escape(s string, oneLine bool) string {
+	unsafe := func(r rune) bool {
+		if r == '\n' || r == '\t' {
+			return oneLine
+		}
+		return r == utf8.RuneError || unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp)
+	}
+	if !strings.ContainsFunc(s, unsafe) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case unsafe(r):
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteRune(r)
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// escaper escapes what is written through it, for output that holds no colour of its own.
+type escaper struct{ w io.Writer }
+
+func (e escaper) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(e.w, Escape(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // Count says "1 word" or "n words".

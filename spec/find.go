@@ -1,0 +1,116 @@
+package spec
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	ignore "github.com/sabhiram/go-gitignore"
+)
+
+// IgnoreFile is the name of the file, at the root of a folder given to Load, whose gitignore
+// patterns leave paths under that folder out.
+const IgnoreFile = ".ejopsignore"
+
+// specFile is a file to read, and the folder argument it was found under (-1 when it was named).
+type specFile struct {
+	path   string
+	folder int
+}
+
+// folderArg is a folder given to Load, and what its files held.
+type folderArg struct {
+	path    string
+	specs   bool // a file under it holds a spec, or an error was reported for one
+	skipped int  // documents of other tools under it
+}
+
+// find expands paths into the files to read, in a stable order: a named file as it is, a folder
+// searched recursively for *.yaml and *.yml, without hidden files and folders and without the
+// paths that its ignore file and the loader's exclude patterns name.
+func (l *loader) find(paths []string, ds *Diagnostics) ([]specFile, []folderArg) {
+	var files []specFile
+	var folders []folderArg
+	seen := map[string]bool{}
+	add := func(p string, folder int) {
+		if c := filepath.Clean(p); !seen[c] {
+			seen[c] = true
+			files = append(files, specFile{c, folder})
+		}
+	}
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			ds.Add(Pos{File: l.display(p)}, Error, CodeRead, "cannot read path: %s", ioReason(err))
+			continue
+		}
+		if !fi.IsDir() {
+			add(p, -1)
+			continue
+		}
+		found := l.walk(p, ds)
+		if len(found) == 0 {
+			ds.Add(Pos{File: l.display(p)}, Error, CodeNoSpecs, "no *.yaml or *.yml files in this folder")
+			continue
+		}
+		folders = append(folders, folderArg{path: p})
+		for _, f := range found {
+			add(f, len(folders)-1)
+		}
+	}
+	return files, folders
+}
+
+// walk returns the YAML files under folder root, sorted, leaving out hidden ones and those its
+// ignore file and the exclude patterns name.
+func (l *loader) walk(root string, ds *Diagnostics) []string {
+	ignored := l.ignorer(root, ds)
+	var found []string
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			ds.Add(Pos{File: l.display(path)}, Error, CodeRead, "cannot read folder: %s", ioReason(err))
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if path == root {
+			return nil
+		}
+		name := d.Name()
+		if rel, err := filepath.Rel(root, path); err == nil && ignored.MatchesPath(filepath.ToSlash(rel)) || strings.HasPrefix(name, ".") {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if ext := filepath.Ext(name); !d.IsDir() && (ext == ".yaml" || ext == ".yml") {
+			found = append(found, path)
+		}
+		return nil
+	})
+	if err != nil {
+		ds.Add(Pos{File: l.display(root)}, Error, CodeRead, "cannot read folder: %s", ioReason(err))
+	}
+	sort.Strings(found)
+	return found
+}
+
+// ignorer compiles the patterns that leave paths under folder root out: the lines of its ignore
+// file, when it has one, then the loader's exclude patterns. Patterns match paths relative to root
+// in gitignore syntax; a folder that matches is not searched.
+func (l *loader) ignorer(root string, ds *Diagnostics) *ignore.GitIgnore {
+	var lines []string
+	path := filepath.Join(root, IgnoreFile)
+	data, err := readLimited(path, MaxFileSize)
+	switch {
+	case err == nil:
+		lines = strings.Split(string(data), "\n")
+	case !errors.Is(err, fs.ErrNotExist):
+		ds.Add(Pos{File: l.display(path)}, Error, CodeRead, "cannot read file: %s", ioReason(err))
+	}
+	return ignore.CompileIgnoreLines(append(lines, l.exclude...)...)
+}

@@ -1,0 +1,168 @@
+package spec
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/big"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// walker converts a YAML node tree into the JSON values the schema validator takes, reporting
+// aliases, duplicate keys and inline secrets on the way.
+type walker struct {
+	d       *document
+	ds      *Diagnostics
+	bad     bool // the document cannot be checked further
+	aliased bool // an alias was reported; one per document is enough
+}
+
+var (
+	tsqlSecret = regexp.MustCompile(`(?i)\b(SECRET|PASSWORD)\s*=\s*N?'`)
+	connSecret = regexp.MustCompile(`(?i)\b(password|pwd)\s*=\s*[^\s;'"]`)
+)
+
+func (w *walker) value(n *yaml.Node, key string) any {
+	w.tag(n)
+	switch n.Kind {
+	case yaml.AliasNode:
+		if !w.aliased {
+			w.ds.Add(nodePos(w.d.file, n), Error, CodeAlias, "YAML aliases are not allowed in specs (alias *%s); write the value out", n.Value)
+		}
+		w.bad, w.aliased = true, true
+		return nil
+	case yaml.MappingNode:
+		m := make(map[string]any, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Kind != yaml.ScalarNode {
+				w.ds.Add(nodePos(w.d.file, k), Error, CodeType, "mapping keys must be strings")
+				w.bad = true
+				continue
+			}
+			w.tag(k)
+			if k.Tag == "!!merge" {
+				w.ds.Add(nodePos(w.d.file, k), Error, CodeAlias, "YAML merge keys (<<) are not allowed in specs; write the fields out")
+				w.bad = true
+				continue
+			}
+			if _, dup := m[k.Value]; dup {
+				first := 0
+				for j := 0; j < i; j += 2 {
+					if n.Content[j].Value == k.Value {
+						first = n.Content[j].Line
+						break
+					}
+				}
+				w.ds.Add(nodePos(w.d.file, k), Error, CodeDuplicateKey, "duplicate key %q (first at line %d)", k.Value, first)
+				w.bad = true
+				continue
+			}
+			m[k.Value] = w.value(v, k.Value)
+		}
+		return m
+	case yaml.SequenceNode:
+		s := make([]any, len(n.Content))
+		for i, c := range n.Content {
+			s[i] = w.value(c, "")
+		}
+		return s
+	case yaml.DocumentNode:
+		if len(n.Content) > 0 {
+			return w.value(n.Content[0], key)
+		}
+		return nil
+	}
+	return w.scalar(n, key)
+}
+
+func (w *walker) scalar(n *yaml.Node, key string) any {
+	switch n.Tag {
+	case "!!null":
+		return nil
+	case "!!bool":
+		b, err := strconv.ParseBool(strings.ToLower(n.Value))
+		if err != nil {
+			return n.Value
+		}
+		return b
+	case "!!int":
+		var i big.Int
+		if _, ok := i.SetString(n.Value, 0); ok {
+			return json.Number(i.String())
+		}
+		return n.Value
+	case "!!float":
+		f, err := strconv.ParseFloat(strings.ReplaceAll(n.Value, "_", ""), 64)
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+			return n.Value
+		}
+		return json.Number(strconv.FormatFloat(f, 'g', -1, 64))
+	}
+	if strings.IndexByte(n.Value, '=') >= 0 {
+		if key == "command" {
+			if loc := tsqlSecret.FindStringIndex(n.Value); loc != nil {
+				src := scalarSource(w.d, n)
+				l, c := offsetLineCol(n.Value, loc[0])
+				w.ds.Add(src.Map(l, c), Error, CodeSecret, "secret written inline in the step's T-SQL (%s); create credentials from a Credential spec with secretFrom", strings.TrimSpace(n.Value[loc[0]:loc[1]-1]))
+			}
+		} else if loc := connSecret.FindStringIndex(n.Value); loc != nil {
+			w.ds.Add(nodePos(w.d.file, n), Error, CodeSecret, "value holds a password (%s…); reference secrets with a Credential's secretFrom", n.Value[loc[0]:loc[1]-1])
+		}
+	}
+	return n.Value
+}
+
+// tag reports an explicit YAML tag on n that the walker would not honour.
+func (w *walker) tag(n *yaml.Node) {
+	if n.Style&yaml.TaggedStyle == 0 || n.Kind == yaml.AliasNode {
+		return
+	}
+	if msg := badTag(n); msg != "" {
+		w.ds.Add(nodePos(w.d.file, n), Error, CodeAlias, "%s", msg)
+		w.bad = true
+	}
+}
+
+// coreTags are the tags of YAML's core schema the walker reads, by the kind of node they may tag.
+var coreTags = map[string]yaml.Kind{
+	"!!str": yaml.ScalarNode, "!!int": yaml.ScalarNode, "!!float": yaml.ScalarNode, "!!bool": yaml.ScalarNode,
+	"!!null": yaml.ScalarNode, "!!timestamp": yaml.ScalarNode, "!!map": yaml.MappingNode, "!!seq": yaml.SequenceNode,
+}
+
+var kindNames = map[yaml.Kind]string{yaml.ScalarNode: "a scalar", yaml.MappingNode: "a mapping", yaml.SequenceNode: "a sequence"}
+
+// badTag explains why the explicit tag on n is not allowed, or returns "". Other tags (!Ref,
+// !!binary, !!set and the like) would be ignored, so the spec would not mean what it says.
+func badTag(n *yaml.Node) string {
+	kind, ok := coreTags[n.Tag]
+	switch {
+	case !ok:
+		return "YAML tag " + n.Tag + " is not allowed in specs; remove it and write the plain value"
+	case kind != n.Kind:
+		return "YAML tag " + n.Tag + " is on " + kindNames[n.Kind] + "; remove it"
+	}
+	var err error
+	switch v := strings.ReplaceAll(n.Value, "_", ""); n.Tag {
+	case "!!int":
+		if _, ok := new(big.Int).SetString(n.Value, 0); !ok {
+			err = strconv.ErrSyntax
+		}
+	case "!!float":
+		_, err = strconv.ParseFloat(v, 64)
+	case "!!bool":
+		_, err = strconv.ParseBool(strings.ToLower(n.Value))
+	case "!!null":
+		if v := strings.ToLower(n.Value); v != "" && v != "~" && v != "null" {
+			err = strconv.ErrSyntax
+		}
+	}
+	if err != nil {
+		return fmt.Sprintf("YAML tag %s does not match the value %q; remove it", n.Tag, n.Value)
+	}
+	return ""
+}
