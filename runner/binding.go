@@ -38,7 +38,11 @@ func NewPlanFile(p *Plan, desired *Desired, live *jobdb.State, opt Options) (*Pl
 		for i, u := range p.Unverified {
 			names[i] = strconv.Quote(u.Name)
 		}
-		return nil, fmt.Errorf("a saved plan records the fingerprint of every secret, and the secret of credential %s could not be read (see the warnings)", strings.Join(names, ", "))
+		what := "the secret of credential " + names[0]
+		if len(names) > 1 {
+			what = "the secrets of credentials " + strings.Join(names, ", ")
+		}
+		return nil, fmt.Errorf("a saved plan records the fingerprint of every secret, and %s could not be read (see the warnings)", what)
 	}
 	pf := &PlanFile{Scope: opt.Scope, Prune: opt.Prune, Desired: desired, Server: live.Server, Database: live.Database, LiveHash: p.LiveHash}
 	prints := map[string]string{}
