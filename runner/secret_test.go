@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,5 +40,23 @@ func TestSecretFiles(t *testing.T) {
 	}
 	if _, err := resolve(spec.SecretRef{Env: "UNSET_SECRET"}); err == nil || !strings.Contains(err.Error(), "UNSET_SECRET is not set") {
 		t.Errorf("unset variable: %v", err)
+	}
+}
+
+// TestSecretUnavailable: an unset variable and a missing file are unavailable secrets; a secret
+// that is there but unreadable is not.
+func TestSecretUnavailable(t *testing.T) {
+	dir := t.TempDir()
+	resolve := ResolveSecret(func(string) string { return "" }, ReadSecretFile)
+	for ref, want := range map[spec.SecretRef]bool{
+		{Env: "UNSET_SECRET"}:                    true,
+		{File: filepath.Join(dir, "missing")}:    true,
+		{File: dir}:                              false,
+		{File: filepath.Join(dir, "missing/in")}: true,
+	} {
+		_, err := resolve(ref)
+		if err == nil || errors.Is(err, ErrSecretUnavailable) != want {
+			t.Errorf("%+v: %v, unavailable %t", ref, err, want)
+		}
 	}
 }

@@ -117,7 +117,7 @@ func (e specsError) Unwrap() error { return e.err }
 func applyFlow(ctx context.Context, e *env, a *applyArgs, db *jobdb.DB, v view.Apply) error {
 	wait, stop := readLive(ctx, db)
 	defer stop()
-	desired, savedHash, err := a.desired()
+	desired, saved, err := a.desired()
 	if err != nil {
 		return specsError{err}
 	}
@@ -125,13 +125,16 @@ func applyFlow(ctx context.Context, e *env, a *applyArgs, db *jobdb.DB, v view.A
 	if err != nil {
 		return err
 	}
-	if savedHash != "" && savedHash != live.Hash() {
-		return runner.ErrStale
-	}
 	secrets := runner.ResolveSecret(e.getenv, e.readFile)
 	diffOpts := runner.Options{Scope: a.db.scope, Prune: a.prune, Secret: secrets, Now: time.Now().UTC()}
 	plan := func(live *jobdb.State) (*runner.Plan, error) {
-		p, err := runner.Diff(desired, live, diffOpts)
+		var p *runner.Plan
+		var err error
+		if saved != nil {
+			p, err = saved.Diff(live, diffOpts) // refused unless it is the plan that was saved
+		} else {
+			p, err = runner.Diff(desired, live, diffOpts)
+		}
 		if err == nil {
 			err = checkDeletes(p, a.maxDeletes)
 		}
@@ -141,20 +144,27 @@ func applyFlow(ctx context.Context, e *env, a *applyArgs, db *jobdb.DB, v view.A
 	if err != nil {
 		return err
 	}
-	if err := v.Plan(p); err != nil {
-		return err
+	// An unattended apply of the specs may plan again under the lock: it shows its plan once
+	// applied, so that the plan shown is always the one carried out.
+	replans := a.yes && saved == nil && p.Writes() && !a.planOnly
+	if !replans {
+		if err := v.Plan(p); err != nil {
+			return err
+		}
 	}
 	if !p.Writes() || a.planOnly {
 		return v.Done(nil)
 	}
 	opts := runner.ApplyOptions{Secret: secrets, AppliedBy: appliedBy(a.paths), LockWait: a.lockWait, Progress: v.Sent}
 	switch {
+	case saved != nil:
+		// A saved plan was reviewed when it was saved, and binds: it is never planned again.
 	case a.yes:
 		// Nobody reviewed this exact plan: if the job database moves before the lock is taken,
 		// apply what the specs ask for against what is there then.
 		opts.Replan = plan
-	case savedHash != "" || p.Empty():
-		// A saved plan was reviewed when it was saved; adoption alone changes no object.
+	case p.Empty():
+		// Adoption alone changes no object.
 	case !isTerminal(e.stdin):
 		v.NeedsYes()
 		return errReported
@@ -166,6 +176,11 @@ func applyFlow(ctx context.Context, e *env, a *applyArgs, db *jobdb.DB, v view.A
 		}
 	}
 	rep, err := runner.Apply(ctx, db, p, opts)
+	if replans {
+		if perr := v.Plan(rep.Plan); perr != nil {
+			return perr
+		}
+	}
 	if err != nil {
 		v.Failed(withHint(err))
 		return errReported
@@ -173,23 +188,23 @@ func applyFlow(ctx context.Context, e *env, a *applyArgs, db *jobdb.DB, v view.A
 	return v.Done(&rep)
 }
 
-// desired returns what apply makes the job database hold: the saved plan's desired state, with
-// the digest of the live state the plan was made against, or the specs'. A saved plan sets the
-// scope and prune flags it was made with.
-func (a *applyArgs) desired() (*runner.Desired, string, error) {
+// desired returns what apply makes the job database hold: the specs', or a saved plan's, which
+// then binds the apply (see runner.PlanFile.Diff). A saved plan sets the scope and prune flags it
+// was made with.
+func (a *applyArgs) desired() (*runner.Desired, *runner.PlanFile, error) {
 	if a.planFile != "" {
 		pf, err := runner.LoadPlanFile(a.planFile)
 		if err != nil {
-			return nil, "", err
+			return nil, nil, err
 		}
 		a.db.scope, a.prune = pf.Scope, pf.Prune
-		return pf.Desired, pf.LiveHash, nil
+		return pf.Desired, pf, nil
 	}
 	set, err := loadSpecs(a.view, a.paths, a.prune)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
-	return runner.FromSpec(set), "", nil
+	return runner.FromSpec(set), nil, nil
 }
 
 // checkDeletes is the --max-deletes guard.
