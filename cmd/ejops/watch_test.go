@@ -207,6 +207,7 @@ func TestWatch(t *testing.T) {
 		{"two replicas: one leads, the other takes over when it is killed", watchReplicas},
 		{"SIGTERM during a pass finishes it and exits 0", watchSigterm},
 		{"a failed job execution shows in the metrics by job and database", watchJobOutcomes},
+		{"secrets reach no log line, metric or health answer", watchSecrets},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -438,6 +439,31 @@ func watchJobOutcomes(t *testing.T, bin string) {
 	})
 	if _, m := s.get("/metrics"); strings.Contains(m, `database="a"`) {
 		t.Fatalf("a database that succeeded counted as failed:\n%s", m)
+	}
+}
+
+// watchSecrets checks that secrets reach no log line, metric or health answer: a credential is
+// created, then its secret changes and the first apply of the change fails on commit.
+func watchSecrets(t *testing.T, bin string) {
+	j := startJobDB(t)
+	j.exec(t, "CREATE MASTER KEY ENCRYPTION BY PASSWORD = 'Master-Key-1'")
+	secret := filepath.Join(t.TempDir(), "job-cred")
+	writeFile(t, secret, "S3ntinel-watch-one")
+	cred := fmt.Sprintf("apiVersion: ejops/v1\nkind: Credential\nmetadata: {name: job-cred}\nspec:\n  identity: jobuser\n  secretFrom: {file: %q}\n", secret)
+	job := strings.Replace(jobSpec("nightly", "stats"), "targetGroup: tenants", "targetGroup: tenants\n      credential: job-cred", 1)
+	dir := writeSpecs(t, map[string]string{"jobs.yaml": cred + "---\n" + tenants + "---\n" + job})
+	s := startSidecar(t, bin, j.dsn, "--interval", "200ms", "--log-level", "debug", dir)
+	s.waitLog(t, 1, "pass", "result", "applied")
+	j.em.FailNextCommit()
+	writeFile(t, secret, "S3ntinel-watch-two") // read at the next resync
+	s.waitLog(t, 1, "pass", "result", "error")
+	_, ready := s.get("/readyz")
+	s.waitLog(t, 1, "recovered")
+	_, metrics := s.get("/metrics")
+	for what, text := range map[string]string{"logs": s.logs.String(), "/readyz": ready, "/metrics": metrics} {
+		if strings.Contains(text, "S3ntinel") {
+			t.Errorf("a secret is in the %s", what)
+		}
 	}
 }
 
