@@ -33,6 +33,7 @@ type applyArgs struct {
 	paths      []string
 	watch      watchFlags // apply --watch
 	planOnly   bool       // plan and show, write nothing (a watch pass that may not write)
+	runChanged bool       // start the jobs the apply changed and follow them
 }
 
 // parseApplyArgs parses apply's flags; a code >= 0 means stop with that exit code.
@@ -48,6 +49,7 @@ func parseApplyArgs(e *env, args []string) (applyArgs, int) {
 	fs.BoolVar(&a.yes, "yes", false, "apply without asking (needed when the input is not a terminal)")
 	fs.IntVar(&a.maxDeletes, "max-deletes", 10, "refuse to apply a plan that deletes more than `N` objects")
 	fs.DurationVar(&a.lockWait, "lock-wait", time.Minute, "how long to wait for another apply to finish")
+	fs.BoolVar(&a.runChanged, "run-changed", false, "after applying, start the jobs the apply created or changed and follow them as run --wait does;\nthe exit code covers both")
 	var o outputFlags
 	o.register(fs)
 	a.watch.register(fs)
@@ -72,6 +74,8 @@ func parseApplyArgs(e *env, args []string) (applyArgs, int) {
 		return a, usageErrorf(e, "apply: --lock-wait must be between 0s and 24h")
 	case a.planFile != "" && len(a.paths) > 0:
 		return a, usageErrorf(e, "apply: --plan takes no PATH arguments: the saved plan holds the specs")
+	case a.runChanged && (a.watch.on || a.view.Format != view.Text):
+		return a, usageErrorf(e, "apply: --run-changed goes with the text format and without --watch")
 	case a.view.Format == view.JSON && !a.yes && a.planFile == "" && isTerminal(e.stdin):
 		return a, usageErrorf(e, "apply: --format json cannot ask for confirmation on a terminal; pass --yes")
 	}
@@ -93,13 +97,58 @@ func runApply(ctx context.Context, e *env, args []string) int {
 		return fail(e, err)
 	}
 	defer db.Close()
-	switch err := applyFlow(ctx, e, &a, db, view.NewApply(a.view)); {
+	rep, err := applyReport(ctx, e, &a, db, view.NewApply(a.view))
+	switch {
 	case errors.Is(err, errReported):
 		return exitFailure
 	case err != nil:
 		return fail(e, err)
+	case a.runChanged:
+		return runChangedJobs(ctx, e, &a, db, rep)
 	}
 	return exitOK
+}
+
+// runChangedJobs starts the jobs an apply created or changed, then follows each to its end as run
+// --wait does; it fails when any of them did not succeed.
+func runChangedJobs(ctx context.Context, e *env, a *applyArgs, db *jobdb.DB, rep *runner.Report) int {
+	var jobs []string
+	if rep != nil {
+		for _, c := range rep.Applied {
+			if c.Kind == runner.KindJob && c.Action != runner.Delete {
+				jobs = append(jobs, c.Name)
+			}
+		}
+	}
+	if len(jobs) == 0 {
+		fmt.Fprintln(e.stderr, "ejops: --run-changed: the apply changed no job; nothing to run")
+		return exitOK
+	}
+	ids := make([]string, len(jobs))
+	for i, job := range jobs {
+		sctx, cancel := context.WithTimeout(ctx, a.db.timeout)
+		id, err := db.StartJob(sctx, job)
+		cancel()
+		if err != nil {
+			return fail(e, fmt.Errorf("start %s: %w", job, err))
+		}
+		ids[i] = id
+		fmt.Fprintf(e.stderr, "ejops: started %s, execution %s\n", view.EscapeLine(job), id)
+	}
+	code := exitOK
+	for _, id := range ids {
+		x, err := followExecution(ctx, e, db, a.db.timeout, id)
+		if err != nil {
+			return failFollow(e, err, id)
+		}
+		if err := printExecution(e, "text", x); err != nil {
+			return fail(e, err)
+		}
+		if !x.Succeeded() {
+			code = exitFailure
+		}
+	}
+	return code
 }
 
 // errReported is returned once the view has reported the failure.
@@ -115,15 +164,21 @@ func (e specsError) Unwrap() error { return e.err }
 // read while the specs load, then planned, shown through v, confirmed when asked and applied in
 // one transaction. Every apply --watch pass runs it too.
 func applyFlow(ctx context.Context, e *env, a *applyArgs, db *jobdb.DB, v view.Apply) error {
+	_, err := applyReport(ctx, e, a, db, v)
+	return err
+}
+
+// applyReport is applyFlow that also returns what the apply committed (nil when it wrote nothing).
+func applyReport(ctx context.Context, e *env, a *applyArgs, db *jobdb.DB, v view.Apply) (*runner.Report, error) {
 	wait, stop := readLive(ctx, db)
 	defer stop()
 	desired, saved, err := a.desired()
 	if err != nil {
-		return specsError{err}
+		return nil, specsError{err}
 	}
 	live, err := wait()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	secrets := runner.ResolveSecret(e.getenv, e.readFile)
 	diffOpts := runner.Options{Scope: a.db.scope, Prune: a.prune, Secret: secrets, Now: time.Now().UTC()}
@@ -142,18 +197,18 @@ func applyFlow(ctx context.Context, e *env, a *applyArgs, db *jobdb.DB, v view.A
 	}
 	p, err := plan(live)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// An unattended apply of the specs may plan again under the lock: it shows its plan once
 	// applied, so that the plan shown is always the one carried out.
 	replans := a.yes && saved == nil && p.Writes() && !a.planOnly
 	if !replans {
 		if err := v.Plan(p); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if !p.Writes() || a.planOnly {
-		return v.Done(nil)
+		return nil, v.Done(nil)
 	}
 	opts := runner.ApplyOptions{Secret: secrets, AppliedBy: appliedBy(a.paths), LockWait: a.lockWait, Progress: v.Sent}
 	switch {
@@ -167,25 +222,25 @@ func applyFlow(ctx context.Context, e *env, a *applyArgs, db *jobdb.DB, v view.A
 		// Adoption alone changes no object.
 	case !isTerminal(e.stdin):
 		v.NeedsYes()
-		return errReported
+		return nil, errReported
 	default:
 		v.Ask()
 		if answer, err := readLine(ctx, e.stdin); err != nil || answer != "yes" {
 			v.Canceled()
-			return errReported
+			return nil, errReported
 		}
 	}
 	rep, err := runner.Apply(ctx, db, p, opts)
 	if replans {
 		if perr := v.Plan(rep.Plan); perr != nil {
-			return perr
+			return nil, perr
 		}
 	}
 	if err != nil {
 		v.Failed(withHint(err))
-		return errReported
+		return nil, errReported
 	}
-	return v.Done(&rep)
+	return &rep, v.Done(&rep)
 }
 
 // desired returns what apply makes the job database hold: the specs', or a saved plan's, which
