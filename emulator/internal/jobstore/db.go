@@ -63,6 +63,10 @@ func Open(opts Options) (*DB, error) {
 			return nil, err
 		}
 		db.stateLock = lock
+		if err := removeStaleTemps(db.path); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("remove temporary files beside state file %s: %w", db.path, err)
+		}
 	}
 	st, key, err := load(db.path)
 	if err != nil {
