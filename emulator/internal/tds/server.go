@@ -48,8 +48,9 @@ type Server struct {
 	connSeq atomic.Uint64
 	tranSeq atomic.Uint64
 
-	faults faults
-	stats  statsRegistry
+	faults   faults
+	stats    statsRegistry
+	throttle *loginThrottle
 }
 
 // NewServer returns a server that authenticates and runs requests through h.
@@ -68,7 +69,7 @@ func NewServer(h Handler, opts Options) *Server {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{h: h, opts: opts, log: log, lns: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{},
-		done: make(chan struct{})}
+		done: make(chan struct{}), throttle: newLoginThrottle()}
 	s.faults.dropAfter = -1
 	s.stats.conns = map[*conn]*Stats{}
 	return s
