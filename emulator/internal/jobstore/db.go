@@ -138,6 +138,7 @@ func (db *DB) commit(w *state) *sqlval.Error {
 		e := *f
 		return &e
 	}
+	w.compactTables()
 	if db.path != "" {
 		if err := save(db.path, w, &db.blobs); err != nil {
 			return &sqlval.Error{Number: 3314, State: 1, Class: 21,

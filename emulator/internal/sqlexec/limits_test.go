@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ejops/ejops/emulator/internal/sqlval"
 )
 
 // terms is "1+1+…+1" with n terms.
@@ -84,5 +86,30 @@ func TestCancelStopsARunningStatement(t *testing.T) {
 	})
 	if got != `ERR 3617 "Query was canceled by user." line 1` {
 		t.Fatalf("got %s", got)
+	}
+}
+
+// The "column = constant" conjuncts of a WHERE clause reach the model, which seeks rows by them.
+func TestWhereEqualities(t *testing.T) {
+	s := newSession(t)
+	stmts, perr := Parse("DELETE FROM t WHERE a = 1 AND @v + N'x' = b AND c > 2 AND d = e AND f = UPPER('x') AND (g = 3 OR g = 4) AND h = NULL AND i = CAST(@v AS int)")
+	if perr != nil {
+		t.Fatal(perr)
+	}
+	b := s.newBatch()
+	b.s.start(context.Background())
+	b.declare(map[string]sqlval.Column{"@v": {Type: sqlval.NVarChar, Size: 10}})
+	b.vars["@v"].val = "7"
+	var cols []sqlval.Column
+	for _, n := range "abcdefghi" {
+		cols = append(cols, sqlval.Column{Name: string(n), Type: sqlval.Int})
+	}
+	del := stmts[0].(*DeleteStmt)
+	m, err := b.match(cols, del.Table, del.Where)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(m.Equal); got != "map[0:1 1:7x 8:7]" {
+		t.Fatalf("equalities = %s", got)
 	}
 }
