@@ -92,7 +92,10 @@ func TestPersistRoundTrip(t *testing.T) {
 	}
 }
 
-func TestPersistCorruptFile(t *testing.T) {
+// populatedStateFile writes a state file with something of every kind and returns its path and
+// content.
+func populatedStateFile(t *testing.T) (string, []byte) {
+	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "state")
 	db, err := Open(Options{StatePath: path})
@@ -105,6 +108,11 @@ func TestPersistCorruptFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return path, good
+}
+
+func TestPersistCorruptFile(t *testing.T) {
+	path, good := populatedStateFile(t)
 	for name, data := range map[string][]byte{
 		"torn":     good[:len(good)/2],
 		"empty":    {},
@@ -222,18 +230,7 @@ func TestStatePathIsADirectory(t *testing.T) {
 // Any byte of a state file damaged after it was written makes Open refuse the file, naming it;
 // without the checksum most such changes loaded silently (a member, a row or a command lost).
 func TestPersistRefusesEveryFlippedByte(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "state")
-	db, err := Open(Options{StatePath: path})
-	if err != nil {
-		t.Fatal(err)
-	}
-	populate(t, db)
-	db.Close()
-	good, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, good := populatedStateFile(t)
 	step := max(1, len(good)/200)
 	for at := 0; at < len(good); at += step {
 		for _, mask := range []byte{0x01, 0xFF} {
@@ -252,7 +249,7 @@ func TestPersistRefusesEveryFlippedByte(t *testing.T) {
 			}
 		}
 	}
-	// The last byte of the checksum and a damaged body say what is wrong.
+	// A damaged body is reported as such.
 	bad := append([]byte(nil), good...)
 	bad[len(bad)/2] ^= 0x20
 	if err := os.WriteFile(path, bad, 0o600); err != nil {

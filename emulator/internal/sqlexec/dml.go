@@ -132,15 +132,13 @@ func (b *batch) equalities(c Cond) map[int]sqlval.Value {
 // readsNoRow reports whether e has the same value for every row: literals and variables under
 // operators and CAST, without columns, functions or subqueries.
 func readsNoRow(e Expr) bool {
-	ok := true
-	walkExpr(e, func(x Expr) {
+	return everyNode(e, func(x Expr) bool {
 		switch x.(type) {
 		case *Literal, *VarRef, *Unary, *Binary, *CastExpr:
-		default:
-			ok = false
+			return true
 		}
-	}, nil)
-	return ok
+		return false
+	})
 }
 
 // update runs UPDATE … SET … WHERE; the model applies the changes to all rows or none.

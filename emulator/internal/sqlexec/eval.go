@@ -41,6 +41,11 @@ func (b *batch) eval(e Expr, r *row) (sqlval.Value, *sqlval.Error) {
 	if b.evals++; b.evals%1024 == 0 && b.s.ctx.Err() != nil {
 		return nil, errCanceled()
 	}
+	return b.evalNode(e, r)
+}
+
+// evalNode evaluates one node of an expression, its operands through eval.
+func (b *batch) evalNode(e Expr, r *row) (sqlval.Value, *sqlval.Error) {
 	switch x := e.(type) {
 	case *Literal:
 		return x.Value, nil
