@@ -21,7 +21,7 @@ func FuzzLoad(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		l := &loader{}
-		r := l.parseBytes("fuzz.yaml", "fuzz.yaml", data, nil)
+		r := l.parseBytes("fuzz.yaml", specFile{path: "fuzz.yaml", tree: newTree(".")}, data, nil)
 		set := &Set{}
 		set.collect(r.docs)
 		ds := r.diags

@@ -96,7 +96,7 @@ func (l *loader) parseAll(files []specFile) []fileResult {
 	for range min(workers, len(files)) {
 		parsed.Go(func() {
 			for i := range next {
-				results[i] = l.parseFile(files[i].path, docsIn)
+				results[i] = l.parseFile(files[i], docsIn)
 			}
 		})
 	}
@@ -178,35 +178,46 @@ type fileResult struct {
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // parseFile reads one file and splits it into documents, which it hands to process.
-func (l *loader) parseFile(path string, process chan<- *document) (r fileResult) {
-	file := l.display(path)
+func (l *loader) parseFile(f specFile, process chan<- *document) (r fileResult) {
+	file := l.display(f.path)
 	filePos := Pos{File: file}
-	fi, err := os.Stat(path)
-	if err != nil {
+	real, fi, err := f.tree.stat(f.path)
+	switch {
+	case errors.Is(err, errOutside):
+		r.diags.Add(filePos, Error, CodeOutside, "%s", l.outside("file", f.tree))
+		return r
+	case err != nil:
 		r.diags.Add(filePos, Error, CodeRead, "cannot read file: %s", ioReason(err))
 		return r
-	}
-	if !fi.Mode().IsRegular() {
+	case !fi.Mode().IsRegular():
 		// Opening a named pipe or a device could block or never end: report it unopened.
 		r.diags.Add(filePos, Error, CodeRead, "cannot read file: %s", errNotRegular)
 		return r
-	}
-	if fi.Size() > MaxFileSize {
+	case fi.Size() > MaxFileSize:
 		r.diags.Add(filePos, Error, CodeTooLarge, "file is %d bytes; spec files are limited to %d bytes", fi.Size(), MaxFileSize)
 		return r
 	}
-	data, err := readLimited(path, MaxFileSize)
+	data, err := readLimited(real, MaxFileSize)
 	if err != nil {
 		r.diags.Add(filePos, Error, CodeRead, "cannot read file: %s", ioReason(err))
 		return r
 	}
-	return l.parseBytes(file, path, data, process)
+	return l.parseBytes(file, f, data, process)
+}
+
+// outside says that what resolves outside tree t.
+func (l *loader) outside(what string, t *tree) string {
+	folder := l.display(t.path)
+	if folder == "." {
+		folder = "the current folder"
+	}
+	return fmt.Sprintf("%s resolves to a path outside %s; ejops reads only files inside the folders it is given", what, folder)
 }
 
 // parseBytes splits one file's contents into documents and hands each spec to process; with a nil
 // channel it checks them itself. Documents of other tools are counted and dropped; so is a file that
 // cannot be parsed unless it looks like a spec.
-func (l *loader) parseBytes(file, path string, data []byte, process chan<- *document) (r fileResult) {
+func (l *loader) parseBytes(file string, f specFile, data []byte, process chan<- *document) (r fileResult) {
 	if !utf8.Valid(data) {
 		r.unparsed(data, invalidUTF8Pos(file, data), CodeEncoding, "file is not valid UTF-8")
 		return r
@@ -233,7 +244,7 @@ func (l *loader) parseBytes(file, path string, data []byte, process chan<- *docu
 			r.skipped++
 			continue
 		}
-		d := &document{l: l, file: file, path: path, lines: lines, root: n.Content[0]}
+		d := &document{l: l, file: file, path: f.path, tree: f.tree, lines: lines, root: n.Content[0]}
 		d.pos = nodePos(file, d.root)
 		r.docs = append(r.docs, d)
 		if process != nil {

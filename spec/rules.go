@@ -15,6 +15,7 @@ const (
 	CodeDuplicateKey  = "SPEC006" // a mapping repeats a key
 	CodeAlias         = "SPEC007" // anchors, aliases, merge keys and non-standard tags
 	CodeEmpty         = "SPEC008" // empty document or file
+	CodeOutside       = "SPEC009" // a spec file or commandFile outside the folder ejops reads
 	CodeUnknownField  = "SPEC101" // field the schema does not know
 	CodeMissingField  = "SPEC102" // required field missing
 	CodeType          = "SPEC103" // value of the wrong type
@@ -41,6 +42,7 @@ const (
 	CodeCommandSize   = "SPEC308" // command larger than 2 MiB
 	CodeCommandFile   = "SPEC309" // commandFile missing or unreadable
 	CodeSecret        = "SPEC401" // a secret written inline
+	CodeNUL           = "SPEC402" // a NUL character in a step's T-SQL
 )
 
 // Rule describes one diagnostic code for documentation and report formats such as SARIF.
@@ -61,6 +63,7 @@ var rules = []Rule{
 	{CodeDuplicateKey, "duplicate-key", Error, "A mapping repeats a key.", "Remove one of the keys; YAML parsers disagree on which one wins."},
 	{CodeAlias, "alias", Error, "The spec uses YAML anchors, aliases, merge keys or tags other than the standard ones.", "Write the values out, untagged: specs are reviewed as text, aliases and merge keys hide what a document contains, and tags such as !Ref or !!binary would be ignored. The core tags !!str, !!int, !!float, !!bool, !!null, !!timestamp, !!map and !!seq are allowed where they match their value."},
 	{CodeEmpty, "empty-document", Warning, "A document or file is empty.", "Remove the stray --- separator or the empty file."},
+	{CodeOutside, "outside-folder", Error, "A spec file, commandFile or ignore file lies outside the folder ejops reads.", "ejops reads only the files inside the folders it is given (for a file argument, its folder): commandFile is a relative path that stays inside, and symbolic links must point inside too. Move the file into the folder, or give ejops the folder that holds both."},
 	{CodeUnknownField, "unknown-field", Error, "A field the spec format does not know.", "Check the spelling against `ejops schema`; unknown fields are errors so that typos do not pass silently."},
 	{CodeMissingField, "missing-field", Error, "A required field is missing.", "Add the field; `ejops schema` lists the required fields of every kind."},
 	{CodeType, "wrong-type", Error, "A value has the wrong type.", "Write the value with the type the schema asks for, e.g. quote strings that look like numbers."},
@@ -87,6 +90,7 @@ var rules = []Rule{
 	{CodeCommandSize, "command-size", Error, "A step's command is larger than 2 MiB.", "The job database limits a command to 2 MiB (1,048,576 UTF-16 characters); split the step."},
 	{CodeCommandFile, "command-file", Error, "A commandFile does not exist or cannot be read.", "commandFile is relative to the YAML file that names it."},
 	{CodeSecret, "inline-secret", Error, "A secret is written inline in a spec.", "Secrets never live in git: reference them with a Credential's secretFrom (env or file), and create credentials with ejops rather than with CREATE DATABASE SCOPED CREDENTIAL in a step."},
+	{CodeNUL, "nul-character", Error, "A step's T-SQL holds a NUL character.", "Terminals, diffs and review tools stop at a NUL character, so the T-SQL after it can go unseen; remove it."},
 }
 
 // Rules returns the metadata of every diagnostic code of the loader and the checks, in code order.

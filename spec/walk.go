@@ -103,14 +103,12 @@ func (w *walker) scalar(n *yaml.Node, key string) any {
 		}
 		return json.Number(strconv.FormatFloat(f, 'g', -1, 64))
 	}
-	if strings.IndexByte(n.Value, '=') >= 0 {
-		if key == "command" {
-			if loc := tsqlSecret.FindStringIndex(n.Value); loc != nil {
-				src := scalarSource(w.d, n)
-				l, c := offsetLineCol(n.Value, loc[0])
-				w.ds.Add(src.Map(l, c), Error, CodeSecret, "secret written inline in the step's T-SQL (%s); create credentials from a Credential spec with secretFrom", strings.TrimSpace(n.Value[loc[0]:loc[1]-1]))
-			}
-		} else if loc := connSecret.FindStringIndex(n.Value); loc != nil {
+	if key == "command" {
+		if strings.IndexByte(n.Value, '=') >= 0 || strings.IndexByte(n.Value, 0) >= 0 {
+			checkCommand(w.ds, n.Value, scalarSource(w.d, n))
+		}
+	} else if strings.IndexByte(n.Value, '=') >= 0 {
+		if loc := connSecret.FindStringIndex(n.Value); loc != nil {
 			w.ds.Add(nodePos(w.d.file, n), Error, CodeSecret, "value holds a password (%s…); reference secrets with a Credential's secretFrom", n.Value[loc[0]:loc[1]-1])
 		}
 	}
