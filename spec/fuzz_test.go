@@ -20,7 +20,7 @@ func FuzzLoad(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		l := &loader{}
+		l := newLoader(Options{})
 		r := l.parseBytes("fuzz.yaml", specFile{path: "fuzz.yaml", tree: newTree(".")}, data, nil)
 		set := &Set{}
 		set.collect(r.docs)

@@ -26,6 +26,8 @@ type Options struct {
 	// Exclude holds gitignore patterns that leave paths out under each folder given to Load, read
 	// as if they followed the lines of the folder's ignore file (IgnoreFile).
 	Exclude []string
+
+	limits *limits // nil for the default limits
 }
 
 // Load reads every spec under paths with the default Options.
@@ -41,8 +43,7 @@ func Load(paths ...string) (*Set, Diagnostics) {
 // holds such documents and no spec is an error. File names in positions are relative to the
 // current directory. Load never stops at the first problem.
 func (o Options) Load(paths ...string) (*Set, Diagnostics) {
-	cwd, _ := os.Getwd()
-	l := &loader{cwd: cwd, exclude: o.Exclude}
+	l := newLoader(o)
 	var ds Diagnostics
 	files, folders := l.find(paths, &ds)
 	results := l.parseAll(files)
@@ -73,7 +74,17 @@ func (o Options) Load(paths ...string) (*Set, Diagnostics) {
 	set.collect(docs)
 	check(set, docs, &ds)
 	ds.Sort()
-	return set, ds
+	return set, ds.limit(l.limits.fileDiags, l.limits.diags)
+}
+
+// newLoader returns a loader with the options o.
+func newLoader(o Options) *loader {
+	cwd, _ := os.Getwd()
+	l := &loader{cwd: cwd, exclude: o.Exclude, limits: defaultLimits}
+	if o.limits != nil {
+		l.limits = *o.limits
+	}
+	return l
 }
 
 // parseAll parses the files and checks their spec documents. Files are parsed in parallel, and
@@ -136,6 +147,8 @@ func (set *Set) collect(docs []*document) {
 type loader struct {
 	cwd     string
 	exclude []string // gitignore patterns of paths to leave out under folder arguments
+	limits  limits
+	counted docCounter // documents read in this run
 }
 
 // display returns the path to show in positions: relative to the current directory, slash-separated.
@@ -191,13 +204,13 @@ func (l *loader) parseFile(f specFile, process chan<- *document) (r fileResult) 
 		return r
 	case !fi.Mode().IsRegular():
 		// Opening a named pipe or a device could block or never end: report it unopened.
-		r.diags.Add(filePos, Error, CodeRead, "cannot read file: %s", errNotRegular)
+		r.diags.Add(filePos, Error, CodeRead, "cannot read file: %s", ErrNotRegular)
 		return r
 	case fi.Size() > MaxFileSize:
 		r.diags.Add(filePos, Error, CodeTooLarge, "file is %d bytes; spec files are limited to %d bytes", fi.Size(), MaxFileSize)
 		return r
 	}
-	data, err := readLimited(real, MaxFileSize)
+	data, err := ReadFile(real, MaxFileSize)
 	if err != nil {
 		r.diags.Add(filePos, Error, CodeRead, "cannot read file: %s", ioReason(err))
 		return r
@@ -225,7 +238,8 @@ func (l *loader) parseBytes(file string, f specFile, data []byte, process chan<-
 	lines := &lineIndex{data: data}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var empty []Pos
-	for {
+	unread := false // the limits left documents unread
+	for read := 1; ; read++ {
 		var n yaml.Node
 		err := safeDecode(dec, &n)
 		if err == io.EOF {
@@ -234,6 +248,10 @@ func (l *loader) parseBytes(file string, f specFile, data []byte, process chan<-
 		if err != nil {
 			d := syntaxError(file, data, err)
 			r.unparsed(data, d.Pos, d.Code, d.Message)
+			break
+		}
+		if !l.countDocument(read, Pos{File: file, Line: n.Line, Col: max(n.Column, 1)}, &r.diags) {
+			unread = true
 			break
 		}
 		if len(n.Content) == 0 || isEmpty(n.Content[0]) {
@@ -259,7 +277,7 @@ func (l *loader) parseBytes(file string, f specFile, data []byte, process chan<-
 			r.diags.Add(p, Warning, CodeEmpty, "empty document")
 		}
 	}
-	if len(r.docs) == 0 && len(r.diags) == 0 && r.skipped == 0 {
+	if len(r.docs) == 0 && len(r.diags) == 0 && r.skipped == 0 && !unread {
 		r.diags.Add(Pos{File: file}, Warning, CodeEmpty, "file holds no documents")
 	}
 	return r
@@ -275,15 +293,25 @@ func (r *fileResult) unparsed(data []byte, pos Pos, code, msg string) {
 	r.skipped++
 }
 
-var errNotRegular = errors.New("not a regular file")
+// Errors of ReadFile.
+var (
+	ErrNotRegular = errors.New("not a regular file")
+	ErrTooLarge   = errors.New("file is too large")
+)
 
-// readLimited reads a regular file of at most limit bytes. It stats the path before opening it, and
-// opens it without blocking, so a named pipe, even one swapped in between, is refused, not waited on.
-func readLimited(path string, limit int64) ([]byte, error) {
-	if fi, err := os.Stat(path); err != nil {
-		return nil, err
-	} else if !fi.Mode().IsRegular() {
-		return nil, errNotRegular
+// tooLarge is ReadFile's error for a file of more than limit bytes.
+type tooLarge struct{ limit int64 }
+
+func (e tooLarge) Error() string        { return fmt.Sprintf("file is larger than %d bytes", e.limit) }
+func (e tooLarge) Is(target error) bool { return target == ErrTooLarge }
+
+// ReadFile reads a regular file of at most limit bytes. It stats the path before opening it, and
+// opens it without blocking, so a named pipe, even one swapped in between, is refused
+// (ErrNotRegular), not waited on; a larger file is refused with ErrTooLarge.
+func ReadFile(path string, limit int64) ([]byte, error) {
+	// A path that cannot be stated cannot be opened either: open says why.
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return nil, ErrNotRegular
 	}
 	f, err := os.OpenFile(path, os.O_RDONLY|openNonblock, 0)
 	if err != nil {
@@ -293,14 +321,14 @@ func readLimited(path string, limit int64) ([]byte, error) {
 	if fi, err := f.Stat(); err != nil {
 		return nil, err
 	} else if !fi.Mode().IsRegular() {
-		return nil, errNotRegular
+		return nil, ErrNotRegular
 	}
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, err
 	}
 	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("file is larger than %d bytes", limit)
+		return nil, tooLarge{limit}
 	}
 	return data, nil
 }

@@ -16,6 +16,7 @@ const (
 	CodeAlias         = "SPEC007" // anchors, aliases, merge keys and non-standard tags
 	CodeEmpty         = "SPEC008" // empty document or file
 	CodeOutside       = "SPEC009" // a spec file or commandFile outside the folder ejops reads
+	CodeLimit         = "SPEC010" // more documents or diagnostics than ejops reads or lists
 	CodeUnknownField  = "SPEC101" // field the schema does not know
 	CodeMissingField  = "SPEC102" // required field missing
 	CodeType          = "SPEC103" // value of the wrong type
@@ -64,6 +65,7 @@ var rules = []Rule{
 	{CodeAlias, "alias", Error, "The spec uses YAML anchors, aliases, merge keys or tags other than the standard ones.", "Write the values out, untagged: specs are reviewed as text, aliases and merge keys hide what a document contains, and tags such as !Ref or !!binary would be ignored. The core tags !!str, !!int, !!float, !!bool, !!null, !!timestamp, !!map and !!seq are allowed where they match their value."},
 	{CodeEmpty, "empty-document", Warning, "A document or file is empty.", "Remove the stray --- separator or the empty file."},
 	{CodeOutside, "outside-folder", Error, "A spec file, commandFile or ignore file lies outside the folder ejops reads.", "ejops reads only the files inside the folders it is given (for a file argument, its folder): commandFile is a relative path that stays inside, and symbolic links must point inside too. Move the file into the folder, or give ejops the folder that holds both."},
+	{CodeLimit, "limit", Error, "A file or a run holds more than ejops reads or lists.", "ejops reads at most 10,000 YAML documents per file and 100,000 per run, checks at most 1,000 problems per document, and lists at most 1,000 diagnostics per file and 10,000 per run, counting the rest in one line. Split very large files; fix the first problems and run again."},
 	{CodeUnknownField, "unknown-field", Error, "A field the spec format does not know.", "Check the spelling against `ejops schema`; unknown fields are errors so that typos do not pass silently."},
 	{CodeMissingField, "missing-field", Error, "A required field is missing.", "Add the field; `ejops schema` lists the required fields of every kind."},
 	{CodeType, "wrong-type", Error, "A value has the wrong type.", "Write the value with the type the schema asks for, e.g. quote strings that look like numbers."},

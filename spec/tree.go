@@ -57,7 +57,7 @@ func (t *tree) read(path string, limit int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return readLimited(real, limit)
+	return ReadFile(real, limit)
 }
 
 // stat returns the resolved path of a file inside t and its information.

@@ -101,7 +101,7 @@ func validateWith(o spec.Options, paths []string) (*spec.Set, spec.Diagnostics) 
 	set, ds := o.Load(paths...)
 	ds = append(ds, lint.Lint(set)...)
 	ds.Sort()
-	return set, ds
+	return set, ds.Limited()
 }
 
 // allRules returns the metadata of every diagnostic code validate can report.
