@@ -31,7 +31,7 @@ type folderArg struct {
 }
 
 // find expands paths into the files to read, in a stable order: a named file as it is, a folder
-// searched recursively for *.yaml and *.yml, without hidden files and folders and without the
+// searched recursively for *.yaml and *.yml in any case, without .git folders and without the
 // paths that its ignore file and the loader's exclude patterns name.
 func (l *loader) find(paths []string, ds *Diagnostics) ([]specFile, []folderArg) {
 	var files []specFile
@@ -67,9 +67,9 @@ func (l *loader) find(paths []string, ds *Diagnostics) ([]specFile, []folderArg)
 	return files, folders
 }
 
-// walk returns the YAML files under the folder of tree t, sorted, leaving out hidden ones and those
-// its ignore file and the exclude patterns name. A folder argument that is a symbolic link, as
-// git-sync's is, is followed; links to folders under it are not.
+// walk returns the YAML files under the folder of tree t, sorted, leaving out .git folders and the
+// paths its ignore file and the exclude patterns name, which it counts with the links to folders
+// it does not follow. A folder argument that is a symbolic link, as git-sync's is, is followed.
 func (l *loader) walk(t *tree, ds *Diagnostics) []string {
 	root, start := t.path, t.path
 	if fi, err := os.Lstat(root); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
@@ -88,14 +88,22 @@ func (l *loader) walk(t *tree, ds *Diagnostics) []string {
 		if path == start {
 			return nil
 		}
-		name := d.Name()
-		if rel, err := filepath.Rel(root, path); err == nil && ignored.MatchesPath(filepath.ToSlash(rel)) || strings.HasPrefix(name, ".") {
+		rel, err := filepath.Rel(root, path)
+		switch {
+		case d.IsDir() && d.Name() == ".git":
+			return fs.SkipDir
+		case err == nil && ignored.MatchesPath(filepath.ToSlash(rel)):
 			if d.IsDir() {
+				l.excluded++
 				return fs.SkipDir
 			}
-			return nil
-		}
-		if ext := filepath.Ext(name); !d.IsDir() && (ext == ".yaml" || ext == ".yml") {
+			if isYAML(path) {
+				l.excluded++
+			}
+		case d.IsDir():
+		case d.Type()&fs.ModeSymlink != 0 && isDir(path):
+			l.linkedFolders++
+		case isYAML(path):
 			found = append(found, path)
 		}
 		return nil
@@ -105,6 +113,18 @@ func (l *loader) walk(t *tree, ds *Diagnostics) []string {
 	}
 	sort.Strings(found)
 	return found
+}
+
+// isYAML reports whether a file name ends in .yaml or .yml, in any case.
+func isYAML(name string) bool {
+	ext := strings.ToLower(filepath.Ext(name))
+	return ext == ".yaml" || ext == ".yml"
+}
+
+// isDir reports whether path leads to a folder.
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
 }
 
 // ignorer compiles the patterns that leave paths under folder root out: the lines of its ignore

@@ -82,7 +82,10 @@ func runValidate(_ context.Context, e *env, args []string) int {
 	// spec sets markedly faster.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	set, ds := validateWith(spec.Options{Exclude: a.exclude}, a.paths)
-	if err := v.Result(view.ValidateResult{Diagnostics: ds, Files: set.Files, Documents: set.Documents, Skipped: set.Skipped, Strict: a.strict}); err != nil {
+	if err := v.Result(view.ValidateResult{
+		Diagnostics: ds, Files: set.Files, Documents: set.Documents, Strict: a.strict,
+		Skipped: set.Skipped, Excluded: set.Excluded, LinkedFolders: set.LinkedFolders,
+	}); err != nil {
 		return fail(e, err)
 	}
 	if ds.HasErrors() || a.strict && ds.Count(spec.Warning) > 0 {

@@ -22,6 +22,8 @@ type ValidateResult struct {
 	Diagnostics      spec.Diagnostics
 	Files, Documents int
 	Skipped          int  // documents of other tools, counted on stderr by the text form
+	Excluded         int  // files and folders left out by .ejopsignore or --exclude, likewise
+	LinkedFolders    int  // symbolic links to folders, not followed, likewise
 	Strict           bool // warnings fail too
 }
 
@@ -70,12 +72,29 @@ type validateText struct{ validateBase }
 
 func (v validateText) Result(r ValidateResult) error {
 	err := report.Text(escaper{v.Stdout}, r.Diagnostics)
-	if err == nil && r.Skipped == 1 {
-		fmt.Fprintln(v.Stderr, "skipped 1 document that is not an ejops spec")
-	} else if err == nil && r.Skipped > 1 {
-		fmt.Fprintf(v.Stderr, "skipped %d documents that are not ejops specs\n", r.Skipped)
+	if err == nil {
+		v.leftOut(r)
 	}
 	return v.counted(r, err)
+}
+
+// leftOut says on stderr what the load did not read, and why.
+func (v validateText) leftOut(r ValidateResult) {
+	for _, l := range []struct {
+		n         int
+		one, many string
+	}{
+		{r.Skipped, "skipped 1 document that is not an ejops spec", "skipped %d documents that are not ejops specs"},
+		{r.Excluded, "left out 1 file or folder that .ejopsignore or --exclude names", "left out %d files and folders that .ejopsignore or --exclude name"},
+		{r.LinkedFolders, "did not follow 1 symbolic link to a folder", "did not follow %d symbolic links to folders"},
+	} {
+		switch {
+		case l.n == 1:
+			fmt.Fprintln(v.Stderr, l.one)
+		case l.n > 1:
+			fmt.Fprintf(v.Stderr, l.many+"\n", l.n)
+		}
+	}
 }
 
 type validateJSON struct{ validateBase }
