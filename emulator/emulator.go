@@ -30,6 +30,9 @@ const Database = "jobdb"
 // DefaultUser is the login name when Options.User is empty.
 const DefaultUser = "ejops"
 
+// DefaultServerName is the server name when Options.ServerName is empty.
+const DefaultServerName = sqlexec.DefaultServerName
+
 // Options configures an Emulator.
 type Options struct {
 	User      string           // login name; default DefaultUser
@@ -39,6 +42,15 @@ type Options struct {
 	Now       func() time.Time // clock of the job database; default the agent's Clock
 	Fleet     string           // fleet file of the agent simulation, reloaded when it changes; "" for none
 	Clock     agent.Clock      // clock of the agent simulation; default the real clock
+
+	// ServerName is what @@SERVERNAME answers and the server that error messages name; default
+	// DefaultServerName.
+	ServerName string
+	// Reader and ReaderPassword, when Reader is set, add a second login that reads the job
+	// database but holds no CONTROL permission on it, like a user in the jobs_reader role: it
+	// sees no rows in sys.database_scoped_credentials, HAS_PERMS_BY_NAME answers 0 for CONTROL,
+	// and its writes are denied. ReaderDSN connects as it.
+	Reader, ReaderPassword string
 
 	// NoSchedules keeps the agent simulation from firing job schedules; executions started by
 	// sp_start_job still run. A short-lived CLI process (plan, apply …) is not a resident agent
@@ -51,6 +63,7 @@ type Options struct {
 type Emulator struct {
 	user     string
 	password string
+	reader   [2]string // login name and password of the reader login, if any
 	db       *jobstore.DB
 	handler  *sqlexec.Handler
 	srv      *tds.Server
@@ -101,13 +114,18 @@ func New(opts Options) (*Emulator, error) {
 	}
 	ag := agent.New(db, agent.Options{Fleet: fleet, Clock: opts.Clock, Logger: logger.With("component", "agent"),
 		NoSchedules: opts.NoSchedules})
-	h := sqlexec.NewHandler(db, sqlexec.Options{User: opts.User, Password: opts.Password, Database: Database, Now: opts.Now})
+	if opts.ServerName == "" {
+		opts.ServerName = DefaultServerName
+	}
+	h := sqlexec.NewHandler(db, sqlexec.Options{User: opts.User, Password: opts.Password, Database: Database, Now: opts.Now,
+		ServerName: opts.ServerName, Reader: opts.Reader, ReaderPassword: opts.ReaderPassword})
 	e := &Emulator{
 		user:     opts.User,
 		password: opts.Password,
+		reader:   [2]string{opts.Reader, opts.ReaderPassword},
 		db:       db,
 		handler:  h,
-		srv:      tds.NewServer(h, tds.Options{Logger: logger, ServerName: "ejops"}),
+		srv:      tds.NewServer(h, tds.Options{Logger: logger, ServerName: opts.ServerName}),
 		logger:   logger,
 		agent:    ag,
 		fleet:    opts.Fleet,
@@ -200,10 +218,21 @@ func (e *Emulator) Serve(ln net.Listener) error {
 }
 
 // DSN returns the go-mssqldb connection string for a server listening on addr.
-func (e *Emulator) DSN(addr net.Addr) string {
+func (e *Emulator) DSN(addr net.Addr) string { return dsn(e.user, e.password, addr) }
+
+// ReaderDSN returns the connection string of the reader login (Options.Reader), or "" when the
+// emulator has none.
+func (e *Emulator) ReaderDSN(addr net.Addr) string {
+	if e.reader[0] == "" {
+		return ""
+	}
+	return dsn(e.reader[0], e.reader[1], addr)
+}
+
+func dsn(user, password string, addr net.Addr) string {
 	u := url.URL{
 		Scheme:   "sqlserver",
-		User:     url.UserPassword(e.user, e.password),
+		User:     url.UserPassword(user, password),
 		Host:     addr.String(),
 		RawQuery: "database=" + Database + "&encrypt=disable",
 	}

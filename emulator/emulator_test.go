@@ -93,3 +93,30 @@ func TestSelectJobsWhereOrderTop(t *testing.T) {
 		t.Fatalf("got %v, want [job-c job-b]", got)
 	}
 }
+
+// TestReaderLoginOverTCP: ReaderDSN logs in as the reader login, which holds no CONTROL and whose
+// writes are denied; @@SERVERNAME answers the configured server name to both logins.
+func TestReaderLoginOverTCP(t *testing.T) {
+	e, addr := listen(t, Options{ServerName: "jobs-east", Reader: "jobs_reader", ReaderPassword: "reader-pw"})
+	if got := (&Emulator{}).ReaderDSN(addr); got != "" {
+		t.Fatalf("ReaderDSN without a reader login: %q", got)
+	}
+	for dsn, control := range map[string]int{e.DSN(addr): 1, e.ReaderDSN(addr): 0} {
+		db, err := sql.Open("sqlserver", dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var server string
+		var got int
+		if err := db.QueryRow("SELECT @@SERVERNAME, HAS_PERMS_BY_NAME(DB_NAME(), 'DATABASE', 'CONTROL')").Scan(&server, &got); err != nil {
+			t.Fatal(err)
+		}
+		if server != "jobs-east" || got != control {
+			t.Errorf("%s: @@SERVERNAME %q, CONTROL %d; want jobs-east, %d", dsn, server, got, control)
+		}
+		if _, err := db.Exec("jobs.sp_add_target_group", sql.Named("target_group_name", "g")); (err != nil) != (control == 0) {
+			t.Errorf("%s: sp_add_target_group: %v", dsn, err)
+		}
+	}
+}

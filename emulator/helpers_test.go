@@ -3,6 +3,7 @@ package emulator
 import (
 	"database/sql"
 	"errors"
+	"net"
 	"testing"
 
 	mssql "github.com/microsoft/go-mssqldb"
@@ -11,23 +12,28 @@ import (
 // start runs an emulator on loopback TCP and returns it with a database handle.
 func start(t testing.TB, opts Options) (*Emulator, *sql.DB) {
 	t.Helper()
-	e, err := New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr, err := e.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, addr := listen(t, opts)
 	db, err := sql.Open("sqlserver", e.DSN(addr))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		db.Close()
-		e.Close()
-	})
+	t.Cleanup(func() { db.Close() })
 	return e, db
+}
+
+// listen runs an emulator on loopback TCP until the test ends and returns it with its address.
+func listen(t testing.TB, opts Options) (*Emulator, net.Addr) {
+	t.Helper()
+	e, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	addr, err := e.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, addr
 }
 
 // sqlErr returns the SQL Server error number of err, or 0.

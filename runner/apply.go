@@ -37,7 +37,10 @@ type Report struct {
 	// Replanned is set when the live state moved since the plan was made and the apply planned
 	// again under the lock (ApplyOptions.Replan): Applied then follows the new plan.
 	Replanned bool
-	Duration  time.Duration // from the start of Apply to the commit, the wait for the lock included
+	// Plan is the plan carried out (or attempted, when Apply fails): the one given, or the new
+	// one when Replanned.
+	Plan     *Plan
+	Duration time.Duration // from the start of Apply to the commit, the wait for the lock included
 }
 
 // Applied is one change an apply made.
@@ -53,7 +56,7 @@ type Applied struct {
 // ErrStale when the live state read under the lock differs from the one the plan was made against.
 // Any error rolls everything back.
 func Apply(ctx context.Context, db *jobdb.DB, p *Plan, opt ApplyOptions) (Report, error) {
-	var rep Report
+	rep := Report{Plan: p}
 	if !p.Writes() {
 		return rep, nil
 	}
@@ -84,7 +87,7 @@ func Apply(ctx context.Context, db *jobdb.DB, p *Plan, opt ApplyOptions) (Report
 		if p, err = opt.Replan(live); err != nil {
 			return rep, err
 		}
-		rep.Replanned = true
+		rep.Replanned, rep.Plan = true, p
 	}
 	fingerprints := map[string]string{}
 	total, sent := 0, 0

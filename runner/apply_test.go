@@ -37,3 +37,27 @@ func TestApplyPlansAgainWhenTheLiveStateMoved(t *testing.T) {
 		t.Fatalf("report of a fresh plan: %+v, want not replanned, 1 added", rep)
 	}
 }
+
+// TestApplyReportsThePlanCarriedOut: the report holds the plan applied, the new one when the
+// apply planned again under the lock.
+func TestApplyReportsThePlanCarriedOut(t *testing.T) {
+	_, db := openEmulator(t)
+	d := runner.FromSpec(fleet(2))
+	p := planFor(t, db, d)
+	ctx := context.Background()
+	apply(t, db, runner.FromSpec(fleet(1)))
+	var replanned *runner.Plan
+	replan := func(live *jobdb.State) (*runner.Plan, error) {
+		var err error
+		replanned, err = runner.Diff(d, live, runner.Options{Scope: "bench", Now: time.Now()})
+		return replanned, err
+	}
+	rep, err := runner.Apply(ctx, db, p, runner.ApplyOptions{LockWait: time.Minute, Replan: replan})
+	if err != nil || !rep.Replanned || replanned == nil || rep.Plan != replanned {
+		t.Fatalf("planned again: %v, report plan %p, new plan %p", err, rep.Plan, replanned)
+	}
+	p = planFor(t, db, runner.FromSpec(fleet(3)))
+	if rep, err = runner.Apply(ctx, db, p, runner.ApplyOptions{LockWait: time.Minute, Replan: replan}); err != nil || rep.Replanned || rep.Plan != p {
+		t.Fatalf("not planned again: %v, report plan %p, plan %p", err, rep.Plan, p)
+	}
+}

@@ -32,23 +32,7 @@ func fleet(n int) *spec.Set {
 }
 
 func openEmulator(tb testing.TB) (*emulator.Emulator, *jobdb.DB) {
-	tb.Helper()
-	em, err := emulator.New(emulator.Options{User: "ejops", Password: "bench-pw"})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	addr, err := em.Listen("127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	db, err := jobdb.Open(em.DSN(addr), nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		db.Close()
-		em.Close()
-	})
+	em, db, _ := serveEmulator(tb, emulator.Options{User: "ejops", Password: "bench-pw"})
 	return em, db
 }
 

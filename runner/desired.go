@@ -37,7 +37,7 @@ type DesiredCredential struct {
 	Identity string `json:"identity"`
 	// The spec hash leaves out where the secret comes from: the fingerprint tracks the secret itself.
 	SecretFrom spec.SecretRef `json:"-"`
-	// Where secretFrom is written, for errors; empty in a saved plan.
+	// Where secretFrom is written, for errors: "file:line:col: field".
 	SecretPos string `json:"-"`
 }
 

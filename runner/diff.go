@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -11,12 +12,12 @@ import (
 // Diff computes the plan that makes live equal desired. It does no I/O besides opt.Secret.
 func Diff(d *Desired, live *jobdb.State, opt Options) (*Plan, error) {
 	df := newDiffer(live, opt)
-	credDeletes, err := df.credentials(d.Credentials, live.Credentials)
-	if err != nil {
-		return nil, err
-	}
+	credDeletes := df.credentials(d.Credentials, live)
 	groupDeletes := df.targetGroups(d.TargetGroups, live.TargetGroups)
 	jobDeletes := df.jobs(d.Jobs, live.Jobs)
+	if len(df.problems) > 0 {
+		return nil, &CredentialsError{Problems: df.problems}
+	}
 	if len(df.conflicts) > 0 {
 		return nil, &ConflictError{Refs: df.conflicts}
 	}
@@ -28,11 +29,13 @@ func Diff(d *Desired, live *jobdb.State, opt Options) (*Plan, error) {
 			p.Inventory = append(p.Inventory, InventoryOp{Kind: c.Kind, Name: c.Name, Remove: true})
 		}
 	}
-	// Owned rows whose object vanished from the job database are forgotten when pruning.
+	// Owned rows whose object vanished from the job database are forgotten when pruning (not
+	// credentials the login cannot see).
 	if opt.Prune {
 		inLive, inSpecs := liveNames(live), desiredNames(d)
 		for _, o := range live.Inventory {
-			if k := key(o.Kind, o.Name); o.Scope == opt.Scope && !inLive[k] && !inSpecs[k] {
+			hidden := live.CredentialsHidden && o.Kind == KindCredential
+			if k := key(o.Kind, o.Name); o.Scope == opt.Scope && !inLive[k] && !inSpecs[k] && !hidden {
 				p.Inventory = append(p.Inventory, InventoryOp{Kind: o.Kind, Name: o.Name, Remove: true})
 			}
 		}
@@ -47,6 +50,7 @@ type differ struct {
 	plan      *Plan
 	owners    map[string]owner // by key(kind, name); this scope's row wins over another scope's
 	conflicts []Ref            // desired objects another scope owns
+	problems  []string         // credentials that cannot be checked (see CredentialsError)
 }
 
 type owner struct {
@@ -56,7 +60,8 @@ type owner struct {
 
 func newDiffer(live *jobdb.State, opt Options) *differ {
 	df := &differ{opt: opt, owners: map[string]owner{},
-		plan: &Plan{Scope: opt.Scope, LiveHash: live.Hash(), Changes: []Change{}, Adopt: []Ref{}, Kept: []Ref{}, Unmanaged: []Ref{}}}
+		plan: &Plan{Scope: opt.Scope, LiveHash: live.Hash(), Changes: []Change{}, Adopt: []Ref{}, Kept: []Ref{}, Unmanaged: []Ref{},
+			Unverified: []Unverified{}}}
 	for _, o := range live.Inventory {
 		k := key(o.Kind, o.Name)
 		if cur, ok := df.owners[k]; !ok || o.Scope == opt.Scope || cur.scope != opt.Scope {
@@ -151,29 +156,71 @@ func take[T any](m map[string]T, name string) (T, bool) {
 }
 
 // credentials plans the credentials and returns the deletes of those no spec declares.
-func (df *differ) credentials(want []DesiredCredential, live []jobdb.Credential) ([]Change, error) {
+func (df *differ) credentials(want []DesiredCredential, live *jobdb.State) []Change {
+	if live.CredentialsHidden {
+		df.hiddenCredentials(want, live.Inventory)
+		return nil
+	}
 	credName := func(c jobdb.Credential) string { return c.Name }
-	have := byName(live, credName)
+	have := byName(live.Credentials, credName)
 	for _, c := range want {
 		l, exists := take(have, c.Name)
-		if err := df.credential(c, l, exists); err != nil {
-			return nil, err
-		}
+		df.credential(c, l, exists)
 	}
 	return drops(df, KindCredential, have, credName, func(n string) Op {
 		return Op{Object: "credential " + n, Cred: &CredOp{Verb: "DROP", Name: n}}
-	}), nil
+	})
 }
 
-func (df *differ) credential(c DesiredCredential, l jobdb.Credential, exists bool) error {
-	secretRef := c.SecretFrom
-	// Every secret must resolve at plan time, so a missing one fails before anything is applied.
-	secret, err := df.opt.Secret(secretRef)
-	if err != nil {
-		if c.SecretPos != "" {
-			return fmt.Errorf("%s: credential %q: %w", c.SecretPos, c.Name, err)
+// errCredentialsHidden is the problem of every credential when the login cannot read them.
+var errCredentialsHidden = errors.New("the login cannot read sys.database_scoped_credentials (it needs CONTROL on the job database)")
+
+// hiddenCredentials plans the credentials when the login cannot read them: none can be checked,
+// nor, when pruning, can this scope's credentials that left the specs.
+func (df *differ) hiddenCredentials(want []DesiredCredential, inventory []jobdb.Owned) {
+	const reason = "not verifiable (the login cannot read sys.database_scoped_credentials)"
+	wanted := map[string]bool{}
+	for _, c := range want {
+		wanted[strings.ToLower(c.Name)] = true
+		df.cannotCheck(c.Name, c.SecretPos, reason, errCredentialsHidden)
+	}
+	for _, o := range inventory {
+		if df.opt.Prune && o.Scope == df.opt.Scope && o.Kind == KindCredential && !wanted[strings.ToLower(o.Name)] {
+			df.cannotCheck(o.Name, "", reason, errCredentialsHidden)
 		}
-		return fmt.Errorf("credential %q: %w", c.Name, err)
+	}
+}
+
+// cannotCheck records a credential that cannot be checked: unverified in a preview, a problem
+// otherwise.
+func (df *differ) cannotCheck(name, pos, reason string, err error) {
+	if df.opt.Preview {
+		df.plan.Unverified = append(df.plan.Unverified, Unverified{Name: name, Reason: reason, Pos: pos})
+		return
+	}
+	df.problem(name, pos, err)
+}
+
+func (df *differ) problem(name, pos string, err error) {
+	msg := fmt.Sprintf("credential %q: %v", name, err)
+	if pos != "" {
+		msg = pos + ": " + msg
+	}
+	df.problems = append(df.problems, msg)
+}
+
+func (df *differ) credential(c DesiredCredential, l jobdb.Credential, exists bool) {
+	secretRef := c.SecretFrom
+	// Every secret must resolve before anything is applied; a preview goes on without those that
+	// are not there.
+	secret, err := df.opt.Secret(secretRef)
+	checked := err == nil
+	switch {
+	case checked:
+	case errors.Is(err, ErrSecretUnavailable):
+		df.cannotCheck(c.Name, c.SecretPos, "secret not checked: "+unavailableReason(secretRef), err)
+	default:
+		df.problem(c.Name, c.SecretPos, err)
 	}
 	inv := df.record(KindCredential, c.Name, c)
 	inv.Secret = &secretRef
@@ -181,10 +228,10 @@ func (df *differ) credential(c DesiredCredential, l jobdb.Credential, exists boo
 		df.create(Change{Kind: KindCredential, Name: c.Name, Action: Create,
 			Fields: []Field{{Name: "identity", New: c.Identity}, {Name: "secret", New: "(sensitive)", Sensitive: true}},
 			Ops:    []Op{{Object: "credential " + c.Name, Cred: &CredOp{Verb: "CREATE", Name: c.Name, Identity: c.Identity, SecretFrom: secretRef}}}}, inv)
-		return nil
+		return
 	}
 	row, owned := df.claim(KindCredential, c.Name)
-	secretChanged := owned && row.SecretFingerprint != "" && !VerifyFingerprint(secret, row.SecretFingerprint)
+	secretChanged := checked && owned && row.SecretFingerprint != "" && !VerifyFingerprint(secret, row.SecretFingerprint)
 	var fields []Field
 	if l.Identity != c.Identity {
 		fields = append(fields, Field{Name: "identity", Old: l.Identity, New: c.Identity})
@@ -202,7 +249,6 @@ func (df *differ) credential(c DesiredCredential, l jobdb.Credential, exists boo
 	// An adopted credential's live secret cannot be read back: its fingerprint is taken from the
 	// spec's secret, so later changes of that secret are detected.
 	df.settle(ch, inv, row, owned)
-	return nil
 }
 
 // targetGroups plans the target groups and their members and returns the deletes of the groups

@@ -2,5 +2,6 @@
 // Desired state, in the job database's terms; Diff compares it with the live state (jobdb.State)
 // into a Plan (pure, deterministic); Apply executes a Plan in one transaction under an application
 // lock. A PlanFile saves the desired state between plan --out and apply --plan, in a versioned
-// format of its own.
+// format of its own, with what binds it: the job database, the live state and the calls it was
+// made with.
 package runner

@@ -94,13 +94,23 @@ type InventoryOp struct {
 
 // Plan is the difference between the specs and the live job database, with the calls that close it.
 type Plan struct {
-	Scope     string        `json:"scope"`
-	Changes   []Change      `json:"changes"`
-	Adopt     []Ref         `json:"adopt"`     // in the specs and live, not yet owned: recorded on apply
-	Kept      []Ref         `json:"kept"`      // owned, left the specs; deleted only with prune
-	Unmanaged []Ref         `json:"unmanaged"` // live, never applied by this scope
-	Inventory []InventoryOp `json:"-"`
-	LiveHash  string        `json:"liveHash"`
+	Scope     string   `json:"scope"`
+	Changes   []Change `json:"changes"`
+	Adopt     []Ref    `json:"adopt"`     // in the specs and live, not yet owned: recorded on apply
+	Kept      []Ref    `json:"kept"`      // owned, left the specs; deleted only with prune
+	Unmanaged []Ref    `json:"unmanaged"` // live, never applied by this scope
+	// Credentials a preview could not check (Options.Preview); apply checks them.
+	Unverified []Unverified  `json:"unverified"`
+	Inventory  []InventoryOp `json:"-"`
+	LiveHash   string        `json:"liveHash"`
+}
+
+// Unverified is a credential a preview could not check: its secret is not available, or the login
+// cannot read the credentials. What the plan shows of it may not be what apply does.
+type Unverified struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`             // "secret not checked: EJ_JOB_SECRET is not set"
+	Pos    string `json:"position,omitempty"` // where the spec names the secret: "file:line:col: field"
 }
 
 // Counts returns how many objects the plan adds, changes and destroys.
@@ -131,6 +141,22 @@ type Options struct {
 	// Secret resolves a secret reference; the value is used only to compare fingerprints.
 	Secret func(spec.SecretRef) (string, error)
 	Now    time.Time
+	// Preview makes a plan to show rather than to apply, as plan does: a credential whose secret
+	// is not available (ErrSecretUnavailable), or that the login cannot read, is listed in
+	// Plan.Unverified instead of failing. Without it Diff fails with a *CredentialsError naming
+	// every credential it cannot check.
+	Preview bool
+}
+
+// CredentialsError lists every credential Diff could not check, each line starting with where
+// its spec names the secret when that is known.
+type CredentialsError struct{ Problems []string }
+
+func (e *CredentialsError) Error() string {
+	if len(e.Problems) == 1 {
+		return e.Problems[0]
+	}
+	return fmt.Sprintf("%d credentials cannot be checked; nothing was changed:\n  %s", len(e.Problems), strings.Join(e.Problems, "\n  "))
 }
 
 // ConflictError says the specs claim objects another scope owns.

@@ -15,15 +15,20 @@ import (
 
 // PlanFileVersion is the format of the file plan --out writes; ReadPlanFile reads only this one.
 // Any change to the file's fields needs a new version (TestPlanFileFormatIsPinned).
-const PlanFileVersion = "2"
+const PlanFileVersion = "3" // 3: the job database, the operations and the secrets' fingerprints
 
 // PlanFile is what plan --out saves and apply --plan applies: the desired state (secret references,
-// never secrets), how it was planned, and the digest of the live state it was planned against.
+// never secrets) and how it was planned, with what binds it (see NewPlanFile and PlanFile.Diff):
+// the job database it was made for, the digest of the live state it was planned against, and the
+// digests of its operations with the fingerprints of the secrets they use.
 type PlanFile struct {
-	Scope    string
-	Prune    bool
-	Desired  *Desired
-	LiveHash string
+	Scope            string
+	Prune            bool
+	Desired          *Desired
+	Server, Database string
+	LiveHash         string
+	Operations       []Operation
+	Secrets          []SecretPrint
 }
 
 // ErrNotPlanFile is returned, wrapped, for a file that is not a plan file of PlanFileVersion.
@@ -79,7 +84,15 @@ func ReadPlanFile(r io.Reader) (*PlanFile, error) {
 	if f.Desired == nil {
 		return nil, fmt.Errorf("%w: no desired state", ErrNotPlanFile)
 	}
-	return &PlanFile{Scope: f.Scope, Prune: f.Prune, LiveHash: f.LiveHash, Desired: f.Desired.desired()}, nil
+	pf := &PlanFile{Scope: f.Scope, Prune: f.Prune, Server: f.JobDB.Server, Database: f.JobDB.Database, LiveHash: f.LiveHash,
+		Desired: f.Desired.desired()}
+	for _, o := range f.Operations {
+		pf.Operations = append(pf.Operations, Operation(o))
+	}
+	for _, sp := range f.Secrets {
+		pf.Secrets = append(pf.Secrets, SecretPrint(sp))
+	}
+	return pf, nil
 }
 
 // LoadPlanFile reads the plan file at path.
@@ -100,11 +113,29 @@ func LoadPlanFile(path string) (*PlanFile, error) {
 // types that serve elsewhere.
 
 type planFile struct {
-	FormatVersion string       `json:"formatVersion"`
-	Scope         string       `json:"scope"`
-	Prune         bool         `json:"prune"`
-	LiveHash      string       `json:"liveHash"`
-	Desired       *fileDesired `json:"desired"`
+	FormatVersion string          `json:"formatVersion"`
+	Scope         string          `json:"scope"`
+	Prune         bool            `json:"prune"`
+	JobDB         fileJobDB       `json:"jobDatabase"`
+	LiveHash      string          `json:"liveHash"`
+	Operations    []fileOperation `json:"operations"`
+	Secrets       []fileSecret    `json:"secrets"`
+	Desired       *fileDesired    `json:"desired"`
+}
+
+type fileJobDB struct {
+	Server   string `json:"server"`
+	Database string `json:"database"`
+}
+
+type fileOperation struct {
+	Change string `json:"change"`
+	Digest string `json:"digest"`
+}
+
+type fileSecret struct {
+	Credential  string `json:"credential"`
+	Fingerprint string `json:"fingerprint"`
 }
 
 type fileDesired struct {
@@ -117,6 +148,7 @@ type fileCredential struct {
 	Name       string        `json:"name"`
 	Identity   string        `json:"identity"`
 	SecretFrom fileSecretRef `json:"secretFrom"`
+	SecretPos  string        `json:"secretPosition,omitempty"` // where the spec names the secret
 }
 
 type fileSecretRef struct {
@@ -176,7 +208,7 @@ func planFileOf(pf *PlanFile) planFile {
 	fd := &fileDesired{Credentials: []fileCredential{}, TargetGroups: []fileTargetGroup{}, Jobs: []fileJob{}}
 	for _, c := range d.Credentials {
 		fd.Credentials = append(fd.Credentials, fileCredential{Name: c.Name, Identity: c.Identity,
-			SecretFrom: fileSecretRef{Env: c.SecretFrom.Env, File: c.SecretFrom.File}})
+			SecretFrom: fileSecretRef{Env: c.SecretFrom.Env, File: c.SecretFrom.File}, SecretPos: c.SecretPos})
 	}
 	for _, g := range d.TargetGroups {
 		fg := fileTargetGroup{Name: g.Name, Members: []fileMember{}}
@@ -200,14 +232,22 @@ func planFileOf(pf *PlanFile) planFile {
 		}
 		fd.Jobs = append(fd.Jobs, fj)
 	}
-	return planFile{FormatVersion: PlanFileVersion, Scope: pf.Scope, Prune: pf.Prune, LiveHash: pf.LiveHash, Desired: fd}
+	f := planFile{FormatVersion: PlanFileVersion, Scope: pf.Scope, Prune: pf.Prune, JobDB: fileJobDB{pf.Server, pf.Database},
+		LiveHash: pf.LiveHash, Operations: []fileOperation{}, Secrets: []fileSecret{}, Desired: fd}
+	for _, o := range pf.Operations {
+		f.Operations = append(f.Operations, fileOperation(o))
+	}
+	for _, sp := range pf.Secrets {
+		f.Secrets = append(f.Secrets, fileSecret(sp))
+	}
+	return f
 }
 
 func (fd *fileDesired) desired() *Desired {
 	d := &Desired{}
 	for _, c := range fd.Credentials {
 		d.Credentials = append(d.Credentials, DesiredCredential{Name: c.Name, Identity: c.Identity,
-			SecretFrom: spec.SecretRef{Env: c.SecretFrom.Env, File: c.SecretFrom.File}})
+			SecretFrom: spec.SecretRef{Env: c.SecretFrom.Env, File: c.SecretFrom.File}, SecretPos: c.SecretPos})
 	}
 	for _, g := range fd.TargetGroups {
 		dg := DesiredTargetGroup{Name: g.Name, Members: []DesiredMember{}}

@@ -16,10 +16,19 @@ import (
 // of the file's structs fails TestPlanFileFormatIsPinned until PlanFileVersion moves on and the new
 // format is recorded here, with its golden file testdata/planfile-vN.json.
 var planFileFields = map[string]string{
-	"2": `formatVersion string
+	"3": `formatVersion string
 scope string
 prune bool
+jobDatabase object
+jobDatabase.server string
+jobDatabase.database string
 liveHash string
+operations[] object
+operations[].change string
+operations[].digest string
+secrets[] object
+secrets[].credential string
+secrets[].fingerprint string
 desired object
 desired.credentials[] object
 desired.credentials[].name string
@@ -27,6 +36,7 @@ desired.credentials[].identity string
 desired.credentials[].secretFrom object
 desired.credentials[].secretFrom.env string,omitempty
 desired.credentials[].secretFrom.file string,omitempty
+desired.credentials[].secretPosition string,omitempty
 desired.targetGroups[] object
 desired.targetGroups[].name string
 desired.targetGroups[].members[] object
@@ -114,8 +124,12 @@ func TestPlanFileFormatIsPinned(t *testing.T) {
 
 func samplePlanFile() *PlanFile {
 	d := sampleDesired()
-	d.Credentials = append(d.Credentials, DesiredCredential{Name: "report-cred", Identity: "reporter", SecretFrom: spec.SecretRef{File: "/run/secrets/report"}})
-	return &PlanFile{Scope: "team-a", Prune: true, Desired: d, LiveHash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}
+	d.Credentials = append(d.Credentials, DesiredCredential{Name: "report-cred", Identity: "reporter", SecretFrom: spec.SecretRef{File: "/run/secrets/report"},
+		SecretPos: "specs/creds.yaml:13:22: spec.secretFrom.file"})
+	return &PlanFile{Scope: "team-a", Prune: true, Desired: d, Server: "jobs-east", Database: "jobdb",
+		LiveHash:   "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+		Operations: []Operation{{Change: `create job "nightly"`, Digest: "4f2b0e3f5bd0c0e8f6c1b5b0d8e7d5c3a1f9e2d4c6b8a0f1e3d5c7b9a1f3e5d7"}},
+		Secrets:    []SecretPrint{{Credential: "report-cred", Fingerprint: "scrypt$32768$8$1$c2FsdHNhbHRzYWx0c2FsdA$a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2U"}}}
 }
 
 // TestPlanFileGolden: the plan file of a plan with every kind of object is the recorded one, and
@@ -164,14 +178,15 @@ func TestSavePlanFile(t *testing.T) {
 
 func TestReadPlanFileRefuses(t *testing.T) {
 	cases := map[string]struct{ doc, msg string }{
-		"format 1":        {`{"format_version": "1", "scope": "default", "desired": {}}`, `its format is "1", this ejops reads format "2" only`},
-		"format 3":        {`{"formatVersion": "3", "desired": {}}`, `its format is "3"`},
+		"format 1":        {`{"format_version": "1", "scope": "default", "desired": {}}`, `its format is "1", this ejops reads format "3" only`},
+		"format 2":        {`{"formatVersion": "2", "scope": "default", "desired": {}}`, `its format is "2", this ejops reads format "3" only`},
+		"format 4":        {`{"formatVersion": "4", "desired": {}}`, `its format is "4"`},
 		"number":          {`{"formatVersion": 2, "desired": {}}`, `its format is 2,`},
 		"no version":      {`{"scope": "default"}`, "no formatVersion"},
 		"not JSON":        {`plan: yes`, "invalid character"},
-		"no desired":      {`{"formatVersion": "2", "scope": "default"}`, "no desired state"},
-		"unknown field":   {`{"formatVersion": "2", "desired": {}, "extra": 1}`, `unknown field "extra"`},
-		"misspelt nested": {`{"formatVersion": "2", "desired": {"jobs": [{"name": "j", "step": []}]}}`, `unknown field "step"`},
+		"no desired":      {`{"formatVersion": "3", "scope": "default"}`, "no desired state"},
+		"unknown field":   {`{"formatVersion": "3", "desired": {}, "extra": 1}`, `unknown field "extra"`},
+		"misspelt nested": {`{"formatVersion": "3", "desired": {"jobs": [{"name": "j", "step": []}]}}`, `unknown field "step"`},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 	"unicode/utf8"
 
@@ -66,6 +67,25 @@ func VerifyFingerprint(secret, fp string) bool {
 	return err == nil && subtle.ConstantTimeCompare([]byte(got), []byte(fp)) == 1
 }
 
+// ErrSecretUnavailable is matched (errors.Is) by ResolveSecret's error for a secret that is not
+// there at all: an environment variable that is not set or empty, a file that does not exist. A
+// plan goes on without such a secret; a secret that is there but unreadable is an error.
+var ErrSecretUnavailable = errors.New("secret not available")
+
+// unavailableError is the error of a secret that is not there.
+type unavailableError struct{ msg string }
+
+func (e *unavailableError) Error() string        { return e.msg }
+func (e *unavailableError) Is(target error) bool { return target == ErrSecretUnavailable }
+
+// unavailableReason says, without the word "secret", why the secret of ref is not available.
+func unavailableReason(ref spec.SecretRef) string {
+	if ref.Env != "" {
+		return ref.Env + " is not set"
+	}
+	return ref.File + " does not exist"
+}
+
 // ResolveSecret reads a secret from the environment or a file (through readFile, os.ReadFile in the
 // CLI). Errors name the source, never the value.
 func ResolveSecret(getenv func(string) string, readFile func(string) ([]byte, error)) func(spec.SecretRef) (string, error) {
@@ -74,11 +94,14 @@ func ResolveSecret(getenv func(string) string, readFile func(string) ([]byte, er
 		case ref.Env != "":
 			v := getenv(ref.Env)
 			if v == "" {
-				return "", fmt.Errorf("secret: environment variable %s is not set", ref.Env)
+				return "", &unavailableError{fmt.Sprintf("secret: environment variable %s is not set", ref.Env)}
 			}
 			return v, nil
 		case ref.File != "":
 			b, err := readFile(ref.File)
+			if errors.Is(err, fs.ErrNotExist) {
+				return "", &unavailableError{"secret: " + err.Error()}
+			}
 			if err != nil {
 				return "", fmt.Errorf("secret: %w", err)
 			}

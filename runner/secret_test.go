@@ -2,6 +2,7 @@ package runner
 
 import (
 	"encoding/base64"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,6 +86,24 @@ func TestVerifyFingerprintParameters(t *testing.T) {
 			}
 		case <-time.After(time.Second):
 			t.Fatalf("%s: %q is still being computed after a second", name, edited)
+		}
+	}
+}
+
+// TestSecretUnavailable: an unset variable and a missing file are unavailable secrets; a secret
+// that is there but unreadable is not.
+func TestSecretUnavailable(t *testing.T) {
+	dir := t.TempDir()
+	resolve := ResolveSecret(func(string) string { return "" }, ReadSecretFile)
+	for ref, want := range map[spec.SecretRef]bool{
+		{Env: "UNSET_SECRET"}:                    true,
+		{File: filepath.Join(dir, "missing")}:    true,
+		{File: dir}:                              false,
+		{File: filepath.Join(dir, "missing/in")}: true,
+	} {
+		_, err := resolve(ref)
+		if err == nil || errors.Is(err, ErrSecretUnavailable) != want {
+			t.Errorf("%+v: %v, unavailable %t", ref, err, want)
 		}
 	}
 }

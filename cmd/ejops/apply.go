@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -30,6 +31,8 @@ type applyArgs struct {
 	maxDeletes int
 	lockWait   time.Duration
 	paths      []string
+	watch      watchFlags // apply --watch
+	planOnly   bool       // plan and show, write nothing (a watch pass that may not write)
 }
 
 // parseApplyArgs parses apply's flags; a code >= 0 means stop with that exit code.
@@ -37,7 +40,8 @@ func parseApplyArgs(e *env, args []string) (applyArgs, int) {
 	var a applyArgs
 	fs := newFlags(e, "apply", "[flags] [PATH...]", `  ejops apply examples/quickstart
   EJOPS_JOB_DB_FILE=/run/secrets/job-db ejops apply --yes --prune jobs/
-  ejops apply --plan plan.json`)
+  ejops apply --plan plan.json
+  ejops apply --watch --listen :9090 --job-db "$EJOPS_JOB_DB" /git/current/jobs`)
 	a.db.register(fs)
 	fs.StringVar(&a.planFile, "plan", "", "apply the plan saved by plan --out `FILE` (refused when the job database moved since)")
 	fs.BoolVar(&a.prune, "prune", false, "delete owned objects that left the specs")
@@ -46,10 +50,14 @@ func parseApplyArgs(e *env, args []string) (applyArgs, int) {
 	fs.DurationVar(&a.lockWait, "lock-wait", time.Minute, "how long to wait for another apply to finish")
 	var o outputFlags
 	o.register(fs)
+	a.watch.register(fs)
 	if code := parseFlags(fs, args); code >= 0 {
 		return a, code
 	}
 	if code := a.db.check(e); code >= 0 {
+		return a, code
+	}
+	if code := a.watch.check(e, fs, &a); code >= 0 {
 		return a, code
 	}
 	var code int
@@ -77,27 +85,56 @@ func runApply(ctx context.Context, e *env, args []string) int {
 	}
 	ctx, cancel := a.db.bound(ctx)
 	defer cancel()
-	db, wait, stop, err := a.db.openReading(ctx, e)
+	if a.watch.on {
+		return runWatch(ctx, e, a)
+	}
+	db, err := a.db.open(e)
 	if err != nil {
 		return fail(e, err)
 	}
 	defer db.Close()
-	defer stop()
-	desired, savedHash, err := a.desired()
-	if err != nil {
+	switch err := applyFlow(ctx, e, &a, db, view.NewApply(a.view)); {
+	case errors.Is(err, errReported):
+		return exitFailure
+	case err != nil:
 		return fail(e, err)
+	}
+	return exitOK
+}
+
+// errReported is returned once the view has reported the failure.
+var errReported = errors.New("reported")
+
+// specsError is a failure to load the specs: nothing was planned or written.
+type specsError struct{ err error }
+
+func (e specsError) Error() string { return e.err.Error() }
+func (e specsError) Unwrap() error { return e.err }
+
+// applyFlow is apply once its flags are parsed and the job database is open: the live state is
+// read while the specs load, then planned, shown through v, confirmed when asked and applied in
+// one transaction. Every apply --watch pass runs it too.
+func applyFlow(ctx context.Context, e *env, a *applyArgs, db *jobdb.DB, v view.Apply) error {
+	wait, stop := readLive(ctx, db)
+	defer stop()
+	desired, saved, err := a.desired()
+	if err != nil {
+		return specsError{err}
 	}
 	live, err := wait()
 	if err != nil {
-		return fail(e, err)
-	}
-	if savedHash != "" && savedHash != live.Hash() {
-		return fail(e, runner.ErrStale)
+		return err
 	}
 	secrets := runner.ResolveSecret(e.getenv, e.readFile)
 	diffOpts := runner.Options{Scope: a.db.scope, Prune: a.prune, Secret: secrets, Now: time.Now().UTC()}
 	plan := func(live *jobdb.State) (*runner.Plan, error) {
-		p, err := runner.Diff(desired, live, diffOpts)
+		var p *runner.Plan
+		var err error
+		if saved != nil {
+			p, err = saved.Diff(live, diffOpts) // refused unless it is the plan that was saved
+		} else {
+			p, err = runner.Diff(desired, live, diffOpts)
+		}
 		if err == nil {
 			err = checkDeletes(p, a.maxDeletes)
 		}
@@ -105,66 +142,69 @@ func runApply(ctx context.Context, e *env, args []string) int {
 	}
 	p, err := plan(live)
 	if err != nil {
-		return fail(e, err)
+		return err
 	}
-	v := view.NewApply(a.view)
-	if err := v.Plan(p); err != nil {
-		return fail(e, err)
+	// An unattended apply of the specs may plan again under the lock: it shows its plan once
+	// applied, so that the plan shown is always the one carried out.
+	replans := a.yes && saved == nil && p.Writes() && !a.planOnly
+	if !replans {
+		if err := v.Plan(p); err != nil {
+			return err
+		}
 	}
-	if !p.Writes() {
-		return done(e, v, nil)
+	if !p.Writes() || a.planOnly {
+		return v.Done(nil)
 	}
 	opts := runner.ApplyOptions{Secret: secrets, AppliedBy: appliedBy(a.paths), LockWait: a.lockWait, Progress: v.Sent}
 	switch {
+	case saved != nil:
+		// A saved plan was reviewed when it was saved, and binds: it is never planned again.
 	case a.yes:
 		// Nobody reviewed this exact plan: if the job database moves before the lock is taken,
 		// apply what the specs ask for against what is there then.
 		opts.Replan = plan
-	case savedHash != "" || p.Empty():
-		// A saved plan was reviewed when it was saved; adoption alone changes no object.
+	case p.Empty():
+		// Adoption alone changes no object.
 	case !isTerminal(e.stdin):
 		v.NeedsYes()
-		return exitFailure
+		return errReported
 	default:
 		v.Ask()
 		if answer, err := readLine(ctx, e.stdin); err != nil || answer != "yes" {
 			v.Canceled()
-			return exitFailure
+			return errReported
 		}
 	}
 	rep, err := runner.Apply(ctx, db, p, opts)
+	if replans {
+		if perr := v.Plan(rep.Plan); perr != nil {
+			return perr
+		}
+	}
 	if err != nil {
 		v.Failed(withHint(err))
-		return exitFailure
+		return errReported
 	}
-	return done(e, v, &rep)
+	return v.Done(&rep)
 }
 
-// desired returns what apply makes the job database hold: the saved plan's desired state, with
-// the digest of the live state the plan was made against, or the specs'. A saved plan sets the
-// scope and prune flags it was made with.
-func (a *applyArgs) desired() (*runner.Desired, string, error) {
+// desired returns what apply makes the job database hold: the specs', or a saved plan's, which
+// then binds the apply (see runner.PlanFile.Diff). A saved plan sets the scope and prune flags it
+// was made with.
+func (a *applyArgs) desired() (*runner.Desired, *runner.PlanFile, error) {
 	if a.planFile != "" {
 		pf, err := runner.LoadPlanFile(a.planFile)
 		if err != nil {
-			return nil, "", err
+			return nil, nil, err
 		}
 		a.db.scope, a.prune = pf.Scope, pf.Prune
-		return pf.Desired, pf.LiveHash, nil
+		return pf.Desired, pf, nil
 	}
 	set, err := loadSpecs(a.view, a.paths, a.prune)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
-	return runner.FromSpec(set), "", nil
-}
-
-// done ends apply's output with what it committed (nil: nothing to write).
-func done(e *env, v view.Apply, rep *runner.Report) int {
-	if err := v.Done(rep); err != nil {
-		return fail(e, err)
-	}
-	return exitOK
+	return runner.FromSpec(set), nil, nil
 }
 
 // checkDeletes is the --max-deletes guard.

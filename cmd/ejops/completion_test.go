@@ -11,7 +11,7 @@ import (
 
 // ejopsBinary returns the folder of an ejops executable: TestMain puts one on PATH (this test
 // binary, which runs Main when called by that name).
-func ejopsBinary(t *testing.T) string {
+func ejopsBinary(t testing.TB) string {
 	t.Helper()
 	path, err := exec.LookPath("ejops")
 	if err != nil {
@@ -59,21 +59,21 @@ func TestBashCompletion(t *testing.T) {
 	}
 }
 
-// requireShell skips a test when shell is not installed, unless EJOPS_REQUIRE_SHELLS=1 (which
-// .ci/run sets after installing them).
-func requireShell(t *testing.T, shell string) {
+// requireTool skips a test when program is not installed, naming the Debian package to install,
+// unless EJOPS_REQUIRE_TOOLS=1 (which .ci/run sets after installing them) makes that a failure.
+func requireTool(t *testing.T, program, pkg string) {
 	t.Helper()
-	if _, err := exec.LookPath(shell); err != nil {
-		if os.Getenv("EJOPS_REQUIRE_SHELLS") == "1" {
-			t.Fatalf("%s is not installed", shell)
+	if _, err := exec.LookPath(program); err != nil {
+		if os.Getenv("EJOPS_REQUIRE_TOOLS") == "1" {
+			t.Fatalf("%s is not installed (apt-get install %s)", program, pkg)
 		}
-		t.Skipf("%s is not installed (apt-get install %s)", shell, shell)
+		t.Skipf("%s is not installed (apt-get install %s)", program, pkg)
 	}
 }
 
 // TestFishCompletion completes a command name and a command's flags in a real fish.
 func TestFishCompletion(t *testing.T) {
-	requireShell(t, "fish")
+	requireTool(t, "fish", "fish")
 	bin := ejopsBinary(t)
 	script := completionScript(t, "fish")
 	cmd := exec.Command("fish", "--no-config", "-c", `source $argv[1]; complete -C "ejops valid"; complete -C "ejops plan --det"`, script)
@@ -89,7 +89,7 @@ func TestFishCompletion(t *testing.T) {
 
 // TestZshCompletionSyntax checks that the zsh script parses.
 func TestZshCompletionSyntax(t *testing.T) {
-	requireShell(t, "zsh")
+	requireTool(t, "zsh", "zsh")
 	if out, err := exec.Command("zsh", "-n", completionScript(t, "zsh")).CombinedOutput(); err != nil {
 		t.Errorf("zsh script does not parse: %v\n%s", err, out)
 	}

@@ -69,20 +69,23 @@ func runPlan(ctx context.Context, e *env, args []string) int {
 		return fail(e, err)
 	}
 	desired := runner.FromSpec(set)
-	p, err := runner.Diff(desired, live, runner.Options{
-		Scope: a.db.scope, Prune: a.prune, Secret: runner.ResolveSecret(e.getenv, e.readFile), Now: time.Now().UTC(),
-	})
+	opt := runner.Options{Scope: a.db.scope, Prune: a.prune, Secret: runner.ResolveSecret(e.getenv, e.readFile),
+		Now: time.Now().UTC(), Preview: true}
+	p, err := runner.Diff(desired, live, opt)
 	if err != nil {
 		return fail(e, err)
 	}
-	if a.out != "" {
-		pf := &runner.PlanFile{Scope: a.db.scope, Prune: a.prune, Desired: desired, LiveHash: p.LiveHash}
-		if err := runner.SavePlanFile(a.out, pf); err != nil {
-			return fail(e, fmt.Errorf("save plan: %w", err))
-		}
-	}
 	if err := view.NewPlan(a.view).Plan(p); err != nil {
 		return fail(e, err)
+	}
+	if a.out != "" {
+		pf, err := runner.NewPlanFile(p, desired, live, opt)
+		if err == nil {
+			err = runner.SavePlanFile(a.out, pf)
+		}
+		if err != nil {
+			return fail(e, fmt.Errorf("plan not saved: %w", err))
+		}
 	}
 	if a.detailed && !p.Empty() {
 		return exitChanges

@@ -9,11 +9,14 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	mssql "github.com/microsoft/go-mssqldb"
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/ejops/ejops/emulator"
 	"github.com/ejops/ejops/runner"
+	"github.com/ejops/ejops/runner/jobdb"
 )
 
 func TestMain(m *testing.M) {
@@ -35,8 +38,11 @@ func TestScripts(t *testing.T) {
 		UpdateScripts:       os.Getenv("UPDATE_GOLDEN") == "1",
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("EXAMPLES", examples)
-			// Every script gets a job database of its own, served over TCP: $JOBDB.
-			em, err := emulator.New(emulator.Options{Password: "script-pw"})
+			// Every script gets a job database of its own, served over TCP: $JOBDB, and
+			// $JOBDB_READER for a login without CONTROL on it (like jobs_reader). Its server name
+			// tells it from the embedded job database.
+			em, err := emulator.New(emulator.Options{Password: "script-pw", ServerName: "script-server",
+				Reader: "jobs_reader", ReaderPassword: "reader-pw"})
 			if err != nil {
 				return err
 			}
@@ -46,6 +52,8 @@ func TestScripts(t *testing.T) {
 				return err
 			}
 			e.Setenv("JOBDB", em.DSN(addr))
+			e.Setenv("JOBDB_READER", em.ReaderDSN(addr))
+			e.Values[lockHolderKey{}] = &lockHolder{em: em, dsn: em.DSN(addr)}
 			e.Defer(func() { em.Close() })
 			// Credentials need a database master key, as on Azure.
 			db, err := sql.Open("sqlserver", em.DSN(addr))
@@ -56,7 +64,8 @@ func TestScripts(t *testing.T) {
 			_, err = db.Exec("CREATE MASTER KEY ENCRYPTION BY PASSWORD = 'Script-master-key-1'")
 			return err
 		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){"exitcode": cmdExitcode, "ejopsexit": cmdEjopsExit},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){"exitcode": cmdExitcode, "ejopsexit": cmdEjopsExit,
+			"holdlock": cmdHoldLock, "releaselock": cmdReleaseLock},
 	})
 }
 
@@ -98,4 +107,58 @@ func cmdEjopsExit(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("ejops exited with %d, want %d", got, want)
 	}
+}
+
+// lockHolder holds the apply lock of a script's job database on a connection of its own, as
+// another apply would: holdlock takes it; releaselock waits until an apply started in the
+// background waits for it, changes the job database and lets the lock go.
+type lockHolder struct {
+	em    *emulator.Emulator
+	dsn   string
+	db    *sql.DB
+	tx    *sql.Tx
+	calls int // sp_getapplock calls once the lock was taken
+}
+
+type lockHolderKey struct{}
+
+// getapplock is how the emulator counts sp_getapplock calls.
+const getapplock = "sys.sp_getapplock"
+
+func cmdHoldLock(ts *testscript.TestScript, neg bool, args []string) {
+	h := ts.Value(lockHolderKey{}).(*lockHolder)
+	if neg || len(args) > 0 || h.tx != nil {
+		ts.Fatalf("usage: holdlock (once, then releaselock)")
+	}
+	db, err := sql.Open("sqlserver", h.dsn)
+	ts.Check(err)
+	tx, err := db.Begin()
+	ts.Check(err)
+	var rc mssql.ReturnStatus
+	_, err = tx.Exec("sp_getapplock", sql.Named("Resource", jobdb.LockResource), sql.Named("LockMode", "Exclusive"),
+		sql.Named("LockOwner", "Transaction"), &rc)
+	ts.Check(err)
+	if rc < 0 {
+		ts.Fatalf("sp_getapplock returned %d", rc)
+	}
+	h.db, h.tx, h.calls = db, tx, h.em.Stats().Procs[getapplock]
+}
+
+func cmdReleaseLock(ts *testscript.TestScript, neg bool, args []string) {
+	h := ts.Value(lockHolderKey{}).(*lockHolder)
+	if neg || h.tx == nil {
+		ts.Fatalf("usage: releaselock [SQL...] (after holdlock)")
+	}
+	for deadline := time.Now().Add(30 * time.Second); h.em.Stats().Procs[getapplock] <= h.calls; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			ts.Fatalf("no apply waited for the lock")
+		}
+	}
+	for _, stmt := range args {
+		_, err := h.tx.Exec(stmt)
+		ts.Check(err)
+	}
+	ts.Check(h.tx.Commit())
+	ts.Check(h.db.Close())
+	h.db, h.tx = nil, nil
 }

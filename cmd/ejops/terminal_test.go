@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -79,15 +78,7 @@ func (term *terminal) exitCode(t *testing.T) int {
 	t.Helper()
 	err := term.cmd.Wait()
 	<-term.done
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		return 0
-	case errors.As(err, &ee):
-		return ee.ExitCode()
-	}
-	t.Fatal(err)
-	return -1
+	return exitCode(t, err)
 }
 
 // TestApplyPromptInterrupted: Ctrl-C at apply's question exits 130 and changes nothing.

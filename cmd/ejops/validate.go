@@ -45,7 +45,7 @@ func parseValidateArgs(e *env, args []string) (validateArgs, int) {
 	format := fs.String("format", "text", "output format: text, json, github or sarif")
 	fs.BoolVar(&a.strict, "strict", false, "fail (exit 1) on warnings too")
 	fs.Var(&a.exclude, "exclude", "leave out paths under each folder that match the gitignore `PATTERN`, as a line of its .ejopsignore would (repeatable)")
-	fs.StringVar(&a.explain, "explain", "", "print the documentation of a diagnostic `CODE` and exit")
+	fs.Var((*explainFlag)(&a.explain), "explain", "print the documentation of a diagnostic code (--explain CODE) and exit;\nalone, list every code")
 	fs.Bool("no-color", false, "no colour (validate never colours its output)")
 	fs.String("scope", "default", "ownership `scope` (accepted for symmetry with plan and apply; validate does not use it)")
 	if code := parseFlags(fs, args); code >= 0 {
@@ -56,10 +56,34 @@ func parseValidateArgs(e *env, args []string) (validateArgs, int) {
 		return a, usageErrorf(e, "%v", err)
 	}
 	a.paths = fs.Args()
+	if a.explain == explainAll && len(a.paths) > 0 {
+		// --explain CODE: the code was parsed as an argument.
+		if len(a.paths) > 1 {
+			return a, usageErrorf(e, "validate: --explain takes one code")
+		}
+		a.explain, a.paths = a.paths[0], nil
+	}
 	if len(a.paths) == 0 {
 		a.paths = []string{"."}
 	}
 	return a, -1
+}
+
+// explainAll is --explain without a code: list the codes.
+const explainAll = "\x00all"
+
+// explainFlag is --explain: alone it lists the codes, with a code (--explain CODE or
+// --explain=CODE) it documents that code.
+type explainFlag string
+
+func (f *explainFlag) String() string   { return string(*f) }
+func (f *explainFlag) IsBoolFlag() bool { return true }
+func (f *explainFlag) Set(v string) error {
+	if v == "true" {
+		v = explainAll
+	}
+	*f = explainFlag(v)
+	return nil
 }
 
 func runValidate(_ context.Context, e *env, args []string) int {
@@ -70,6 +94,10 @@ func runValidate(_ context.Context, e *env, args []string) int {
 	v := view.NewValidate(e.view(a.format, false), view.ValidateOptions{
 		Rules: allRules(), Version: buildVersion(), StepSummary: e.getenv("GITHUB_STEP_SUMMARY"),
 	})
+	if a.explain == explainAll {
+		v.ListRules()
+		return exitOK
+	}
 	if a.explain != "" {
 		text, ok := explain(a.explain)
 		if !ok {

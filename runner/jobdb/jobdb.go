@@ -164,8 +164,17 @@ func (db *DB) Close() error {
 
 // readBatch reads everything in one round trip. The inventory table may not exist yet; SQL Server
 // resolves names when the statement runs, so the guarded SELECT is skipped then.
+//
+// The first result set also names the job database, @@SERVERNAME ("@@SERVERNAME (Transact-SQL)",
+// https://learn.microsoft.com/sql/t-sql/functions/servername-transact-sql) and DB_NAME() ("DB_NAME
+// (Transact-SQL)", https://learn.microsoft.com/sql/t-sql/functions/db-name-transact-sql), and says
+// whether the login holds CONTROL on it, which sys.database_scoped_credentials needs ("HAS_PERMS_BY_NAME
+// (Transact-SQL)", https://learn.microsoft.com/sql/t-sql/functions/has-perms-by-name-transact-sql;
+// "sys.database_scoped_credentials (Transact-SQL)",
+// https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-database-scoped-credentials-transact-sql):
+// without it the view shows no rows rather than an error.
 const readBatch = `SET NOCOUNT ON;
-SELECT SCHEMA_ID(N'ejops') AS schema_id, OBJECT_ID(N'ejops.inventory') AS object_id;
+SELECT SCHEMA_ID(N'ejops') AS schema_id, OBJECT_ID(N'ejops.inventory') AS object_id, @@SERVERNAME AS server_name, DB_NAME() AS database_name, HAS_PERMS_BY_NAME(DB_NAME(), 'DATABASE', 'CONTROL') AS can_control;
 SELECT name, credential_identity FROM sys.database_scoped_credentials ORDER BY name;
 SELECT target_group_name FROM jobs.target_groups ORDER BY target_group_name;
 SELECT target_group_name, CAST(target_id AS nvarchar(36)) AS target_id, membership_type, target_type, server_name, database_name, elastic_pool_name, refresh_credential_name FROM jobs.target_group_members ORDER BY target_group_name, target_id;
@@ -242,14 +251,7 @@ func read(ctx context.Context, q queryer) (*State, error) {
 	groups := map[string]int{}
 	jobs := map[string]int{}
 	readers := []func() error{
-		func() error {
-			var schemaID, objectID sql.NullInt64
-			if err := rows.Scan(&schemaID, &objectID); err != nil {
-				return err
-			}
-			st.HasSchema, st.HasInventory = schemaID.Valid, objectID.Valid
-			return nil
-		},
+		func() error { return scanHeader(rows, st) },
 		func() error {
 			var c Credential
 			var id sql.NullString
@@ -349,6 +351,20 @@ func read(ctx context.Context, q queryer) (*State, error) {
 		return nil, fmt.Errorf("read job database: %w", err)
 	}
 	return st, nil
+}
+
+// scanHeader reads the row of the read batch's first result set: whether ejops' inventory exists,
+// which job database this is, and whether the login may read the credentials.
+func scanHeader(rows *sql.Rows, st *State) error {
+	var schemaID, objectID, control sql.NullInt64
+	var server, database sql.NullString
+	if err := rows.Scan(&schemaID, &objectID, &server, &database, &control); err != nil {
+		return err
+	}
+	st.HasSchema, st.HasInventory = schemaID.Valid, objectID.Valid
+	st.Server, st.Database = server.String, database.String
+	st.CredentialsHidden = control.Valid && control.Int64 == 0
+	return nil
 }
 
 // Tx is one apply: a transaction with XACT_ABORT ON holding ejops' application lock.

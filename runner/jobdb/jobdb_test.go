@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/microsoft/go-mssqldb/msdsn"
+
+	"github.com/ejops/ejops/emulator"
 )
 
 func TestQuoting(t *testing.T) {
@@ -81,5 +83,62 @@ func TestConnectionURL(t *testing.T) {
 	}
 	if _, _, err := connectionURL("azuresql://?database=x"); err == nil {
 		t.Error("an address without a server was accepted")
+	}
+}
+
+// TestReadNamesTheJobDatabase: the one read round trip also names the job database and says
+// whether the login can read the credentials; a reader login without CONTROL sees none.
+func TestReadNamesTheJobDatabase(t *testing.T) {
+	em, err := emulator.New(emulator.Options{ServerName: "jobs-east", Reader: "jobs_reader", ReaderPassword: "reader-pw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer em.Close()
+	addr, err := em.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	setup := "CREATE MASTER KEY ENCRYPTION BY PASSWORD = 'Test-master-key-1'; CREATE DATABASE SCOPED CREDENTIAL c WITH IDENTITY = 'u', SECRET = 's'"
+	if err := exec(t, em.DSN(addr), setup); err != nil {
+		t.Fatal(err)
+	}
+	for dsn, hidden := range map[string]bool{em.DSN(addr): false, em.ReaderDSN(addr): true} {
+		db, err := Open(dsn, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := db.Read(t.Context())
+		db.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Server != "jobs-east" || st.Database != emulator.Database || st.CredentialsHidden != hidden || (len(st.Credentials) == 0) != hidden {
+			t.Errorf("hidden %t: server %q database %q hidden %t, %d credentials", hidden, st.Server, st.Database, st.CredentialsHidden, len(st.Credentials))
+		}
+	}
+}
+
+func exec(t *testing.T, dsn, stmt string) error {
+	db, err := Open(dsn, nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.sql.ExecContext(t.Context(), stmt)
+	return err
+}
+
+func TestGUIDString(t *testing.T) {
+	u, err := ParseExecutionID("6f9619ff-8b86-d011-b42d-00c04fc964ff")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := guidString(u), u.String(); got != want || got != "6F9619FF-8B86-D011-B42D-00C04FC964FF" {
+		t.Fatalf("guidString = %s, String = %s", got, want)
+	}
+	for _, bad := range []string{"", "6f9619ff8b86d011b42d00c04fc964ff", "6f9619ff-8b86-d011-b42d-00c04fc964fg", "6f9619ff-8b86-d011-b42d00-c04fc964ff"} {
+		if _, err := ParseExecutionID(bad); err == nil {
+			t.Errorf("ParseExecutionID(%q) accepted", bad)
+		}
 	}
 }

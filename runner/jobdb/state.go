@@ -17,6 +17,13 @@ type State struct {
 	Inventory    []Owned // every scope's inventory rows
 	HasSchema    bool    // the ejops schema exists
 	HasInventory bool    // the ejops.inventory table exists
+
+	// Server and Database name the job database (@@SERVERNAME, DB_NAME()): a saved plan is
+	// applied only to the job database it was made for.
+	Server, Database string
+	// CredentialsHidden says the login lacks CONTROL on the database, which reading
+	// sys.database_scoped_credentials needs: Credentials is then empty whatever exists.
+	CredentialsHidden bool
 }
 
 // Credential is a database scoped credential; its secret is never readable.
@@ -94,6 +101,8 @@ type Owned struct {
 // Every field counts, the inventory's timestamps too: any apply in between makes a plan stale.
 func (s *State) Hash() string {
 	h := hasher{sha256.New()}
+	h.str(s.Server, s.Database)
+	h.bool(s.CredentialsHidden)
 	h.bool(s.HasSchema)
 	h.bool(s.HasInventory)
 	h.int(len(s.Credentials))

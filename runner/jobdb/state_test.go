@@ -19,6 +19,8 @@ func fullState() *State {
 		Inventory:    []Owned{{Scope: "default", Kind: "Job", Name: "j", SpecHash: "h", SecretFingerprint: "f", AppliedAt: at, AppliedBy: "git 1"}},
 		HasSchema:    true,
 		HasInventory: true,
+		Server:       "srv",
+		Database:     "jobdb",
 	}
 }
 

@@ -95,6 +95,11 @@ func (b *batch) statementOnly(st Stmt, err *sqlval.Error) bool {
 
 // exec runs one statement.
 func (b *batch) exec(st Stmt) *sqlval.Error {
+	if b.s.reader {
+		if err := b.s.readerDenied(st); err != nil {
+			return err
+		}
+	}
 	switch x := st.(type) {
 	case *ExecStmt:
 		return b.execProc(x)

@@ -491,7 +491,7 @@ func (b *batch) sysVar(name string) sqlval.Value {
 	case "@@VERSION":
 		return "Microsoft SQL Azure (RTM) - 12.0.2000.8 (ejops job database emulator)"
 	case "@@SERVERNAME":
-		return "ejops-emulator"
+		return b.s.h.serverName
 	}
 	return nil
 }
@@ -567,7 +567,7 @@ func (b *batch) typeOf(e Expr, cols []sqlval.Column) sqlval.Column {
 			return sqlval.Column{Type: sqlval.DateTimeOffset}
 		case "GETUTCDATE", "GETDATE":
 			return sqlval.Column{Type: sqlval.DateTime}
-		case "COUNT", "LEN", "SCHEMA_ID", "OBJECT_ID", "DATALENGTH":
+		case "COUNT", "LEN", "SCHEMA_ID", "OBJECT_ID", "DATALENGTH", "HAS_PERMS_BY_NAME":
 			return sqlval.Column{Type: sqlval.Int, Nullable: x.Name != "COUNT"}
 		case "COUNT_BIG":
 			return sqlval.Column{Type: sqlval.BigInt}

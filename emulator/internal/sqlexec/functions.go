@@ -73,6 +73,7 @@ func init() {
 		"DB_NAME": {0, 1, func(b *batch, _ *FuncCall, _ []sqlval.Value) (sqlval.Value, *sqlval.Error) {
 			return b.s.h.database, nil
 		}},
+		"HAS_PERMS_BY_NAME": {3, 5, hasPermsByName},
 		"SCHEMA_ID": {0, 1, func(b *batch, _ *FuncCall, a []sqlval.Value) (sqlval.Value, *sqlval.Error) {
 			return b.s.schemaID(a)
 		}},

@@ -31,6 +31,9 @@ func (s *Session) relation(t TableRef) (*jobstore.Relation, *sqlval.Error) {
 		}
 		return nil, err
 	}
+	if s.reader && hiddenFromReader(t) {
+		rel.Rows = nil
+	}
 	return rel, nil
 }
 

@@ -14,22 +14,32 @@ import (
 
 // Options configures a Handler.
 type Options struct {
-	User     string           // login name, compared case-insensitively
-	Password string           // login password
-	Database string           // database name; default "jobdb"
-	Now      func() time.Time // clock of SYSUTCDATETIME() and friends; default sqlval.Now
+	User       string           // login name, compared case-insensitively
+	Password   string           // login password
+	Database   string           // database name; default "jobdb"
+	ServerName string           // what @@SERVERNAME answers; default DefaultServerName
+	Now        func() time.Time // clock of SYSUTCDATETIME() and friends; default sqlval.Now
+	// Reader and ReaderPassword, when Reader is set, are a second login that reads the job
+	// database without CONTROL on it (see perms.go).
+	Reader, ReaderPassword string
 }
+
+// DefaultServerName is what @@SERVERNAME answers when Options.ServerName is empty.
+const DefaultServerName = "ejops"
 
 // Handler logs clients in and runs their requests against a job database. It implements
 // tds.Handler.
 type Handler struct {
-	db       *jobstore.DB
-	user     string
-	password string
-	database string
-	now      func() time.Time
-	nextID   atomic.Int64
-	nextTran atomic.Uint64
+	db         *jobstore.DB
+	user       string
+	password   string
+	database   string
+	serverName string
+	reader     string
+	readerPW   string
+	now        func() time.Time
+	nextID     atomic.Int64
+	nextTran   atomic.Uint64
 
 	mu    sync.Mutex
 	calls map[string]int
@@ -39,10 +49,13 @@ var _ tds.Handler = (*Handler)(nil)
 
 // NewHandler returns a Handler serving db.
 func NewHandler(db *jobstore.DB, opts Options) *Handler {
-	h := &Handler{db: db, user: opts.User, password: opts.Password, database: opts.Database, now: opts.Now,
-		calls: map[string]int{}}
+	h := &Handler{db: db, user: opts.User, password: opts.Password, database: opts.Database, serverName: opts.ServerName,
+		reader: opts.Reader, readerPW: opts.ReaderPassword, now: opts.Now, calls: map[string]int{}}
 	if h.database == "" {
 		h.database = "jobdb"
+	}
+	if h.serverName == "" {
+		h.serverName = DefaultServerName
 	}
 	if h.now == nil {
 		h.now = sqlval.Now
@@ -54,14 +67,18 @@ func NewHandler(db *jobstore.DB, opts Options) *Handler {
 // Login checks the credentials and opens a session. database may be empty (the login's default
 // database, the job database) or the job database's name.
 func (h *Handler) Login(user, password, database string) (tds.Session, *sqlval.Error) {
-	if !strings.EqualFold(user, h.user) || password != h.password {
+	owner := strings.EqualFold(user, h.user) && password == h.password
+	reader := h.reader != "" && strings.EqualFold(user, h.reader) && password == h.readerPW
+	if !owner && !reader {
 		return nil, &sqlval.Error{Number: 18456, Class: 14, State: 1, Message: "Login failed for user '" + user + "'."}
 	}
 	if database != "" && !strings.EqualFold(database, h.database) {
 		return nil, &sqlval.Error{Number: 4060, Class: 11, State: 1,
 			Message: "Cannot open database \"" + database + "\" requested by the login. The login failed."}
 	}
-	return h.NewSession(user), nil
+	s := h.NewSession(user)
+	s.reader = !owner
+	return s, nil
 }
 
 // NewSession opens a session without a login, for in-process use.
@@ -94,6 +111,7 @@ type Session struct {
 	db        *jobstore.Session
 	id        int64
 	user      string
+	reader    bool // the login has no CONTROL on the database (see perms.go)
 	xactAbort bool
 	nocount   bool
 	rowCount  int64
@@ -254,6 +272,11 @@ func (s *Session) callProc(norm, written string, args []jobstore.Arg) (jobstore.
 		e := sqlval.Errorf(2812, "Could not find stored procedure '%s'.", written)
 		e.State = 62
 		return jobstore.CallResult{}, e
+	}
+	if s.reader {
+		if err := s.readerDeniedProc(norm); err != nil {
+			return jobstore.CallResult{}, err
+		}
 	}
 	key := norm
 	if !strings.Contains(key, ".") || strings.HasPrefix(key, "dbo.") {

@@ -11,8 +11,8 @@ import (
 
 // Apply is the view of apply.
 type Apply interface {
-	// Plan shows the plan about to be applied (the JSON form holds it for the document it prints
-	// at the end).
+	// Plan shows the plan about to be applied, or, when it may be planned again, the plan
+	// applied (the JSON form holds it for the document it prints at the end).
 	Plan(p *runner.Plan) error
 	// Ask asks on stderr whether to apply; only "yes" is accepted.
 	Ask()
@@ -43,7 +43,11 @@ type applyText struct {
 	plan Plan
 }
 
-func (v applyText) Plan(p *runner.Plan) error { return v.plan.Plan(p) }
+// Plan clears the progress line first: a plan shown once applied follows it.
+func (v applyText) Plan(p *runner.Plan) error {
+	v.endProgress()
+	return v.plan.Plan(p)
+}
 
 func (v applyText) Ask() {
 	fmt.Fprint(v.Stderr, "\nApply these changes? Only 'yes' is accepted: ")
@@ -88,9 +92,13 @@ func (v applyText) Done(rep *runner.Report) error {
 	return nil
 }
 
-// writeReportText prints a line per applied change and a summary line.
+// writeReportText prints a line per applied change and a summary line, after saying so when the
+// apply planned again.
 func writeReportText(w io.Writer, rep *runner.Report) {
 	fmt.Fprintln(w)
+	if rep.Replanned {
+		fmt.Fprintln(w, "The job database changed after planning; planned again under the lock and applied the new plan, shown above.")
+	}
 	for _, a := range rep.Applied {
 		line := fmt.Sprintf("applied: %s %s %s (%s", a.Action, runner.KindWord(a.Kind), safeName(a.Name), Count(a.Calls, "call"))
 		if a.Version >= 0 {

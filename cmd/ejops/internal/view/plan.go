@@ -31,13 +31,28 @@ func NewPlan(v *View) Plan {
 type planText struct{ *View }
 
 func (v planText) Plan(p *runner.Plan) error {
+	warnUnverified(v.Stderr, p)
 	writePlanText(v.Stdout, p, v.Colors)
 	return nil
 }
 
 type planJSON struct{ *View }
 
-func (v planJSON) Plan(p *runner.Plan) error { return writePlanJSON(v.Stdout, p) }
+func (v planJSON) Plan(p *runner.Plan) error {
+	warnUnverified(v.Stderr, p)
+	return writePlanJSON(v.Stdout, p)
+}
+
+// warnUnverified warns, one line each, of the credentials the plan could not check.
+func warnUnverified(w io.Writer, p *runner.Plan) {
+	for _, u := range p.Unverified {
+		pos := ""
+		if u.Pos != "" {
+			pos = u.Pos + ": "
+		}
+		fmt.Fprintf(w, "ejops: warning: %scredential %q: %s\n", EscapeLine(pos), u.Name, EscapeLine(u.Reason))
+	}
+}
 
 // Colors for a terminal; empty strings when colour is off.
 type Colors struct{ Add, Change, Delete, Reset string }
@@ -104,7 +119,18 @@ func writePlanText(w io.Writer, p *runner.Plan, col Colors) {
 	refs("Objects in the job database that this scope does not manage (left alone):", p.Unmanaged)
 	refs("Objects this scope applied that left the specs (kept; apply with --prune to delete):", p.Kept)
 	refs(fmt.Sprintf("Existing objects that apply will record as owned by scope %q:", p.Scope), p.Adopt)
-	if p.Empty() {
+	if len(p.Unverified) > 0 {
+		fmt.Fprintln(w, "Credentials this plan could not check (apply checks them, and needs every secret):")
+		for _, u := range p.Unverified {
+			fmt.Fprintf(w, "  credential %s: %s\n", safeName(u.Name), EscapeLine(u.Reason))
+		}
+		fmt.Fprintln(w)
+	}
+	switch {
+	case p.Empty() && len(p.Unverified) > 0:
+		fmt.Fprintln(w, "No changes. The job database matches the specs, apart from the credentials that could not be checked.")
+		return
+	case p.Empty():
 		fmt.Fprintln(w, "No changes. The job database matches the specs.")
 		return
 	}

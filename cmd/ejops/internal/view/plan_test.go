@@ -3,6 +3,7 @@ package view
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -126,5 +127,38 @@ func TestPlanQuotesUnprintableNames(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), `+ job "evil\nPlan: 0 to add\x1b[2J"`) {
 		t.Fatalf("the name is not shown quoted:\n%s", b.String())
+	}
+}
+
+// TestPlanUnverified: credentials a preview could not check are listed in the plan and warned of
+// on stderr, with their spec position; the JSON plan lists them too.
+func TestPlanUnverified(t *testing.T) {
+	p := &runner.Plan{Scope: "default", Changes: []runner.Change{}, Unverified: []runner.Unverified{
+		{Name: "c", Reason: "secret not checked: EJ_JOB_SECRET is not set", Pos: "specs/cred.yaml:6:21: spec.secretFrom.env"}}}
+	var out, errOut bytes.Buffer
+	if err := NewPlan(New(&out, &errOut, Text, false)).Plan(p); err != nil {
+		t.Fatal(err)
+	}
+	want := `Credentials this plan could not check (apply checks them, and needs every secret):
+  credential c: secret not checked: EJ_JOB_SECRET is not set
+
+No changes. The job database matches the specs, apart from the credentials that could not be checked.
+`
+	if out.String() != want {
+		t.Errorf("stdout:\n%s\nwant\n%s", out.String(), want)
+	}
+	if got := errOut.String(); got != "ejops: warning: specs/cred.yaml:6:21: spec.secretFrom.env: credential \"c\": secret not checked: EJ_JOB_SECRET is not set\n" {
+		t.Errorf("stderr: %q", got)
+	}
+	out.Reset()
+	if err := NewPlan(New(&out, io.Discard, JSON, false)).Plan(p); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"unverified": [
+    {
+      "name": "c",
+      "reason": "secret not checked: EJ_JOB_SECRET is not set",
+      "position": "specs/cred.yaml:6:21: spec.secretFrom.env"`) {
+		t.Errorf("JSON plan:\n%s", out.String())
 	}
 }

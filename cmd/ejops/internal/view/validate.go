@@ -3,6 +3,7 @@ package view
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/ejops/ejops/spec"
@@ -33,6 +34,8 @@ type Validate interface {
 	Result(r ValidateResult) error
 	// Explain prints the documentation of a diagnostic code.
 	Explain(text string)
+	// ListRules lists every diagnostic code with its default severity and summary.
+	ListRules()
 }
 
 // NewValidate returns the validate view in v's form: text, JSON, GitHub or SARIF.
@@ -52,6 +55,15 @@ func NewValidate(v *View, o ValidateOptions) Validate {
 type validateBase struct {
 	*View
 	ValidateOptions
+}
+
+func (v validateBase) ListRules() {
+	rules := slices.Clone(v.Rules)
+	slices.SortFunc(rules, func(a, b report.Rule) int { return strings.Compare(a.ID, b.ID) })
+	for _, r := range rules {
+		fmt.Fprintf(v.Stdout, "%-8s %-7s  %s: %s\n", r.ID, r.Severity, r.Name, r.Summary)
+	}
+	fmt.Fprintln(v.Stdout, "\nRun 'ejops validate --explain CODE' for a rule's help and examples.")
 }
 
 func (v validateBase) Explain(text string) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -65,36 +66,40 @@ func (v *View) Diagnostics(ds spec.Diagnostics) {
 }
 
 // Escape makes text from specs or the job database safe to print on a terminal: control
-// characters (ESC, CR, NUL, DEL, C1, and line breaks but for newline) and the bidirectional
-// formatting characters that reorder what a reviewer sees become visible escapes such as \x1b.
-func Escape(s string) string {
-	if !strings.ContainsFunc(s, unsafeRune) {
+// characters (ESC, CR, NUL, DEL, C1), format characters (bidirectional overrides, zero-width
+// characters), line and paragraph separators and invalid UTF-8 become Go escapes such as \x1b,
+// \r and \u202e, so the text can neither move the cursor nor reorder or forge what a reviewer
+// sees. Newlines and tabs stay: use EscapeLine for text that must stay on one line.
+func Escape(s string) string { return escape(s, false) }
+
+// EscapeLine is Escape for text shown on one line: newlines and tabs are escaped too.
+func EscapeLine(s string) string { return escape(s, true) }
+
+func escape(s string, oneLine bool) string {
+	unsafe := func(r rune) bool {
+		if r == '\n' || r == '\t' {
+			return oneLine
+		}
+		return r == utf8.RuneError || unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp)
+	}
+	if !strings.ContainsFunc(s, unsafe) {
 		return s
 	}
 	var b strings.Builder
-	for _, r := range s {
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
-		case !unsafeRune(r):
-			b.WriteRune(r)
-		case r < 0x100:
-			fmt.Fprintf(&b, "\\x%02x", r)
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case unsafe(r):
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
 		default:
-			fmt.Fprintf(&b, "\\u%04x", r)
+			b.WriteRune(r)
 		}
+		i += size
 	}
 	return b.String()
-}
-
-func unsafeRune(r rune) bool {
-	switch {
-	case r == '\n' || r == '\t':
-		return false
-	case unicode.IsControl(r), r == utf8.RuneError:
-		return true
-	case r == 0x2028 || r == 0x2029: // line and paragraph separators
-		return true
-	}
-	return unicode.Is(unicode.Bidi_Control, r)
 }
 
 // escaper escapes what is written through it, for output that holds no colour of its own.
