@@ -31,8 +31,8 @@ type folderArg struct {
 }
 
 // find expands paths into the files to read, in a stable order: a named file as it is, a folder
-// searched recursively for *.yaml and *.yml in any case, without .git folders and without the
-// paths that its ignore file and the loader's exclude patterns name.
+// searched recursively for *.yaml and *.yml in any case, without hidden files and folders and
+// without the paths that its ignore file and the loader's exclude patterns name.
 func (l *loader) find(paths []string, ds *Diagnostics) ([]specFile, []folderArg) {
 	var files []specFile
 	var folders []folderArg
@@ -67,9 +67,11 @@ func (l *loader) find(paths []string, ds *Diagnostics) ([]specFile, []folderArg)
 	return files, folders
 }
 
-// walk returns the YAML files under the folder of tree t, sorted, leaving out .git folders and the
-// paths its ignore file and the exclude patterns name, which it counts with the links to folders
-// it does not follow. A folder argument that is a symbolic link, as git-sync's is, is followed.
+// walk returns the YAML files under the folder of tree t, sorted. It leaves out hidden files and
+// folders, which tools keep their own files in (.git, .github, a mounted ConfigMap's ..data), and
+// the paths its ignore file and the exclude patterns name; it lists or counts them, but for .git,
+// with the links to folders it does not follow. A folder argument that is a symbolic link, as
+// git-sync's is, is followed.
 func (l *loader) walk(t *tree, ds *Diagnostics) []string {
 	root, start := t.path, t.path
 	if fi, err := os.Lstat(root); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
@@ -90,8 +92,13 @@ func (l *loader) walk(t *tree, ds *Diagnostics) []string {
 		}
 		rel, err := filepath.Rel(root, path)
 		switch {
-		case d.IsDir() && d.Name() == ".git":
-			return fs.SkipDir
+		case strings.HasPrefix(d.Name(), "."):
+			if d.Name() != ".git" && (d.IsDir() || isYAML(path)) {
+				l.hidden = append(l.hidden, l.display(path))
+			}
+			if d.IsDir() {
+				return fs.SkipDir
+			}
 		case err == nil && ignored.MatchesPath(filepath.ToSlash(rel)):
 			if d.IsDir() {
 				l.excluded++

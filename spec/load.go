@@ -36,8 +36,8 @@ func Load(paths ...string) (*Set, Diagnostics) {
 }
 
 // Load reads every spec under paths (files, or folders searched recursively for *.yaml and *.yml in
-// any case, skipping .git folders and the paths that the folder's IgnoreFile or o.Exclude name,
-// and not following links to folders, both counted in the Set),
+// any case, skipping hidden files and folders and the paths that the folder's IgnoreFile or
+// o.Exclude name, and not following links to folders, all of which the Set records),
 // checks each document against the JSON Schema and the job database's rules, and returns the
 // objects of the valid documents with every problem found. Documents of other tools, such as
 // compose files and Kubernetes manifests, are skipped and counted in Set.Skipped; a folder that
@@ -49,7 +49,7 @@ func (o Options) Load(paths ...string) (*Set, Diagnostics) {
 	files, folders := l.find(paths, &ds)
 	results := l.parseAll(files)
 
-	set := &Set{Files: len(files), Excluded: l.excluded, LinkedFolders: l.linkedFolders}
+	set := &Set{Files: len(files), Hidden: l.hidden, Excluded: l.excluded, LinkedFolders: l.linkedFolders}
 	var docs []*document
 	for i, r := range results {
 		ds = append(ds, r.diags...)
@@ -151,7 +151,8 @@ type loader struct {
 	limits  limits
 	counted docCounter // documents read in this run
 
-	excluded, linkedFolders int // paths left out by ignore patterns, links to folders not followed
+	hidden                  []string // hidden files and folders left out, as displayed
+	excluded, linkedFolders int      // paths left out by ignore patterns, links to folders not followed
 }
 
 // display returns the path to show in positions: relative to the current directory, slash-separated.

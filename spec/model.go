@@ -37,8 +37,10 @@ type Set struct {
 	Files        int    // number of files read
 	Documents    int    // number of spec documents read
 	Skipped      int    // number of documents of other tools skipped
-	// Excluded counts the YAML files and the folders under folder arguments that IgnoreFile or
-	// Options.Exclude left out; LinkedFolders the symbolic links to folders, which are not followed.
+	// Hidden lists the hidden YAML files and folders left out under folder arguments, but .git;
+	// Excluded counts the YAML files and the folders that IgnoreFile or Options.Exclude left out;
+	// LinkedFolders the symbolic links to folders, which are not followed.
+	Hidden                  []string
 	Excluded, LinkedFolders int
 }
 

@@ -57,7 +57,7 @@ type Rule struct {
 
 var rules = []Rule{
 	{CodeRead, "unreadable", Error, "A path or file cannot be read.", "Check that the path exists and is readable by the user running ejops."},
-	{CodeNoSpecs, "no-specs", Error, "A folder holds no spec files.", "Specs are *.yaml or *.yml files, in any case; .git folders are skipped and links to folders are not followed. Pass the folder that holds them."},
+	{CodeNoSpecs, "no-specs", Error, "A folder holds no spec files.", "Specs are *.yaml or *.yml files, in any case; hidden folders such as .git are skipped and links to folders are not followed. Pass the folder that holds them."},
 	{CodeTooLarge, "file-too-large", Error, "A spec file is larger than 8 MiB.", "Split the file, or move long T-SQL into commandFile .sql files."},
 	{CodeEncoding, "not-utf8", Error, "A file is not valid UTF-8.", "Save the file as UTF-8."},
 	{CodeSyntax, "yaml-syntax", Error, "The file is not valid YAML.", "Fix the syntax at the position shown. Indent with spaces: YAML does not allow tabs in indentation."},

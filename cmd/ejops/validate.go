@@ -112,7 +112,7 @@ func runValidate(_ context.Context, e *env, args []string) int {
 	set, ds := validateWith(spec.Options{Exclude: a.exclude}, a.paths)
 	if err := v.Result(view.ValidateResult{
 		Diagnostics: ds, Files: set.Files, Documents: set.Documents, Strict: a.strict,
-		Skipped: set.Skipped, Excluded: set.Excluded, LinkedFolders: set.LinkedFolders,
+		Skipped: set.Skipped, Hidden: set.Hidden, Excluded: set.Excluded, LinkedFolders: set.LinkedFolders,
 	}); err != nil {
 		return fail(e, err)
 	}
