@@ -122,6 +122,12 @@ func (l *loader) walk(t *tree, ds *Diagnostics) []string {
 	return found
 }
 
+// IsSpecFileName reports whether the loader reads a file of this name that it finds in a folder:
+// *.yaml or *.yml in any case, not hidden.
+func IsSpecFileName(name string) bool {
+	return isYAML(name) && !strings.HasPrefix(name, ".")
+}
+
 // isYAML reports whether a file name ends in .yaml or .yml, in any case.
 func isYAML(name string) bool {
 	ext := strings.ToLower(filepath.Ext(name))

@@ -48,3 +48,15 @@ func TestFindEverySpec(t *testing.T) {
 		t.Errorf("counted %d excluded paths and %d links to folders, want 4 and 1", l.excluded, l.linkedFolders)
 	}
 }
+
+// TestIsSpecFileName checks the rule the sidecar's watcher shares with the loader.
+func TestIsSpecFileName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"a.yaml": true, "B.YAML": true, "c.Yml": true, "d.yml": true,
+		".e.yaml": false, "f.yaml.bak": false, "g.json": false, "yaml": false,
+	} {
+		if got := IsSpecFileName(name); got != want {
+			t.Errorf("IsSpecFileName(%q) = %t, want %t", name, got, want)
+		}
+	}
+}
