@@ -150,6 +150,9 @@ func (f *dbFlags) open(e *env) (*jobdb.DB, error) {
 // loadSpecs validates the specs as validate does, lint included, listing diagnostics on v's
 // stderr. It fails when there are errors, or when pruning and no credential, target group or job
 // was loaded (an empty or failed load, or one of an Agent alone, never prunes).
+// errEmptyPrune refuses to prune when nothing was loaded: an empty or failed load never prunes.
+var errEmptyPrune = errors.New("no Credential, TargetGroup or Job was loaded; refusing to prune everything (check the paths)")
+
 func loadSpecs(v *view.View, paths []string, prune bool) (*spec.Set, error) {
 	if len(paths) == 0 {
 		paths = []string{"."}
@@ -160,7 +163,7 @@ func loadSpecs(v *view.View, paths []string, prune bool) (*spec.Set, error) {
 		return nil, fmt.Errorf("%d error(s) in the specs; nothing was read or changed", diags.Count(spec.Error))
 	}
 	if prune && set.Objects() == 0 {
-		return nil, errors.New("no Credential, TargetGroup or Job was loaded; refusing to prune everything (check the paths)")
+		return nil, errEmptyPrune
 	}
 	return set, nil
 }
