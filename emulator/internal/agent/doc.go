@@ -14,5 +14,6 @@
 // schedule_start_time + k × interval inside [schedule_start_time, schedule_end_time]; missed
 // occurrences collapse into one run, and a Once job is disabled after it fired. Without a fleet,
 // every SqlDatabase member exists and succeeds at once, and server and pool members enumerate to no
-// databases.
+// databases. The authentication checks of a fleet that sets its authentication mode are in auth.go
+// with their sources.
 package agent

@@ -279,7 +279,7 @@ func (a *Agent) expand(ctx context.Context, r *run, now time.Time) error {
 		a.members = m
 	}
 	ix := a.fleet.Load().ix
-	g := resolveGroup(a.members[r.step().GroupID], ix)
+	g := resolveGroup(a.members[r.step().GroupID], ix, func(m member) string { return a.refreshFailure(ix, m) })
 	for _, e := range g.enums {
 		if err := a.addEnumRow(r, e, g.ex, now); err != nil {
 			return err
@@ -332,8 +332,9 @@ type resolvedGroup struct {
 	ex    exclusions
 }
 
-// resolveGroup resolves the members of a target group over the fleet index (nil: no fleet).
-func resolveGroup(members []member, ix *fleetIndex) *resolvedGroup {
+// resolveGroup resolves the members of a target group over the fleet index (nil: no fleet);
+// refresh returns why a server or pool member cannot be enumerated, or "".
+func resolveGroup(members []member, ix *fleetIndex, refresh func(member) string) *resolvedGroup {
 	g := &resolvedGroup{seen: map[string]bool{},
 		ex: exclusions{db: map[string]bool{}, pool: map[string]bool{}, server: map[string]bool{}}}
 	for _, m := range members {
@@ -355,6 +356,10 @@ func resolveGroup(members []member, ix *fleetIndex) *resolvedGroup {
 			}
 			g.add(ref)
 		case "SqlServer", "SqlElasticPool":
+			if msg := refresh(m); msg != "" {
+				g.enums = append(g.enums, enumRow{m: m, life: jobstore.Failed, msg: msg})
+				continue
+			}
 			g.enums = append(g.enums, g.enumerate(m, ix, si))
 		default:
 			g.enums = append(g.enums, enumRow{m: m, life: jobstore.Failed, msg: fmt.Sprintf("Target type '%s' is not supported by the emulator.", m.Type)})
@@ -445,6 +450,11 @@ func (a *Agent) addTargetRow(r *run, ref dbRef, ix *fleetIndex, now time.Time) e
 		t.missing = fmt.Sprintf("Msg 4060, Level 11, State 1: Cannot open database \"%s\" requested by the login. The login failed.", ref.database)
 	}
 	s := r.step()
+	if t.missing == "" {
+		if t.missing = a.loginFailure(ix, s, ref.db); t.missing != "" {
+			t.dur = 0 // the login fails at once
+		}
+	}
 	key, err := a.batch.AddExecution(jobstore.Execution{
 		Parent: r.stepKey, StepID: s.StepID, StepName: s.Name, Lifecycle: jobstore.Created, CreateTime: now,
 		TargetType: "SqlDatabase", TargetID: ref.targetID, TargetGroupName: s.GroupName,
