@@ -25,7 +25,16 @@ type Fleet struct {
 	// Identity is the database user name of the agent's managed identity, matched against
 	// Database.Logins in AuthManagedIdentity mode.
 	Identity string
+	// Tier is the agent's service tier (JA100, JA200, JA400 or JA800); "" sets no limit on
+	// concurrent target connections.
+	Tier string
 }
+
+// tierCaps are the concurrent target connections of each agent tier: [D] "Elastic jobs in Azure
+// SQL Database", section "Concurrent capacity tiers"
+// (https://learn.microsoft.com/azure/azure-sql/database/elastic-jobs-overview#concurrent-capacity-tiers).
+// [I] Attempts beyond the cap wait, Created or WaitingForRetry, until a connection frees.
+var tierCaps = map[string]int{"JA100": 100, "JA200": 200, "JA400": 400, "JA800": 800}
 
 // Server is a logical server, named as target group members name it
 // (for example tenants-1.database.windows.net).
@@ -237,8 +246,12 @@ func (p *fleetParser) fleet(doc *yaml.Node) *Fleet {
 		return f
 	}
 	servers := map[string]*yaml.Node{}
-	p.fields(root, "the fleet", map[string]bool{"defaults": true, "servers": true, "authentication": true, "identity": true}, func(key string, v *yaml.Node) {
+	p.fields(root, "the fleet", map[string]bool{"defaults": true, "servers": true, "authentication": true, "identity": true, "tier": true}, func(key string, v *yaml.Node) {
 		switch key {
+		case "tier":
+			if f.Tier = p.str(v, "tier", 16); f.Tier != "" && tierCaps[f.Tier] == 0 {
+				p.errorf(v, "tier must be JA100, JA200, JA400 or JA800, not %q", f.Tier)
+			}
 		case "authentication":
 			f.Authentication = p.str(v, "authentication", 64)
 			if f.Authentication != "" && f.Authentication != AuthCredential && f.Authentication != AuthManagedIdentity {
@@ -436,6 +449,7 @@ type fleetIndex struct {
 	def      time.Duration
 	auth     string // Fleet.Authentication
 	identity string // Fleet.Identity
+	cap      int    // concurrent target connections of Fleet.Tier; 0 = no limit
 }
 
 type serverIndex struct {
@@ -450,7 +464,7 @@ func indexFleet(f *Fleet) *fleetIndex {
 	if f == nil {
 		return nil
 	}
-	ix := &fleetIndex{servers: map[string]*serverIndex{}, def: f.DefaultDuration, auth: f.Authentication, identity: f.Identity}
+	ix := &fleetIndex{servers: map[string]*serverIndex{}, def: f.DefaultDuration, auth: f.Authentication, identity: f.Identity, cap: tierCaps[f.Tier]}
 	for _, s := range f.Servers {
 		si := &serverIndex{name: s.Name, dbs: map[string]fleetDB{}, pools: map[string][]fleetDB{}, pool: map[string]string{}}
 		add := func(pool string, d Database) {

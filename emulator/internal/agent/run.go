@@ -38,6 +38,7 @@ type target struct {
 	fail      *Failure
 	missing   string // not "": the database does not exist, with this message
 	startedIn int64  // the Step (Agent.stepSeq) that started the latest attempt
+	queued    bool   // ready but held back by the tier's cap on connections
 
 	attemptEnd, timeoutAt, retryAt time.Time
 }
@@ -511,12 +512,20 @@ func (a *Agent) advanceTargets(ctx context.Context, r *run, now time.Time) (bool
 			}
 		}
 	}
+	limited, free := false, 0 // free: connections left under the tier's cap
+	if ix := a.fleet.Load().ix; ix != nil && ix.cap > 0 {
+		limited, free = true, ix.cap-a.connections()
+	}
 	for _, t := range r.targets {
 		ready := t.lifecycle == jobstore.Created || (t.lifecycle == jobstore.WaitingForRetry && !t.retryAt.After(now))
 		if !ready || t.startedIn == a.stepSeq {
 			continue
 		}
 		if t.pool != "" && s.MaxParallelism > 0 && running[t.pool] >= s.MaxParallelism {
+			t.queued = false
+			continue
+		}
+		if t.queued = limited && free <= 0; t.queued {
 			continue
 		}
 		if t.lifecycle == jobstore.Created && a.runningElsewhere(r, s.StepID, t.dbKey) {
@@ -547,9 +556,24 @@ func (a *Agent) advanceTargets(ctx context.Context, r *run, now time.Time) (bool
 		if t.pool != "" {
 			running[t.pool]++
 		}
+		free--
 		progressed = true
 	}
 	return progressed, nil
+}
+
+// connections counts the attempts in progress over every run: the agent's open target
+// connections.
+func (a *Agent) connections() int {
+	n := 0
+	for _, r := range a.runs {
+		for _, t := range r.targets {
+			if t.lifecycle == jobstore.InProgress && !t.enum {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // runningElsewhere reports whether another execution of the same job step is running on the
