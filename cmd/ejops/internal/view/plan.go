@@ -20,10 +20,13 @@ type Plan interface {
 	Plan(p *runner.Plan) error
 }
 
-// NewPlan returns the plan view in v's form: text or JSON.
+// NewPlan returns the plan view in v's form: text, JSON or Markdown.
 func NewPlan(v *View) Plan {
 	if v.Format == JSON {
 		return planJSON{v}
+	}
+	if v.Format == Markdown {
+		return &PlanMarkdown{View: v}
 	}
 	return planText{v}
 }
