@@ -73,9 +73,9 @@ func everyKindOfChange(t *testing.T) (*runner.Plan, map[StepRef]spec.Diagnostics
 	// A plan that prunes keeps nothing; a kept object is added by hand to show the list.
 	p.Kept = append(p.Kept, runner.Ref{Kind: runner.KindJob, Name: "kept"})
 	fs := map[StepRef]spec.Diagnostics{
-		{"nightly", "a"}: {{Pos: spec.Pos{File: "jobs/nightly.yaml", Line: 12, Col: 9}, Severity: spec.Warning, Code: "EJ301", Message: "INSERT without a guard: a retry inserts the rows twice"}},
+		{"nightly", "a"}:                {{Pos: spec.Pos{File: "jobs/nightly.yaml", Line: 12, Col: 9}, Severity: spec.Warning, Code: "EJ301", Message: "INSERT without a guard: a retry inserts the rows twice"}},
 		{"new <job> | @team", "create"}: {{Pos: spec.Pos{File: "jobs/new.yaml", Line: 8, Col: 7}, Severity: spec.Error, Code: "EJ101", Message: "CREATE TABLE t without IF NOT EXISTS [see](http://x)"}},
-		{"nightly", "gone"}: {{Severity: spec.Warning, Code: "EJ999", Message: "a deleted step shows no finding"}},
+		{"nightly", "gone"}:             {{Severity: spec.Warning, Code: "EJ999", Message: "a deleted step shows no finding"}},
 	}
 	return p, fs
 }
