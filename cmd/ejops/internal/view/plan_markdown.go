@@ -46,8 +46,10 @@ type PlanMarkdown struct {
 	Limit int
 }
 
-// Plan writes the Markdown plan to Stdout.
+// Plan writes the Markdown plan to Stdout, and warnings of the credentials it could not check to
+// Stderr.
 func (m *PlanMarkdown) Plan(p *runner.Plan) error {
+	warnUnverified(m.Stderr, p)
 	_, err := io.WriteString(m.Stdout, m.Render(p))
 	return err
 }
@@ -65,6 +67,7 @@ func (m *PlanMarkdown) Render(p *runner.Plan) string {
 	var b strings.Builder
 	b.WriteString(verdict(p))
 	changeTable(&b, p)
+	unverified(&b, p.Unverified)
 	// Sections are rendered one by one while they fit, leaving room for the note that says the
 	// plan was cut: a plan of thousands of jobs renders only what is shown.
 	budget := limit - len(full) - 300
@@ -98,15 +101,34 @@ func (m *PlanMarkdown) Render(p *runner.Plan) string {
 // verdict is the first line: what the plan does, in one sentence.
 func verdict(p *runner.Plan) string {
 	head := fmt.Sprintf("**ejops plan** for scope %s", code(p.Scope))
-	if p.Empty() {
-		return fmt.Sprintf("✅ %s: no changes. The job database matches the specs.\n", head)
+	switch {
+	case p.Empty() && len(p.Unverified) > 0:
+		return fmt.Sprintf("✅ %s: no changes. The job database matches the specs, apart from the credentials that could not be checked.\n\n", head)
+	case p.Empty():
+		return fmt.Sprintf("✅ %s: no changes. The job database matches the specs.\n\n", head)
 	}
 	add, change, destroy := p.Counts()
 	icon := "📝"
 	if destroy > 0 {
 		icon = "⚠️"
 	}
-	return fmt.Sprintf("%s %s: %d to add, %d to change, %d to destroy.\n", icon, head, add, change, destroy)
+	return fmt.Sprintf("%s %s: %d to add, %d to change, %d to destroy.\n\n", icon, head, add, change, destroy)
+}
+
+// unverified warns of the credentials the plan could not check; it is never cut.
+func unverified(b *strings.Builder, us []runner.Unverified) {
+	if len(us) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "> [!WARNING]\n> %s this plan could not check (apply checks them, and needs every secret):\n", Count(len(us), "credential"))
+	for i, u := range us {
+		if i == maxRefs {
+			fmt.Fprintf(b, "> - … and %d more\n", len(us)-maxRefs)
+			break
+		}
+		fmt.Fprintf(b, "> - %s: %s\n", code(u.Name), text(EscapeLine(u.Reason)))
+	}
+	b.WriteString("\n")
 }
 
 // kindRows are the kinds in the table's order, with their plural words.
@@ -126,7 +148,7 @@ func changeTable(b *strings.Builder, p *runner.Plan) {
 		}
 		counts[c.Kind][c.Action]++
 	}
-	b.WriteString("\n| | add | change | destroy |\n|---|--:|--:|--:|\n")
+	b.WriteString("| | add | change | destroy |\n|---|--:|--:|--:|\n")
 	for _, r := range kindRows {
 		if n := counts[r.kind]; n != nil {
 			fmt.Fprintf(b, "| %s | %d | %d | %d |\n", r.words, n[runner.Create], n[runner.Update], n[runner.Delete])

@@ -72,6 +72,8 @@ func everyKindOfChange(t *testing.T) (*runner.Plan, map[StepRef]spec.Diagnostics
 	p := diff(t, d, live, true)
 	// A plan that prunes keeps nothing; a kept object is added by hand to show the list.
 	p.Kept = append(p.Kept, runner.Ref{Kind: runner.KindJob, Name: "kept"})
+	// Nor does it leave credentials unchecked: a preview does.
+	p.Unverified = append(p.Unverified, runner.Unverified{Name: "new-cred", Reason: "secret not checked: Y is not set <b>"})
 	fs := map[StepRef]spec.Diagnostics{
 		{"nightly", "a"}:                {{Pos: spec.Pos{File: "jobs/nightly.yaml", Line: 12, Col: 9}, Severity: spec.Warning, Code: "EJ301", Message: "INSERT without a guard: a retry inserts the rows twice"}},
 		{"new <job> | @team", "create"}: {{Pos: spec.Pos{File: "jobs/new.yaml", Line: 8, Col: 7}, Severity: spec.Error, Code: "EJ101", Message: "CREATE TABLE t without IF NOT EXISTS [see](http://x)"}},
@@ -107,8 +109,12 @@ func TestPlanMarkdownGolden(t *testing.T) {
 	checkMarkdownSafe(t, got)
 
 	var out bytes.Buffer
-	if err := NewPlan(&View{Stdout: &out, Format: Markdown}).Plan(p); err != nil {
+	var stderr bytes.Buffer
+	if err := NewPlan(&View{Stdout: &out, Stderr: &stderr, Format: Markdown}).Plan(p); err != nil {
 		t.Fatal(err)
+	}
+	if stderr.String() != "ejops: warning: credential \"new-cred\": secret not checked: Y is not set <b>\n" {
+		t.Errorf("NewPlan(Markdown) warned:\n%s", stderr.String())
 	}
 	if !strings.HasPrefix(out.String(), "⚠️ **ejops plan** for scope <code>default</code>: 3 to add, 3 to change, 3 to destroy.\n") {
 		t.Errorf("NewPlan(Markdown) wrote:\n%s", out.String())
@@ -118,6 +124,8 @@ func TestPlanMarkdownGolden(t *testing.T) {
 func TestPlanMarkdownNoChanges(t *testing.T) {
 	p := diff(t, &runner.Desired{}, &jobdb.State{}, false)
 	checkGolden(t, "plan_no_changes.md", (&PlanMarkdown{}).Render(p))
+	p.Unverified = []runner.Unverified{{Name: "c", Reason: "secret not checked: X is not set"}}
+	checkGolden(t, "plan_no_changes_unverified.md", (&PlanMarkdown{}).Render(p))
 }
 
 func hasChange(p *runner.Plan, kind string, a runner.Action) bool {
