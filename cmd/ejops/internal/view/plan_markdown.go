@@ -126,7 +126,7 @@ func unverified(b *strings.Builder, us []runner.Unverified) {
 			fmt.Fprintf(b, "> - … and %d more\n", len(us)-maxRefs)
 			break
 		}
-		fmt.Fprintf(b, "> - %s: %s\n", code(u.Name), text(EscapeLine(u.Reason)))
+		fmt.Fprintf(b, "> - %s: %s\n", code(u.Name), code(EscapeLine(u.Reason)))
 	}
 	b.WriteString("\n")
 }
@@ -310,23 +310,18 @@ func backtickRun(s string) int {
 	return longest
 }
 
-// findings lists a step's lint findings.
+// findings lists a step's lint findings as validate prints them, in a code block: messages quote
+// names and T-SQL, which must not turn into mentions or links.
 func findings(b *strings.Builder, ds spec.Diagnostics) {
 	if len(ds) == 0 {
 		return
 	}
-	b.WriteString("Lint:\n\n")
-	for _, d := range ds {
-		icon := "ℹ️"
-		switch d.Severity {
-		case spec.Error:
-			icon = "❌"
-		case spec.Warning:
-			icon = "⚠️"
-		}
-		fmt.Fprintf(b, "- %s %s %s %s: %s\n", icon, d.Severity, code(d.Code), code(d.Pos.String()), text(d.Message))
+	lines := make([]string, len(ds))
+	for i, d := range ds {
+		lines[i] = d.String()
 	}
-	b.WriteString("\n")
+	b.WriteString("Lint:\n\n")
+	codeBlock(b, "text", lines)
 }
 
 // refsSection lists objects the plan leaves alone, in a collapsed section; empty when none.
