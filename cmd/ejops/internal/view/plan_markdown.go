@@ -188,11 +188,15 @@ func (m *PlanMarkdown) changeSection(c runner.Change) string {
 
 // subLabel is "step" or "member", with the action done to it.
 func subLabel(kind string, s runner.SubChange) string {
-	label := "step"
+	return fmt.Sprintf("%s %s", actionWords[s.Action], subWord(kind))
+}
+
+// subWord names the parts a change changes: the steps of a job, the members of a target group.
+func subWord(kind string) string {
 	if kind == runner.KindTargetGroup {
-		label = "member"
+		return "member"
 	}
-	return fmt.Sprintf("%s %s", actionWords[s.Action], label)
+	return "step"
 }
 
 // subDetail tells a step's new name and position.
@@ -201,13 +205,18 @@ func subDetail(s runner.SubChange) string {
 	if s.NewName != "" {
 		d += " → " + code(s.NewName)
 	}
+	return d + positionNote(s)
+}
+
+// positionNote tells where a step is added or moved: " (moved to position 2)".
+func positionNote(s runner.SubChange) string {
 	switch {
 	case s.Position > 0 && s.Action == runner.Update:
-		d += fmt.Sprintf(" (moved to position %d)", s.Position)
+		return fmt.Sprintf(" (moved to position %d)", s.Position)
 	case s.Position > 0:
-		d += fmt.Sprintf(" (position %d)", s.Position)
+		return fmt.Sprintf(" (position %d)", s.Position)
 	}
-	return d
+	return ""
 }
 
 // subCounts sums up the steps or members a change adds, changes and deletes.
@@ -219,17 +228,13 @@ func subCounts(c runner.Change) string {
 	for _, s := range c.Subs {
 		n[s.Action]++
 	}
-	word := "step"
-	if c.Kind == runner.KindTargetGroup {
-		word = "member"
-	}
 	var parts []string
 	for _, a := range []runner.Action{runner.Create, runner.Update, runner.Delete} {
 		if n[a] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %sd", n[a], actionWords[a]))
 		}
 	}
-	return fmt.Sprintf(": %s %s", word+"s", strings.Join(parts, ", "))
+	return fmt.Sprintf(": %ss %s", subWord(c.Kind), strings.Join(parts, ", "))
 }
 
 // mdFields shows fields as a table, and commands as SQL or diff blocks after it.
