@@ -169,6 +169,9 @@ func (e *githubError) Error() string {
 	case http.StatusUnauthorized:
 		msg += " (check GITHUB_TOKEN)"
 	case http.StatusForbidden, http.StatusNotFound:
+		if strings.Contains(strings.ToLower(e.message), "rate limit") {
+			break
+		}
 		msg += " (the job needs `permissions: {pull-requests: write}`; pull requests from forks get a read-only token)"
 	}
 	return msg

@@ -224,7 +224,7 @@ func TestUpsertCommentGivesUp(t *testing.T) {
 			w.Header().Set("X-RateLimit-Remaining", "0")
 			w.Header().Set("X-RateLimit-Reset", "1700003600")
 			http.Error(w, `{"message":"API rate limit exceeded"}`, http.StatusForbidden)
-		}}, want: "403 API rate limit exceeded (the job needs `permissions: {pull-requests: write}`; pull requests from forks get a read-only token); the rate limit resets in 1h0m1s, later than ejops waits"},
+		}}, want: "GitHub API GET /repos/o/r/issues/7/comments?per_page=100&page=1: 403 API rate limit exceeded; the rate limit resets in 1h0m1s, later than ejops waits"},
 		"a forbidden token": {limited: []func(http.ResponseWriter){func(w http.ResponseWriter) {
 			http.Error(w, `{"message":"Resource not accessible by integration"}`, http.StatusForbidden)
 		}}, want: "403 Resource not accessible by integration (the job needs `permissions: {pull-requests: write}`"},
