@@ -54,41 +54,40 @@ func TestCredentialModeMissingJobUserFailsThatDatabaseOnly(t *testing.T) {
 	}
 }
 
-func TestCredentialModeStepWithoutCredentialFails(t *testing.T) {
-	s := credStack(t, tenantPool(AuthCredential, nil))
-	s.poolGroup("refresh_cred")
-	s.job("j", "one g @retry_attempts = 0")
-	id := s.start("j")
-	s.advance(0)
-	tg := targets(s.tree(id), 1)
-	if len(tg) != 1 || tg[0].Lifecycle != "Failed" || !strings.Contains(tg[0].Message, "names no credential (@credential_name)") {
-		t.Errorf("targets = %v", tg)
+// TestCredentialModeStepFailures: in credential mode a step without a credential, with a
+// dropped one, or with an output but no output credential fails on its target ("Elastic jobs in
+// Azure SQL Database", section "Elastic job authentication").
+func TestCredentialModeStepFailures(t *testing.T) {
+	cases := map[string]struct {
+		step, before string
+		want         []string
+	}{
+		"no credential":      {"", "", []string{"names no credential (@credential_name)"}},
+		"dropped credential": {", @credential_name = N'job_cred'", "DROP DATABASE SCOPED CREDENTIAL job_cred", []string{"Msg 15151", "'job_cred'"}},
+		"output without credential": {", @credential_name = N'job_cred', @output_type = N'SqlDatabase', @output_server_name = N's', @output_database_name = N'out', @output_table_name = N'r'",
+			"", []string{"@output_credential_name"}},
 	}
-	wantLife(t, "root", root(s.tree(id)), "Failed")
-}
-
-func TestCredentialModeDroppedCredentialFails(t *testing.T) {
-	s := credStack(t, tenantPool(AuthCredential, nil))
-	s.poolGroup("refresh_cred")
-	s.job("j", "one g @retry_attempts = 0, @credential_name = N'job_cred'")
-	s.exec("DROP DATABASE SCOPED CREDENTIAL job_cred")
-	id := s.start("j")
-	s.advance(0)
-	tg := targets(s.tree(id), 1)
-	if len(tg) != 1 || tg[0].Lifecycle != "Failed" || !strings.Contains(tg[0].Message, "Msg 15151") || !strings.Contains(tg[0].Message, "'job_cred'") {
-		t.Errorf("targets = %v", tg)
-	}
-}
-
-func TestCredentialModeOutputNeedsOutputCredential(t *testing.T) {
-	s := credStack(t, tenantPool(AuthCredential, nil))
-	s.poolGroup("refresh_cred")
-	s.job("j", "one g @retry_attempts = 0, @credential_name = N'job_cred', @output_type = N'SqlDatabase', @output_server_name = N's', @output_database_name = N'out', @output_table_name = N'r'")
-	id := s.start("j")
-	s.advance(0)
-	tg := targets(s.tree(id), 1)
-	if len(tg) != 1 || tg[0].Lifecycle != "Failed" || !strings.Contains(tg[0].Message, "@output_credential_name") {
-		t.Errorf("targets = %v", tg)
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			s := credStack(t, tenantPool(AuthCredential, nil))
+			s.poolGroup("refresh_cred")
+			s.job("j", "one g @retry_attempts = 0"+c.step)
+			if c.before != "" {
+				s.exec(c.before)
+			}
+			id := s.start("j")
+			s.advance(0)
+			tg := targets(s.tree(id), 1)
+			if len(tg) != 1 || tg[0].Lifecycle != "Failed" {
+				t.Fatalf("targets = %v", tg)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(tg[0].Message, w) {
+					t.Errorf("message %q lacks %q", tg[0].Message, w)
+				}
+			}
+			wantLife(t, "root", root(s.tree(id)), "Failed")
+		})
 	}
 }
 

@@ -190,17 +190,6 @@ func (s *Session) Call(ctx context.Context, proc string, args []Arg) (CallResult
 	return res, err
 }
 
-// checkJobName refuses a job name with a percent sign: [D] "The name must be unique and can't
-// contain the percent (%) character" ("jobs.sp_add_job (Azure Elastic Jobs) (Transact-SQL)",
-// https://learn.microsoft.com/sql/relational-databases/system-stored-procedures/sp-add-job-elastic-jobs-transact-sql;
-// the same for @new_name of jobs.sp_update_job). [I] The error text.
-func checkJobName(name string) *sqlval.Error {
-	if strings.Contains(name, "%") {
-		return throw("The job name '%s' is invalid: a job name cannot contain the percent (%%) character.", name)
-	}
-	return nil
-}
-
 func throw(format string, args ...any) *sqlval.Error {
 	return sqlval.Errorf(50000, format, args...)
 }
@@ -305,9 +294,6 @@ func spAddJob(s *Session, w *state, c *call) *sqlval.Error {
 	if name == nil {
 		return c.nullErr("name", "jobs_internal.jobs", "INSERT")
 	}
-	if err := checkJobName(*name); err != nil {
-		return err
-	}
 	j := &job{ID: newID(), Name: *name}
 	nulls := map[string]bool{}
 	setOrNull(&j.Description, c.str("description"), nulls, "description")
@@ -336,9 +322,6 @@ func spUpdateJob(s *Session, w *state, c *call) *sqlval.Error {
 	}
 	j := *old
 	if v := c.str("new_name"); v != nil {
-		if err := checkJobName(*v); err != nil {
-			return err
-		}
 		j.Name = *v
 	}
 	if v := c.str("description"); v != nil {
