@@ -255,9 +255,9 @@ type inventoryWriter struct {
 }
 
 const (
-	inventoryDelete = "DELETE FROM ejops.inventory WHERE scope = @scope AND kind = @kind AND name = @name"
+	inventoryDelete  = "DELETE FROM ejops.inventory WHERE scope = @scope AND kind = @kind AND name = @name"
 	inventoryColumns = "ejops.inventory (scope, kind, name, spec_hash, secret_fingerprint, applied_at, applied_by)"
-	inventoryUpdate = "UPDATE ejops.inventory SET name = @name, spec_hash = @hash, secret_fingerprint = @fp, applied_at = @at, applied_by = @by WHERE scope = @scope AND kind = @kind AND name = @name"
+	inventoryUpdate  = "UPDATE ejops.inventory SET name = @name, spec_hash = @hash, secret_fingerprint = @fp, applied_at = @at, applied_by = @by WHERE scope = @scope AND kind = @kind AND name = @name"
 )
 
 func (iw inventoryWriter) call(o InventoryOp) (jobdb.Call, error) {

@@ -52,12 +52,18 @@ const (
 // request and, with XACT_ABORT ON, rolls the transaction back; it is returned as a *CallError
 // naming the first call that did not report.
 func (t *Tx) Send(ctx context.Context, groups [][]Call, done func(group, call int)) error {
+	return pack(groups, func(b *batch) error { return t.sendBatch(ctx, b, done) })
+}
+
+// pack fills batches with the groups' calls in order, a group in the batch of the one before when
+// it fits there, and hands each batch to send.
+func pack(groups [][]Call, send func(*batch) error) error {
 	b := newBatch()
 	flush := func() error {
 		if len(b.units) == 0 {
 			return nil
 		}
-		err := t.sendBatch(ctx, b, done)
+		err := send(b)
 		b = newBatch()
 		return err
 	}
@@ -75,7 +81,7 @@ func (t *Tx) Send(ctx context.Context, groups [][]Call, done func(group, call in
 		if err := flush(); err != nil {
 			return err
 		}
-		// The group on its own, in as many requests as it needs.
+		// The group on its own, in as many batches as it needs.
 		for c, call := range calls {
 			m := b.mark()
 			_ = b.add(g, c, call) // added once already
