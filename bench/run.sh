@@ -2,8 +2,8 @@
 # Runs every benchmark recorded in BENCHMARKS.md, in one run: validate against kubeconform, the
 # T-SQL lint, the emulator (TDS round trip, sp_add_jobstep throughput, views over 10,000 jobs,
 # execution history, a persisted agent run), plan/apply against the emulator from 10 to 10,000
-# jobs, following a run over 1,000 databases, and the binary's plan and apply of 10,000 jobs
-# against `ejops emulator`.
+# jobs, following a run over 1,000 databases, the binary's plan and apply of 10,000 jobs against
+# `ejops emulator`, and the sidecar's latency and idle footprint.
 #
 # Usage: bench/run.sh   (from anywhere; takes a few minutes)
 set -euo pipefail
@@ -25,3 +25,6 @@ go test -run '^$' -benchmem -bench 'BenchmarkFollow' -benchtime 100x ./runner
 echo
 echo "### bench/cli.sh"
 bench/cli.sh
+echo
+echo "### bench/watch.sh"
+bench/watch.sh

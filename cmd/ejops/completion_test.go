@@ -11,7 +11,7 @@ import (
 
 // ejopsBinary returns the folder of an ejops executable: TestMain puts one on PATH (this test
 // binary, which runs Main when called by that name).
-func ejopsBinary(t *testing.T) string {
+func ejopsBinary(t testing.TB) string {
 	t.Helper()
 	path, err := exec.LookPath("ejops")
 	if err != nil {

@@ -34,24 +34,32 @@ func startJobDB(t *testing.T) *jobDB {
 	t.Helper()
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	em, err := emulator.New(emulator.Options{User: "ejops", Password: "emulator-pw", Logger: logger})
+	j := serveJobDB(t, emulator.Options{User: "ejops", Password: "emulator-pw", Logger: logger})
+	j.logs = logs
+	return j
+}
+
+// serveJobDB serves an emulator made with opts on a free loopback port until the test ends.
+func serveJobDB(tb testing.TB, opts emulator.Options) *jobDB {
+	tb.Helper()
+	em, err := emulator.New(opts)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	addr, err := em.Listen("127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	dsn := em.DSN(addr)
 	db, err := sql.Open("sqlserver", dsn)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		db.Close()
 		em.Close()
 	})
-	return &jobDB{em: em, dsn: dsn, db: db, logs: logs}
+	return &jobDB{em: em, dsn: dsn, db: db}
 }
 
 // ejops runs the CLI with the job database and returns the exit code, stdout and stderr. Secret

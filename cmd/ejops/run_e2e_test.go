@@ -631,3 +631,38 @@ func TestRunWaitGivesUpAfterTimeout(t *testing.T) {
 		t.Fatalf("the execution is %s; --timeout must leave it running", l)
 	}
 }
+
+// TestApplyRunChanged: apply --run-changed starts the jobs the apply created or changed, follows
+// them, and fails when one of them fails; unchanged jobs are not started.
+func TestApplyRunChanged(t *testing.T) {
+	j := startRunJobDB(t, runFleet, runSpecs)
+	specs := map[string]string{}
+	for k, v := range runSpecs {
+		specs[k] = v
+	}
+	specs["jobs.yaml"] = strings.Replace(runSpecs["jobs.yaml"], "metadata: {name: all-good}\nspec:\n  description: run test", "metadata: {name: all-good}\nspec:\n  description: run test, changed", 1)
+	specs["new.yaml"] = runJob("new-good", "retrying", "retry: {attempts: 3, initialInterval: 0s, maxInterval: 0s}")
+	dir := writeSpecs(t, specs)
+	out := j.mustRun(t, exitOK, "apply", "--yes", "--run-changed", dir)
+	for _, want := range []string{"Apply complete: 1 added, 1 changed", "all-good", "new-good", "Succeeded"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("apply --run-changed output lacks %q:\n%s", want, out)
+		}
+	}
+	started := j.scalar(t, "SELECT COUNT(*) FROM jobs.job_executions WHERE step_id IS NULL").(int64)
+	if started != 2 {
+		t.Errorf("%d executions started, want 2 (the changed and the new job)", started)
+	}
+	if code, out, _ := j.ejops(t, "apply", "--yes", "--run-changed", dir); code != exitOK || !strings.Contains(out, "No changes") {
+		t.Errorf("apply --run-changed without changes: exit %d\n%s", code, out)
+	}
+
+	specs["jobs.yaml"] = strings.Replace(specs["jobs.yaml"], "metadata: {name: failing}\nspec:\n  description: run test", "metadata: {name: failing}\nspec:\n  description: run test, changed", 1)
+	code, out, errOut := j.ejops(t, "apply", "--yes", "--run-changed", writeSpecs(t, specs))
+	if code != exitFailure || !strings.Contains(out, "broken") || !strings.Contains(out, "Invalid object name") {
+		t.Errorf("a changed job that fails: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if code, _, errOut := j.ejops(t, "apply", "--yes", "--run-changed", "--format", "json", dir); code != exitUsage {
+		t.Errorf("--run-changed with --format json: exit %d\n%s", code, errOut)
+	}
+}

@@ -12,6 +12,13 @@ type batch struct {
 	vars     map[string]*variable
 	ret      *int32
 	returned bool
+	types    map[typeKey]sqlval.Column // operator result types, by binaryType
+	evals    int                       // expressions evaluated, for checking cancellation
+}
+
+// errCanceled is the error of a request canceled while it runs.
+func errCanceled() *sqlval.Error {
+	return &sqlval.Error{Number: 3617, Class: 16, State: 1, Message: "Query was canceled by user."}
 }
 
 // newBatch starts a batch with no variables.
@@ -36,7 +43,7 @@ func (b *batch) run(stmts []Stmt) *sqlval.Error {
 			return nil
 		}
 		if b.s.ctx.Err() != nil {
-			return &sqlval.Error{Number: 3617, Class: 16, State: 1, Message: "Query was canceled by user."}
+			return errCanceled()
 		}
 		if err := b.exec(st); err != nil {
 			if err.Line == 0 && err.Proc == "" {
