@@ -175,7 +175,7 @@ func (b *batch) add(group, index int, c Call) error {
 		u.text = append(u.text, '(')
 		for i, v := range c.Values {
 			if i > 0 {
-				u.text = append(u.text, ", "...)
+				u.text = append(u.text, ',')
 			}
 			u.text = b.param(u.text, v)
 		}
@@ -190,19 +190,21 @@ func (b *batch) add(group, index int, c Call) error {
 			if !isName(a.Name, false) {
 				return fmt.Errorf("%s: invalid parameter name %q", c.Proc, a.Name)
 			}
-			if i > 0 {
-				u.text = append(u.text, ',')
+			sep := byte(',')
+			if i == 0 {
+				sep = ' '
 			}
-			u.text = append(u.text, " @"...)
+			u.text = append(u.text, sep, '@')
 			u.text = append(u.text, a.Name...)
-			u.text = append(u.text, " = "...)
+			u.text = append(u.text, '=')
 			u.text = b.param(u.text, a.Value)
 		}
 		if c.Version != nil {
-			if len(c.Args) > 0 {
-				u.text = append(u.text, ',')
+			sep := ","
+			if len(c.Args) == 0 {
+				sep = " "
 			}
-			u.text = append(u.text, " @job_version = @ejops_version OUTPUT"...)
+			u.text = append(u.text, sep+"@job_version=@ejops_version OUTPUT"...)
 		}
 	case len(c.Args) == 0:
 		u.text = append(u.text, c.SQL...)
@@ -225,7 +227,7 @@ func (b *batch) assemble() (string, [][]batchCall) {
 		text = strconv.AppendInt(text, int64(len(reports)), 10)
 		text = append(text, " AS ejops_call"...)
 		if calls[0].version != nil {
-			text = append(text, ", @ejops_version AS job_version"...)
+			text = append(text, ",@ejops_version AS job_version"...)
 		}
 		text = append(text, ";\n"...)
 	}
@@ -252,7 +254,7 @@ func (b *batch) assemble() (string, [][]batchCall) {
 			calls := make([]batchCall, len(chunk))
 			for i, u := range chunk {
 				if i > 0 {
-					text = append(text, ", "...)
+					text = append(text, ',')
 				}
 				text = append(text, u.text...)
 				calls[i] = u.call

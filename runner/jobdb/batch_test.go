@@ -94,10 +94,10 @@ func TestBatchText(t *testing.T) {
 	}
 	text, reports := b.assemble()
 	want := batchHeader +
-		"EXEC jobs.sp_add_jobstep @job_name = @p1, @step_name = @p2, @job_version = @ejops_version OUTPUT;\nSELECT 1 AS ejops_call, @ejops_version AS job_version;\n" +
+		"EXEC jobs.sp_add_jobstep @job_name=@p1,@step_name=@p2,@job_version=@ejops_version OUTPUT;\nSELECT 1 AS ejops_call,@ejops_version AS job_version;\n" +
 		"UPDATE t SET b = @p4 WHERE a = @p1 AND @@ROWCOUNT >= 0 AND @local IS NULL;\nSELECT 2 AS ejops_call;\n" +
 		"DROP DATABASE SCOPED CREDENTIAL [c@x];\nSELECT 3 AS ejops_call;\n" +
-		"INSERT INTO t (a, b) VALUES (@p1, @p3), (@p5, @p3);\nSELECT 4 AS ejops_call;\n"
+		"INSERT INTO t (a, b) VALUES (@p1,@p3),(@p5,@p3);\nSELECT 4 AS ejops_call;\n"
 	if text != want {
 		t.Fatalf("batch text:\n%s\nwant:\n%s", text, want)
 	}

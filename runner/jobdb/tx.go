@@ -126,6 +126,10 @@ func (t *Tx) failed(ctx, octx context.Context, d time.Duration, what string, err
 
 // Commit commits the transaction, releasing the lock, and gives the connection back to the pool.
 func (t *Tx) Commit(ctx context.Context) error {
+	if ctx.Err() != nil {
+		_ = t.Rollback()
+		return fmt.Errorf("commit: %w", context.Cause(ctx)) // not sent: nothing was committed
+	}
 	octx, cancel := bound(ctx, t.opTimeout)
 	defer cancel()
 	t.Requests++
