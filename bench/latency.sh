@@ -2,7 +2,8 @@
 # Measures the ejops binary's plan and apply at a distance from the job database: an in-process
 # emulator behind a proxy adding 0, 5 and 20 ms per round trip, for 100 and 1,000 jobs × 3 steps
 # (and more with JOBS). Each command's requests are counted at the emulator; the table and the fit
-# time ≈ a + b × round trips go to stdout, progress to stderr.
+# time ≈ a + b × round trips go to stdout, progress to stderr. Below 10,000 jobs each command keeps
+# its best of five runs.
 #
 # Usage: bench/latency.sh [JOBS]   (default 100,1000; e.g. 100,1000,10000)
 set -euo pipefail

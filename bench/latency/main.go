@@ -30,7 +30,7 @@ func main() {
 	bin := flag.String("ejops", "", "the ejops binary to measure")
 	jobList := flag.String("jobs", "100,1000", "numbers of jobs of 3 steps, comma-separated")
 	rttList := flag.String("rtt", "0,5ms,20ms", "round-trip times the proxy adds, comma-separated")
-	runs := flag.Int("runs", 3, "runs below 10,000 jobs, keeping each command's best time (one run from 10,000)")
+	runs := flag.Int("runs", 5, "runs below 10,000 jobs, keeping each command's best time (one run from 10,000)")
 	flag.Parse()
 	var jobs []int
 	for _, s := range strings.Split(*jobList, ",") {
@@ -52,30 +52,37 @@ func main() {
 	}
 	var all []result
 	for _, n := range jobs {
-		for _, rtt := range rtts {
-			var best []result
-			for run := 0; run < *runs || run == 0; run++ {
+		// Each run measures every round-trip time in turn, so that the machine's load changes
+		// touch them alike; each command keeps its best time.
+		best := map[time.Duration][]result{}
+		for run := 0; run < *runs || run == 0; run++ {
+			for _, rtt := range rtts {
 				rs, err := measure(*bin, n, rtt)
 				check(err)
-				if run == 0 {
-					best = rs
+				if best[rtt] == nil {
+					best[rtt] = rs
 				}
 				for i, r := range rs {
 					fmt.Fprintf(os.Stderr, "%d jobs, RTT %s: %s in %s, %d requests, %d connections\n", n, rtt, r.command, r.took.Round(time.Millisecond), r.requests, r.conns)
-					if r.took < best[i].took {
-						best[i] = r
+					if r.took < best[rtt][i].took {
+						best[rtt][i] = r
 					}
 				}
-				if n >= 10000 {
-					break
-				}
 			}
-			all = append(all, best...)
+			if n >= singleRun {
+				break
+			}
+		}
+		for _, rtt := range rtts {
+			all = append(all, best[rtt]...)
 		}
 	}
 	printTable(all, jobs, rtts)
-	printFit(all, rtts)
+	printFit(all)
 }
+
+// singleRun is the number of jobs from which each measure is made once: the fit leaves them out.
+const singleRun = 10000
 
 // result is one command's measure.
 type result struct {
@@ -195,37 +202,35 @@ func printTable(all []result, jobs []int, rtts []time.Duration) {
 	}
 }
 
-// printFit fits, for each round-trip time, time ≈ a + b × round trips over every command and size,
-// a being the command's time without added latency: b is what a round trip costs.
-func printFit(all []result, rtts []time.Duration) {
-	base := map[string]time.Duration{}
+// printFit fits time ≈ a + k × RTT × round trips over the commands and sizes measured several
+// times: a is each command's own work at a size (its mean over the round-trip times), k one factor
+// for all, by least squares. k is 1 when a round trip costs exactly the time the proxy adds.
+func printFit(all []result) {
+	rows := map[string][]result{}
 	for _, r := range all {
-		if r.rtt == 0 {
-			base[fmt.Sprint(r.jobs, r.command)] = r.took
+		if r.jobs < singleRun {
+			key := fmt.Sprint(r.jobs, r.command)
+			rows[key] = append(rows[key], r)
 		}
 	}
-	fmt.Println()
-	for _, rtt := range rtts {
-		if rtt == 0 {
-			continue
+	var num, den float64
+	for _, rs := range rows {
+		var mx, my float64
+		for _, r := range rs {
+			mx += r.rtt.Seconds() * float64(r.roundTrips()) / float64(len(rs))
+			my += r.took.Seconds() / float64(len(rs))
 		}
-		var num, den float64
-		for _, r := range all {
-			a, ok := base[fmt.Sprint(r.jobs, r.command)]
-			if r.rtt != rtt || !ok {
-				continue
-			}
-			rt := float64(r.roundTrips())
-			num += (r.took - a).Seconds() * rt
-			den += rt * rt
+		for _, r := range rs {
+			x := r.rtt.Seconds()*float64(r.roundTrips()) - mx
+			num += x * (r.took.Seconds() - my)
+			den += x * x
 		}
-		if den == 0 {
-			continue
-		}
-		b := time.Duration(num / den * float64(time.Second))
-		fmt.Printf("RTT %s: time ≈ a + %.1f ms × round trips (%.2f × RTT), a = the time at RTT 0, round trips = requests + 2 per connection\n",
-			ms(rtt), float64(b)/float64(time.Millisecond), float64(b)/float64(rtt))
 	}
+	if den == 0 {
+		return
+	}
+	fmt.Printf("\ntime ≈ a + %.2f × RTT × round trips (least squares below %d jobs; a is each command's own work, round trips = requests + 2 per connection)\n",
+		num/den, singleRun)
 }
 
 // ms shows a duration in milliseconds: "20 ms".
