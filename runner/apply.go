@@ -22,7 +22,7 @@ type ApplyOptions struct {
 	AppliedBy string        // recorded in the inventory, e.g. a git commit
 	LockWait  time.Duration // how long to wait for another apply to finish
 	Now       func() time.Time
-	// Progress, when set, is told after each call how many of the plan's calls have been sent.
+	// Progress, when set, is told how many of the plan's calls have completed, as each one does.
 	Progress func(sent, total int)
 	// Replan makes a fresh plan from the live state read under the lock when it differs from the
 	// plan's; nil refuses with ErrStale instead (saved plans, plans the user confirmed).
