@@ -179,9 +179,10 @@ func (o *outputFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&o.noColor, "no-color", false, "never colour the output")
 }
 
-// view checks the flags and returns the view base they choose, or the usage exit code (else -1).
-func (o *outputFlags) view(e *env, cmd string) (*view.View, int) {
-	f, err := view.ParseFormat(o.format, view.Text, view.JSON)
+// view checks the flags and returns the view base they choose, or the usage exit code (else -1);
+// more are the forms the command accepts besides text and JSON.
+func (o *outputFlags) view(e *env, cmd string, more ...view.Format) (*view.View, int) {
+	f, err := view.ParseFormat(o.format, append([]view.Format{view.Text, view.JSON}, more...)...)
 	if err != nil {
 		return nil, usageErrorf(e, "%s: %v", cmd, err)
 	}

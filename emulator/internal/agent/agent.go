@@ -249,8 +249,15 @@ func (a *Agent) nextWake() (time.Time, bool) {
 		}
 	}
 	consider(a.nextSche)
+	free := false // a connection is free under the tier's cap
+	if ix := a.fleet.Load().ix; ix != nil && ix.cap > 0 {
+		free = a.connections() < ix.cap
+	}
 	for _, r := range a.runs {
 		for _, t := range r.targets {
+			if t.queued && free {
+				return now, true
+			}
 			switch t.lifecycle {
 			case jobstore.InProgress:
 				consider(t.attemptEnd)

@@ -157,6 +157,24 @@ func (w *state) table(name string) (*table, *sqlval.Error) {
 	return t, nil
 }
 
+// ViewWriteError returns the error an INSERT, UPDATE or DELETE on the view name gets, or nil when
+// name is no view: [D] a view is updatable only when the modification affects one base table
+// ("CREATE VIEW (Transact-SQL)", section "Updatable views",
+// https://learn.microsoft.com/sql/t-sql/statements/create-view-transact-sql), and the jobs views
+// join several jobs_internal tables [I]; catalog views are never written ("System catalog
+// views", https://learn.microsoft.com/sql/relational-databases/system-catalog-views/catalog-views-transact-sql).
+// [U] The numbers (4405, 259) are SQL Server's for those cases, not seen on a job database.
+func ViewWriteError(name string) *sqlval.Error {
+	view := strings.ToLower(strings.TrimSpace(name))
+	if _, ok := viewCols[view]; !ok {
+		return nil
+	}
+	if strings.HasPrefix(view, "sys.") {
+		return sqlval.Errorf(259, "Ad hoc updates to system catalogs are not allowed.")
+	}
+	return sqlval.Errorf(4405, "View or function '%s' is not updatable because the modification affects multiple base tables.", name)
+}
+
 // checkRow converts a row to the column types and checks NULLs and lengths.
 func (t *table) checkRow(row []sqlval.Value, stmt string, dbName string) *sqlval.Error {
 	for i, c := range t.Cols {

@@ -102,10 +102,8 @@ func (b *batch) statementOnly(st Stmt, err *sqlval.Error) bool {
 
 // exec runs one statement.
 func (b *batch) exec(st Stmt) *sqlval.Error {
-	if b.s.reader {
-		if err := b.s.readerDenied(st); err != nil {
-			return err
-		}
+	if err := b.s.denied(st); err != nil {
+		return err
 	}
 	switch x := st.(type) {
 	case *ExecStmt:

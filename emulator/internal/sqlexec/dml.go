@@ -11,6 +11,9 @@ import (
 // of them or none.
 func (b *batch) insert(x *InsertStmt) *sqlval.Error {
 	name := tableName(x.Table)
+	if err := jobstore.ViewWriteError(name); err != nil {
+		return err
+	}
 	if _, err := b.s.columns(x.Table); err != nil {
 		return err
 	}
@@ -143,6 +146,9 @@ func readsNoRow(e Expr) bool {
 
 // update runs UPDATE … SET … WHERE; the model applies the changes to all rows or none.
 func (b *batch) update(x *UpdateStmt) *sqlval.Error {
+	if err := jobstore.ViewWriteError(tableName(x.Table)); err != nil {
+		return err
+	}
 	cols, err := b.s.columns(x.Table)
 	if err != nil {
 		return err
@@ -183,6 +189,9 @@ func (b *batch) update(x *UpdateStmt) *sqlval.Error {
 
 // delete runs DELETE … WHERE.
 func (b *batch) delete(x *DeleteStmt) *sqlval.Error {
+	if err := jobstore.ViewWriteError(tableName(x.Table)); err != nil {
+		return err
+	}
 	cols, err := b.s.columns(x.Table)
 	if err != nil {
 		return err

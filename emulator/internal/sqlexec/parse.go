@@ -788,7 +788,11 @@ func (p *parser) create(line pos) Stmt {
 		p.sensitive = true
 		defer func() { p.sensitive = false }()
 		p.expectKw("KEY")
-		p.expectKw("ENCRYPTION")
+		// [D] On Azure SQL Database the password is optional: "CREATE MASTER KEY (Transact-SQL)",
+		// https://learn.microsoft.com/sql/t-sql/statements/create-master-key-transact-sql.
+		if !p.acceptKw("ENCRYPTION") {
+			return &MasterKeyStmt{pos: line}
+		}
 		p.expectKw("BY")
 		p.expectKw("PASSWORD")
 		p.expectPunct("=")

@@ -22,7 +22,7 @@ func (s *Session) relation(t TableRef) (*jobstore.Relation, *sqlval.Error) {
 	if err != nil {
 		return nil, asWritten(t, err)
 	}
-	if s.reader && hiddenFromReader(t) {
+	if s.hidden(t) {
 		rel.Rows = nil
 	}
 	return rel, nil
