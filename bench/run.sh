@@ -26,5 +26,8 @@ echo
 echo "### bench/cli.sh"
 bench/cli.sh
 echo
+echo "### bench/latency.sh"
+bench/latency.sh 2>/dev/null
+echo
 echo "### bench/watch.sh"
 bench/watch.sh

@@ -22,7 +22,7 @@ type ApplyOptions struct {
 	AppliedBy string        // recorded in the inventory, e.g. a git commit
 	LockWait  time.Duration // how long to wait for another apply to finish
 	Now       func() time.Time
-	// Progress, when set, is told after each call how many of the plan's calls have been sent.
+	// Progress, when set, is told how many of the plan's calls have completed, as each one does.
 	Progress func(sent, total int)
 	// Replan makes a fresh plan from the live state read under the lock when it differs from the
 	// plan's; nil refuses with ErrStale instead (saved plans, plans the user confirmed).
@@ -55,6 +55,9 @@ type Applied struct {
 // Apply executes p in one transaction with XACT_ABORT ON under the apply lock. It refuses with
 // ErrStale when the live state read under the lock differs from the one the plan was made against.
 // Any error rolls everything back.
+//
+// The lock and the read under it are one request; the calls then travel in batches
+// (jobdb.Tx.Send), each change's calls with its inventory row, and COMMIT is the last request.
 func Apply(ctx context.Context, db *jobdb.DB, p *Plan, opt ApplyOptions) (Report, error) {
 	rep := Report{Plan: p}
 	if !p.Writes() {
@@ -64,20 +67,11 @@ func Apply(ctx context.Context, db *jobdb.DB, p *Plan, opt ApplyOptions) (Report
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	tx, err := db.Begin(ctx, opt.LockWait)
+	tx, live, err := db.Begin(ctx, opt.LockWait)
 	if err != nil {
 		return rep, err
 	}
-	done := false
-	defer func() {
-		if !done {
-			_ = tx.Rollback()
-		}
-	}()
-	live, err := tx.Read(ctx)
-	if err != nil {
-		return rep, err
-	}
+	defer func() { _ = tx.Rollback() }() // a no-op once committed
 	if live.Hash() != p.LiveHash {
 		if opt.Replan == nil {
 			return rep, ErrStale
@@ -89,147 +83,206 @@ func Apply(ctx context.Context, db *jobdb.DB, p *Plan, opt ApplyOptions) (Report
 		}
 		rep.Replanned, rep.Plan = true, p
 	}
-	fingerprints := map[string]string{}
-	total, sent := 0, 0
-	for _, c := range p.Changes {
-		total += len(c.Ops)
-	}
-	for _, c := range p.Changes {
-		version := int64(-1) // the job version the last step call returned
-		for _, op := range c.Ops {
-			if err := runOp(ctx, tx, op, opt.Secret, fingerprints, &version); err != nil {
-				return rep, fmt.Errorf("%s: %w (nothing was applied)", op.Object, err)
-			}
-			if sent++; opt.Progress != nil {
-				opt.Progress(sent, total)
-			}
-		}
-		rep.Applied = append(rep.Applied, Applied{Action: c.Action, Kind: c.Kind, Name: c.Name, Calls: len(c.Ops), Version: version})
-	}
-	if err := writeInventory(ctx, tx, p, live, opt, fingerprints); err != nil {
-		return rep, fmt.Errorf("inventory: %w (nothing was applied)", err)
-	}
-	if err := tx.Commit(); err != nil {
+	w, err := newWrites(p, live, opt)
+	if err != nil {
 		return rep, err
 	}
-	done = true
+	sent := 0
+	progress := func(group, call int) {
+		if w.labels[group][call].op {
+			if sent++; opt.Progress != nil {
+				opt.Progress(sent, w.ops)
+			}
+		}
+	}
+	if err := tx.Send(ctx, w.groups, progress); err != nil {
+		return rep, w.explain(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return rep, err
+	}
+	for i, c := range p.Changes {
+		rep.Applied = append(rep.Applied, Applied{Action: c.Action, Kind: c.Kind, Name: c.Name, Calls: len(c.Ops), Version: w.versions[i]})
+	}
 	rep.Added, rep.Changed, rep.Destroyed = p.Counts()
 	rep.Calls = tx.Calls
 	rep.Duration = time.Since(start)
 	return rep, nil
 }
 
-// runOp makes one call. Step procedures report the job's new version through @job_version OUTPUT
-// into version.
-func runOp(ctx context.Context, tx *jobdb.Tx, op Op, secret func(spec.SecretRef) (string, error), fps map[string]string, version *int64) error {
-	if c := op.Cred; c != nil {
-		stmt := fmt.Sprintf("DROP DATABASE SCOPED CREDENTIAL %s", jobdb.QuoteName(c.Name))
-		if c.Verb != "DROP" {
-			s, err := secret(c.SecretFrom)
-			if err != nil {
-				return err
-			}
-			fp, err := Fingerprint(s)
-			if err != nil {
-				return err
-			}
-			fps[strings.ToLower(c.Name)] = fp
-			stmt = fmt.Sprintf("%s DATABASE SCOPED CREDENTIAL %s WITH IDENTITY = %s, SECRET = %s",
-				c.Verb, jobdb.QuoteName(c.Name), jobdb.QuoteString(c.Identity), jobdb.QuoteString(s))
-		}
-		if err := tx.Statement(ctx, stmt); err != nil {
-			if jobdb.ErrorNumber(err) == 15581 {
-				return fmt.Errorf("%s DATABASE SCOPED CREDENTIAL: %w (the job database needs a master key first: CREATE MASTER KEY)", c.Verb, err)
-			}
-			return fmt.Errorf("%s DATABASE SCOPED CREDENTIAL: %w", c.Verb, err)
-		}
-		return nil
-	}
-	args := make([]any, len(op.Args), len(op.Args)+1)
-	for i, a := range op.Args {
-		args[i] = sql.Named(a.Name, a.Value)
-	}
-	if strings.HasSuffix(op.Proc, "_jobstep") {
-		args = append(args, sql.Named("job_version", sql.Out{Dest: version}))
-	}
-	if err := tx.Exec(ctx, op.Proc, args...); err != nil {
-		return fmt.Errorf("%s: %w", op.Proc, err)
-	}
-	return nil
+// writes are the calls of an apply in groups sent together when they fit in a batch: first the
+// inventory table when it is missing, then each change's calls with its inventory row, then the
+// inventory rows of objects no call changes.
+type writes struct {
+	groups   [][]jobdb.Call
+	labels   [][]callLabel
+	versions []int64 // per change: the job version its last step call returned, -1 when none
+	ops      int     // the plan's calls, as progress counts them
 }
 
-func writeInventory(ctx context.Context, tx *jobdb.Tx, p *Plan, live *jobdb.State, opt ApplyOptions, fps map[string]string) error {
-	if len(p.Inventory) == 0 {
-		return nil
+// callLabel says what a call is for, to name it in an error.
+type callLabel struct {
+	object string // "job nightly step a", "inventory"
+	what   string // the procedure or statement; empty for inventory rows
+	cred   bool   // a credential statement
+	op     bool   // one of the plan's calls rather than the inventory's
+}
+
+func (w *writes) add(calls []jobdb.Call, labels []callLabel) {
+	if len(calls) > 0 {
+		w.groups, w.labels = append(w.groups, calls), append(w.labels, labels)
 	}
-	if !live.HasSchema {
-		if err := tx.Statement(ctx, jobdb.InventoryDDL[0]); err != nil {
-			return err
-		}
+}
+
+func newWrites(p *Plan, live *jobdb.State, opt ApplyOptions) (*writes, error) {
+	w := &writes{versions: make([]int64, len(p.Changes))}
+	inv := inventoryWriter{p: p, opt: opt, now: opt.Now().UTC(), fps: map[string]string{}}
+	if len(p.Inventory) > 0 {
+		w.add(inventoryDDL(live))
 	}
-	if !live.HasInventory {
-		if err := tx.Statement(ctx, jobdb.InventoryDDL[1]); err != nil {
-			return err
-		}
+	rows := map[string][]int{} // inventory rows by object
+	for i, o := range p.Inventory {
+		rows[key(o.Kind, o.Name)] = append(rows[key(o.Kind, o.Name)], i)
 	}
-	now := opt.Now().UTC()
-	var inserts [][]any // rows of new inventory entries, sent in multi-row INSERTs
-	for _, o := range p.Inventory {
-		key := []any{sql.Named("scope", p.Scope), sql.Named("kind", o.Kind), sql.Named("name", o.Name)}
-		if o.Remove {
-			if err := tx.Exec(ctx, "DELETE FROM ejops.inventory WHERE scope = @scope AND kind = @kind AND name = @name", key...); err != nil {
-				return err
-			}
-			continue
-		}
-		var fp any
-		switch {
-		case fps[strings.ToLower(o.Name)] != "" && o.Kind == KindCredential:
-			fp = fps[strings.ToLower(o.Name)]
-		case o.Secret != nil:
-			s, err := opt.Secret(*o.Secret)
+	recorded := make([]bool, len(p.Inventory))
+	for i, c := range p.Changes {
+		w.versions[i] = -1
+		var calls []jobdb.Call
+		var labels []callLabel
+		for _, op := range c.Ops {
+			call, label, err := opCall(op, opt.Secret, inv.fps, &w.versions[i])
 			if err != nil {
-				return fmt.Errorf("credential %q: %w", o.Name, err)
+				return nil, fmt.Errorf("%s: %w (nothing was applied)", op.Object, err)
 			}
-			if fp, err = Fingerprint(s); err != nil {
-				return err
-			}
-		case o.Fingerprint != "":
-			fp = o.Fingerprint
+			calls, labels = append(calls, call), append(labels, label)
 		}
-		if !o.Exists {
-			inserts = append(inserts, []any{p.Scope, o.Kind, o.Name, o.Hash, fp, now, opt.AppliedBy})
+		w.ops += len(c.Ops)
+		for _, r := range rows[key(c.Kind, c.Name)] {
+			call, err := inv.call(p.Inventory[r])
+			if err != nil {
+				return nil, fmt.Errorf("inventory: %w (nothing was applied)", err)
+			}
+			calls, labels, recorded[r] = append(calls, call), append(labels, callLabel{object: "inventory"}), true
+		}
+		w.add(calls, labels)
+	}
+	var calls []jobdb.Call
+	var labels []callLabel
+	for r, o := range p.Inventory {
+		if recorded[r] {
 			continue
 		}
-		args := append(key, sql.Named("hash", o.Hash), sql.Named("fp", fp), sql.Named("at", now), sql.Named("by", opt.AppliedBy))
-		if err := tx.Exec(ctx, "UPDATE ejops.inventory SET name = @name, spec_hash = @hash, secret_fingerprint = @fp, applied_at = @at, applied_by = @by WHERE scope = @scope AND kind = @kind AND name = @name", args...); err != nil {
-			return err
+		call, err := inv.call(o)
+		if err != nil {
+			return nil, fmt.Errorf("inventory: %w (nothing was applied)", err)
+		}
+		calls, labels = append(calls, call), append(labels, callLabel{object: "inventory"})
+	}
+	w.add(calls, labels)
+	return w, nil
+}
+
+// explain names the call a *jobdb.CallError failed on.
+func (w *writes) explain(err error) error {
+	var ce *jobdb.CallError
+	if !errors.As(err, &ce) {
+		return fmt.Errorf("%w (nothing was applied)", err)
+	}
+	l := w.labels[ce.Group][ce.Call]
+	err = ce.Err
+	if l.cred && jobdb.ErrorNumber(err) == 15581 {
+		err = fmt.Errorf("%w (the job database needs a master key first: CREATE MASTER KEY)", err)
+	}
+	if l.what != "" {
+		err = fmt.Errorf("%s: %w", l.what, err)
+	}
+	return fmt.Errorf("%s: %w (nothing was applied)", l.object, err)
+}
+
+// opCall makes the call of one op. Step procedures report the job's new version through
+// @job_version OUTPUT into version. A credential's fingerprint goes into fps for its inventory row.
+func opCall(op Op, secret func(spec.SecretRef) (string, error), fps map[string]string, version *int64) (jobdb.Call, callLabel, error) {
+	if c := op.Cred; c != nil {
+		label := callLabel{object: op.Object, what: c.Verb + " DATABASE SCOPED CREDENTIAL", cred: true, op: true}
+		if c.Verb == "DROP" {
+			return jobdb.Call{SQL: "DROP DATABASE SCOPED CREDENTIAL " + jobdb.QuoteName(c.Name)}, label, nil
+		}
+		s, err := secret(c.SecretFrom)
+		if err != nil {
+			return jobdb.Call{}, label, err
+		}
+		fp, err := Fingerprint(s)
+		if err != nil {
+			return jobdb.Call{}, label, err
+		}
+		fps[strings.ToLower(c.Name)] = fp
+		// CREATE and ALTER DATABASE SCOPED CREDENTIAL take no parameters: the secret is a quoted
+		// literal of the batch, which is never logged.
+		stmt := fmt.Sprintf("%s DATABASE SCOPED CREDENTIAL %s WITH IDENTITY = %s, SECRET = %s",
+			c.Verb, jobdb.QuoteName(c.Name), jobdb.QuoteString(c.Identity), jobdb.QuoteString(s))
+		return jobdb.Call{SQL: stmt}, label, nil
+	}
+	call := jobdb.Call{Proc: op.Proc, Args: make([]sql.NamedArg, len(op.Args))}
+	for i, a := range op.Args {
+		call.Args[i] = sql.Named(a.Name, a.Value)
+	}
+	if strings.HasSuffix(op.Proc, "_jobstep") {
+		call.Version = version
+	}
+	return call, callLabel{object: op.Object, what: op.Proc, op: true}, nil
+}
+
+// inventoryDDL creates what is missing of ejops' inventory table. CREATE SCHEMA must be alone
+// in its batch, so each statement runs through sp_executesql.
+func inventoryDDL(live *jobdb.State) ([]jobdb.Call, []callLabel) {
+	var calls []jobdb.Call
+	var labels []callLabel
+	for i, missing := range []bool{!live.HasSchema, !live.HasInventory} {
+		if missing {
+			calls = append(calls, jobdb.Call{SQL: "EXEC sp_executesql " + jobdb.QuoteString(jobdb.InventoryDDL[i])})
+			labels = append(labels, callLabel{object: "inventory"})
 		}
 	}
-	// SQL Server takes at most 2100 parameters per request.
-	const rowsPerInsert = 250
-	for start := 0; start < len(inserts); start += rowsPerInsert {
-		batch := inserts[start:min(start+rowsPerInsert, len(inserts))]
-		var b strings.Builder
-		b.WriteString("INSERT INTO ejops.inventory (scope, kind, name, spec_hash, secret_fingerprint, applied_at, applied_by) VALUES ")
-		var args []any
-		for i, row := range batch {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(")
-			for k, v := range row {
-				if k > 0 {
-					b.WriteString(", ")
-				}
-				fmt.Fprintf(&b, "@p%d", len(args)+1)
-				args = append(args, v)
-			}
-			b.WriteString(")")
-		}
-		if err := tx.Exec(ctx, b.String(), args...); err != nil {
-			return err
-		}
+	return calls, labels
+}
+
+// inventoryWriter makes the statements of inventory rows.
+type inventoryWriter struct {
+	p   *Plan
+	opt ApplyOptions
+	now time.Time
+	fps map[string]string // fingerprints of the credentials the apply creates or alters
+}
+
+const (
+	inventoryDelete  = "DELETE FROM ejops.inventory WHERE scope = @scope AND kind = @kind AND name = @name"
+	inventoryColumns = "ejops.inventory (scope, kind, name, spec_hash, secret_fingerprint, applied_at, applied_by)"
+	inventoryUpdate  = "UPDATE ejops.inventory SET name = @name, spec_hash = @hash, secret_fingerprint = @fp, applied_at = @at, applied_by = @by WHERE scope = @scope AND kind = @kind AND name = @name"
+)
+
+func (iw inventoryWriter) call(o InventoryOp) (jobdb.Call, error) {
+	args := []sql.NamedArg{sql.Named("scope", iw.p.Scope), sql.Named("kind", o.Kind), sql.Named("name", o.Name)}
+	if o.Remove {
+		return jobdb.Call{SQL: inventoryDelete, Args: args}, nil
 	}
-	return nil
+	var fp any
+	switch {
+	case iw.fps[strings.ToLower(o.Name)] != "" && o.Kind == KindCredential:
+		fp = iw.fps[strings.ToLower(o.Name)]
+	case o.Secret != nil:
+		s, err := iw.opt.Secret(*o.Secret)
+		if err != nil {
+			return jobdb.Call{}, fmt.Errorf("credential %q: %w", o.Name, err)
+		}
+		if fp, err = Fingerprint(s); err != nil {
+			return jobdb.Call{}, err
+		}
+	case o.Fingerprint != "":
+		fp = o.Fingerprint
+	}
+	if !o.Exists {
+		return jobdb.Call{Insert: inventoryColumns, Values: []any{iw.p.Scope, o.Kind, o.Name, o.Hash, fp, iw.now, iw.opt.AppliedBy}}, nil
+	}
+	args = append(args, sql.Named("hash", o.Hash), sql.Named("fp", fp), sql.Named("at", iw.now), sql.Named("by", iw.opt.AppliedBy))
+	return jobdb.Call{SQL: inventoryUpdate, Args: args}, nil
 }

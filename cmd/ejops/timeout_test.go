@@ -36,12 +36,12 @@ func TestTimeoutsNameTheirFlag(t *testing.T) {
 	}
 }
 
-// TestDBTimeoutBoundsEachOperation: --db-timeout bounds each call, not the whole apply, so an apply
-// of many calls each well under it succeeds however long it takes in all.
+// TestDBTimeoutBoundsEachOperation: --db-timeout bounds each request, not the whole apply, so an
+// apply of several requests each well under it succeeds however long it takes in all.
 func TestDBTimeoutBoundsEachOperation(t *testing.T) {
 	j := startJobDB(t)
 	dir := writeSpecs(t, map[string]string{"agent.yaml": miAgent, "tg.yaml": tenants, "job.yaml": jobSpec("nightly", "a", "b", "c")})
-	j.em.SetDelay(60 * time.Millisecond)
+	j.em.SetDelay(200 * time.Millisecond) // an apply is 4 requests: read, lock and read, calls, commit
 	defer j.em.SetDelay(0)
 	start := time.Now()
 	j.mustRun(t, exitOK, "apply", "--yes", "--db-timeout", "400ms", "--lock-wait", "0s", dir)

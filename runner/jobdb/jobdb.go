@@ -247,6 +247,11 @@ func read(ctx context.Context, q queryer) (*State, error) {
 		return nil, fmt.Errorf("read job database: %w", err)
 	}
 	defer rows.Close()
+	return scanState(rows)
+}
+
+// scanState reads the result sets of readBatch, rows standing at the first of them.
+func scanState(rows *sql.Rows) (*State, error) {
 	st := &State{}
 	groups := map[string]int{}
 	jobs := map[string]int{}
@@ -365,107 +370,6 @@ func scanHeader(rows *sql.Rows, st *State) error {
 	st.Server, st.Database = server.String, database.String
 	st.CredentialsHidden = control.Valid && control.Int64 == 0
 	return nil
-}
-
-// Tx is one apply: a transaction with XACT_ABORT ON holding ejops' application lock.
-type Tx struct {
-	tx        *sql.Tx
-	opTimeout time.Duration
-	Calls     int // procedure calls and statements sent
-}
-
-// LockResource is the application lock every apply holds.
-const LockResource = "ejops.apply"
-
-// Begin opens a transaction with XACT_ABORT ON and takes the apply lock, waiting up to wait (on top
-// of OpTimeout). The transaction lives as long as ctx; each operation in it is bounded by OpTimeout.
-func (db *DB) Begin(ctx context.Context, wait time.Duration) (*Tx, error) {
-	sqltx, err := db.sql.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("begin transaction: %w", err)
-	}
-	t := &Tx{tx: sqltx, opTimeout: db.OpTimeout}
-	if err := t.exec(ctx, 0, "SET XACT_ABORT ON;"); err != nil {
-		_ = sqltx.Rollback()
-		return nil, fmt.Errorf("set xact_abort: %w", err)
-	}
-	var rc mssql.ReturnStatus
-	err = t.exec(ctx, wait, "sp_getapplock",
-		sql.Named("Resource", LockResource), sql.Named("LockMode", "Exclusive"),
-		sql.Named("LockOwner", "Transaction"), sql.Named("LockTimeout", int32(wait.Milliseconds())), &rc)
-	if err != nil {
-		_ = sqltx.Rollback()
-		return nil, fmt.Errorf("take the apply lock: %w", err)
-	}
-	if rc < 0 {
-		_ = sqltx.Rollback()
-		reason := map[mssql.ReturnStatus]string{
-			-1: fmt.Sprintf("another apply still holds it after %s (--lock-wait)", wait),
-			-2: "the request was canceled",
-			-3: "chosen as a deadlock victim",
-		}[rc]
-		if reason == "" {
-			reason = "sp_getapplock rejected the request"
-		}
-		return nil, fmt.Errorf("take the apply lock: %s (sp_getapplock returned %d)", reason, rc)
-	}
-	return t, nil
-}
-
-// exec runs one request of the transaction, bounded by its operation timeout plus extra.
-func (t *Tx) exec(ctx context.Context, extra time.Duration, query string, args ...any) error {
-	d := t.opTimeout
-	if d > 0 {
-		d += extra
-	}
-	octx, cancel := bound(ctx, d)
-	defer cancel()
-	_, err := t.tx.ExecContext(octx, query, args...)
-	return timedOut(ctx, octx, d, err)
-}
-
-// Read reads the live state inside the transaction.
-func (t *Tx) Read(ctx context.Context) (*State, error) {
-	octx, cancel := bound(ctx, t.opTimeout)
-	defer cancel()
-	st, err := read(octx, t.tx)
-	return st, readTimedOut(ctx, octx, t.opTimeout, err)
-}
-
-// Commit commits the transaction, releasing the lock.
-func (t *Tx) Commit() error {
-	if err := t.tx.Commit(); err != nil {
-		if ErrorNumber(err) == 0 {
-			// No answer from the server: the connection went during COMMIT.
-			return &CommitUnknownError{Err: err}
-		}
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
-}
-
-// CommitUnknownError is a COMMIT the server never answered: it may or may not have committed.
-type CommitUnknownError struct{ Err error }
-
-func (e *CommitUnknownError) Error() string {
-	return fmt.Sprintf("commit: no answer from the job database (%v): the changes may or may not have been committed; run plan to see what it holds", e.Err)
-}
-func (e *CommitUnknownError) Unwrap() error { return e.Err }
-
-// Rollback rolls everything back.
-func (t *Tx) Rollback() error { return t.tx.Rollback() }
-
-// Exec sends one call with arguments: a procedure by name (an RPC) or a parameterised statement
-// (sp_executesql).
-func (t *Tx) Exec(ctx context.Context, proc string, args ...any) error {
-	t.Calls++
-	return t.exec(ctx, 0, proc, args...)
-}
-
-// Statement runs one T-SQL statement without parameters (DDL that cannot take any).
-func (t *Tx) Statement(ctx context.Context, stmt string) error {
-	t.Calls++
-	return t.exec(ctx, 0, stmt)
 }
 
 // QuoteName quotes an identifier like QUOTENAME: [name] with ] doubled.

@@ -290,6 +290,7 @@ func (s *Session) callProc(norm, written string, args []jobstore.Arg) (jobstore.
 		key = "sys." + key[strings.IndexByte(key, '.')+1:]
 	}
 	s.calls[key]++
+	s.countInReply(key)
 	s.h.mu.Lock()
 	s.h.calls[key]++
 	s.h.mu.Unlock()
@@ -301,6 +302,17 @@ func (s *Session) callProc(norm, written string, args []jobstore.Arg) (jobstore.
 		err = &c
 	}
 	return res, err
+}
+
+// countInReply counts a procedure call in the reply of the request running it.
+func (s *Session) countInReply(proc string) {
+	if s.reply == nil {
+		return
+	}
+	if s.reply.Procs == nil {
+		s.reply.Procs = map[string]int{}
+	}
+	s.reply.Procs[proc]++
 }
 
 // executeSQL answers an sp_executesql RPC: the statement's items, its RETURN value and the

@@ -110,6 +110,9 @@ type Reply struct {
 	ReturnStatus *int32  // RPC only
 	Outputs      []Param // output parameters, names echoed exactly as the request sent them
 	Err          *Error  // terminating error, if any, sent last
+	// Procs counts the procedures the request ran by name, EXEC statements included, for the
+	// server's log.
+	Procs map[string]int
 }
 
 // Now is the emulator's notion of time in tests and in the model: UTC, 100ns precision like datetime2(7).

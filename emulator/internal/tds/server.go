@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -352,7 +354,9 @@ func (c *conn) batch(ctx context.Context, data []byte, enc *replyEncoder) {
 		return
 	}
 	c.log.Debug("tds: batch", "chars", len(text))
-	enc.encodeReply(c.sess.Batch(ctx, text), false, nil, true)
+	rep := c.sess.Batch(ctx, text)
+	c.logProcs(rep)
+	enc.encodeReply(rep, false, nil, true)
 }
 
 func (c *conn) rpc(ctx context.Context, data []byte, enc *replyEncoder) {
@@ -379,8 +383,26 @@ func (c *conn) rpc(ctx context.Context, data []byte, enc *replyEncoder) {
 			return
 		}
 		c.log.Debug("tds: rpc", "proc", call.Name, "params", len(call.Params), "bytes", len(data))
-		enc.encodeReply(c.sess.RPC(ctx, call.Name, call.Params), true, call.Params, last)
+		rep := c.sess.RPC(ctx, call.Name, call.Params)
+		if strings.HasSuffix(strings.ToLower(call.Name), "sp_executesql") {
+			c.logProcs(rep)
+		}
+		enc.encodeReply(rep, true, call.Params, last)
 	}
+}
+
+// logProcs logs the procedures a batch or an sp_executesql request ran by EXEC, by name with
+// their counts (never the statements, which may hold secrets).
+func (c *conn) logProcs(rep sqlval.Reply) {
+	if len(rep.Procs) == 0 || !c.log.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	names := make([]string, 0, len(rep.Procs))
+	for name, n := range rep.Procs {
+		names = append(names, fmt.Sprintf("%s=%d", name, n))
+	}
+	sort.Strings(names)
+	c.log.Debug("tds: procedures run", "calls", strings.Join(names, " "))
 }
 
 func (c *conn) tm(ctx context.Context, data []byte, enc *replyEncoder) {
