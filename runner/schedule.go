@@ -97,7 +97,7 @@ func compileLocal(j DesiredJob, now time.Time) (DesiredJob, LocalSchedule, error
 	}
 	start, reapply := compile(s, now)
 	ls := LocalSchedule{Job: j.Name, Every: spec.FormatInterval(j.IntervalType, j.IntervalCount), At: j.At, TimeZone: j.TimeZone,
-		NextRuns: []time.Time{}, Reapply: reapply}
+		NextRuns: []time.Time{}, Reapply: reapply.UTC()}
 	for t := now; len(ls.NextRuns) < 3; {
 		run, ok := s.NextRun(t)
 		if !ok {
