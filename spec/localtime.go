@@ -48,8 +48,8 @@ func LoadZone(name string) (*time.Location, error) {
 // jumped: 03:30 CDT. A time the clocks show twice (01:30 on the day they go back from 02:00 CDT to
 // 01:00 CST) is its first occurrence, 01:30 CDT. java.time and Python's zoneinfo (fold=0) make the
 // same choices.
-func Wall(loc *time.Location, y int, m time.Month, d, hour, min, sec int) time.Time {
-	naive := time.Date(y, m, d, hour, min, sec, 0, time.UTC)
+func Wall(loc *time.Location, y int, m time.Month, d, hour, minute, second int) time.Time {
+	naive := time.Date(y, m, d, hour, minute, second, 0, time.UTC)
 	// Offsets a day either side of the wall time: the ones in effect before and after any change
 	// that comes near it.
 	_, before := naive.Add(-24 * time.Hour).In(loc).Zone()

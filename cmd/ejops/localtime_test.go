@@ -111,7 +111,7 @@ func TestLocalScheduleAcrossAChange(t *testing.T) {
 func TestWatchMovesLocalScheduleAtTheChange(t *testing.T) {
 	j := serveJobDB(t, emulator.Options{User: "ejops", Password: "emulator-pw", NoSchedules: true})
 	dir := writeSpecs(t, map[string]string{"jobs.yaml": chicagoSpecs})
-	shift := springForward.Add(-3 * time.Second).Sub(time.Now())
+	shift := time.Until(springForward.Add(-3 * time.Second))
 	logs := &syncBuffer{}
 	e := &env{stdin: strings.NewReader(""), stdout: &bytes.Buffer{}, stderr: logs, getenv: os.Getenv, readFile: runner.ReadSecretFile,
 		clock: func() time.Time { return time.Now().Add(shift) }}
