@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,6 +30,20 @@ const Database = "jobdb"
 
 // DefaultUser is the login name when Options.User is empty.
 const DefaultUser = "ejops"
+
+// Login is a login the emulator serves, with the role of its database user.
+type Login = sqlexec.Login
+
+// The roles of a Login: the job database's administrator, and the documented roles jobs_admin
+// (reads the views, executes the jobs procedures) and jobs_reader (reads the views).
+const (
+	RoleOwner  = sqlexec.RoleOwner
+	RoleAdmin  = sqlexec.RoleAdmin
+	RoleReader = sqlexec.RoleReader
+)
+
+// IsRole reports whether role is one of RoleOwner, RoleAdmin and RoleReader.
+func IsRole(role string) bool { return sqlexec.IsRole(role) }
 
 // DefaultServerName is the server name when Options.ServerName is empty.
 const DefaultServerName = sqlexec.DefaultServerName
@@ -51,6 +66,9 @@ type Options struct {
 	// sees no rows in sys.database_scoped_credentials, HAS_PERMS_BY_NAME answers 0 for CONTROL,
 	// and its writes are denied. ReaderDSN connects as it.
 	Reader, ReaderPassword string
+	// Logins are more logins, each with its role (RoleOwner, RoleAdmin or RoleReader); LoginDSN
+	// connects as one of them.
+	Logins []Login
 
 	// NoSchedules keeps the agent simulation from firing job schedules; executions started by
 	// sp_start_job still run. A short-lived CLI process (plan, apply …) is not a resident agent
@@ -64,6 +82,7 @@ type Emulator struct {
 	user     string
 	password string
 	reader   [2]string // login name and password of the reader login, if any
+	logins   []Login   // Options.Logins
 	db       *jobstore.DB
 	handler  *sqlexec.Handler
 	srv      *tds.Server
@@ -94,6 +113,11 @@ func New(opts Options) (*Emulator, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	for _, l := range opts.Logins {
+		if l.Name == "" || l.Password == "" || !IsRole(l.Role) {
+			return nil, fmt.Errorf("login %q: a login needs a name, a password and a role (%s, %s or %s)", l.Name, RoleOwner, RoleAdmin, RoleReader)
+		}
+	}
 	if opts.Clock == nil {
 		opts.Clock = agent.RealClock{}
 	}
@@ -118,11 +142,12 @@ func New(opts Options) (*Emulator, error) {
 		opts.ServerName = DefaultServerName
 	}
 	h := sqlexec.NewHandler(db, sqlexec.Options{User: opts.User, Password: opts.Password, Database: Database, Now: opts.Now,
-		ServerName: opts.ServerName, Reader: opts.Reader, ReaderPassword: opts.ReaderPassword})
+		ServerName: opts.ServerName, Reader: opts.Reader, ReaderPassword: opts.ReaderPassword, Logins: opts.Logins})
 	e := &Emulator{
 		user:     opts.User,
 		password: opts.Password,
 		reader:   [2]string{opts.Reader, opts.ReaderPassword},
+		logins:   opts.Logins,
 		db:       db,
 		handler:  h,
 		srv:      tds.NewServer(h, tds.Options{Logger: logger, ServerName: opts.ServerName}),
@@ -227,6 +252,17 @@ func (e *Emulator) ReaderDSN(addr net.Addr) string {
 		return ""
 	}
 	return dsn(e.reader[0], e.reader[1], addr)
+}
+
+// LoginDSN returns the connection string of the login of Options.Logins named name, or "" when
+// there is none.
+func (e *Emulator) LoginDSN(name string, addr net.Addr) string {
+	for _, l := range e.logins {
+		if strings.EqualFold(l.Name, name) {
+			return dsn(l.Name, l.Password, addr)
+		}
+	}
+	return ""
 }
 
 func dsn(user, password string, addr net.Addr) string {

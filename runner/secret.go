@@ -6,9 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"strings"
 	"unicode/utf8"
 
@@ -24,11 +22,12 @@ const (
 	scryptR      = 8
 	scryptP      = 1
 	scryptKeyLen = 32
+	saltLen      = 16
 )
 
 // Fingerprint returns a salted scrypt digest of secret: "scrypt$N$r$p$salt$hash".
 func Fingerprint(secret string) (string, error) {
-	salt := make([]byte, 16)
+	salt := make([]byte, saltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
@@ -44,21 +43,27 @@ func fingerprint(secret string, salt []byte, n, r, p int) (string, error) {
 	return fmt.Sprintf("scrypt$%d$%d$%d$%s$%s", n, r, p, enc.EncodeToString(salt), enc.EncodeToString(key)), nil
 }
 
-// VerifyFingerprint reports whether secret matches a fingerprint made by Fingerprint.
+// fingerprintPrefix starts every fingerprint Fingerprint makes: its scheme and parameters.
+var fingerprintPrefix = fmt.Sprintf("scrypt$%d$%d$%d$", scryptN, scryptR, scryptP)
+
+// VerifyFingerprint reports whether secret matches a fingerprint made by Fingerprint. A fingerprint
+// with other parameters, such as an inventory row edited to make the check take minutes and
+// gigabytes, or another salt or digest length, does not match and is not computed.
 func VerifyFingerprint(secret, fp string) bool {
-	parts := strings.Split(fp, "$")
-	if len(parts) != 6 || parts[0] != "scrypt" {
+	rest, ok := strings.CutPrefix(fp, fingerprintPrefix)
+	if !ok {
 		return false
 	}
-	var n, r, p int
-	if _, err := fmt.Sscanf(parts[1]+" "+parts[2]+" "+parts[3], "%d %d %d", &n, &r, &p); err != nil || n > 1<<20 || r > 32 || p > 4 {
+	enc := base64.RawStdEncoding
+	salt64, key64, ok := strings.Cut(rest, "$")
+	if !ok || len(salt64) != enc.EncodedLen(saltLen) || len(key64) != enc.EncodedLen(scryptKeyLen) {
 		return false
 	}
-	salt, err := base64.RawStdEncoding.DecodeString(parts[4])
+	salt, err := enc.DecodeString(salt64)
 	if err != nil {
 		return false
 	}
-	got, err := fingerprint(secret, salt, n, r, p)
+	got, err := fingerprint(secret, salt, scryptN, scryptR, scryptP)
 	return err == nil && subtle.ConstantTimeCompare([]byte(got), []byte(fp)) == 1
 }
 
@@ -116,27 +121,16 @@ func ResolveSecret(getenv func(string) string, readFile func(string) ([]byte, er
 // MaxSecretFile is the size of the largest secret file ResolveSecret reads.
 const MaxSecretFile = 64 << 10
 
-// ReadSecretFile reads a secret file: a regular file of at most MaxSecretFile bytes, so that a
-// device or a huge file named by mistake is refused rather than read.
+// ReadSecretFile reads a secret file: a regular file of at most MaxSecretFile bytes. A named pipe, a
+// device or a huge file named by mistake is refused rather than read, without waiting on a pipe's
+// writer.
 func ReadSecretFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
+	b, err := spec.ReadFile(path, MaxSecretFile)
+	switch {
+	case errors.Is(err, spec.ErrNotRegular):
 		return nil, fmt.Errorf("%s is not a regular file", path)
-	}
-	b, err := io.ReadAll(io.LimitReader(f, MaxSecretFile+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > MaxSecretFile {
+	case errors.Is(err, spec.ErrTooLarge):
 		return nil, fmt.Errorf("%s is larger than %d bytes", path, MaxSecretFile)
 	}
-	return b, nil
+	return b, err
 }

@@ -1,11 +1,13 @@
 package runner
 
 import (
+	"encoding/base64"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ejops/ejops/spec"
 )
@@ -40,6 +42,51 @@ func TestSecretFiles(t *testing.T) {
 	}
 	if _, err := resolve(spec.SecretRef{Env: "UNSET_SECRET"}); err == nil || !strings.Contains(err.Error(), "UNSET_SECRET is not set") {
 		t.Errorf("unset variable: %v", err)
+	}
+}
+
+// TestVerifyFingerprintParameters checks that only fingerprints with the parameters ejops writes
+// are computed: an inventory row edited to costlier parameters (minutes and gigabytes of scrypt),
+// weaker ones, or other salt and digest lengths does not match, and is refused at once.
+func TestVerifyFingerprintParameters(t *testing.T) {
+	fp, err := Fingerprint("s3cret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !VerifyFingerprint("s3cret", fp) || VerifyFingerprint("other", fp) {
+		t.Fatalf("VerifyFingerprint does not tell the secret from another one: %s", fp)
+	}
+	parts := strings.Split(fp, "$")
+	salt, key := parts[4], parts[5]
+	rawSalt, _ := base64.RawStdEncoding.DecodeString(salt)
+	weaker, err := fingerprint("s3cret", rawSalt, 1<<10, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]string{
+		"costlier":      "scrypt$1048576$32$4$" + salt + "$" + key,
+		"weaker":        weaker,
+		"leading zero":  "scrypt$032768$8$1$" + salt + "$" + key,
+		"short salt":    "scrypt$32768$8$1$" + salt[:8] + "$" + key,
+		"long digest":   fp + "AAAA",
+		"extra field":   fp + "$x",
+		"other scheme":  "bcrypt$32768$8$1$" + salt + "$" + key,
+		"invalid salt":  "scrypt$32768$8$1$" + strings.Repeat("!", len(salt)) + "$" + key,
+		"empty":         "",
+		"prefix only":   "scrypt$32768$8$1$",
+		"no digest sep": "scrypt$32768$8$1$" + salt + key,
+	}
+	for name, edited := range cases {
+		done := make(chan bool, 1)
+		go func() { done <- VerifyFingerprint("s3cret", edited) }()
+		select {
+		case ok := <-done:
+			if ok {
+				t.Errorf("%s: %q matches", name, edited)
+			}
+		case <-time.After(time.Second):
+			t.Fatalf("%s: %q is still being computed after a second", name, edited)
+		}
 	}
 }
 

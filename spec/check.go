@@ -49,7 +49,7 @@ func check(set *Set, docs []*document, ds *Diagnostics) {
 	for _, a := range agents[min(1, len(agents)):] {
 		ds.Add(a.pos, Error, CodeAgents, "more than one Agent: %q is also declared at %s", agents[0].name, agents[0].pos)
 	}
-	c := &checker{set: set, ds: ds, declared: declared, mi: set.Agent != nil && set.Agent.Authentication == AuthManagedIdentity}
+	c := &checker{set: set, ds: ds, declared: declared, mi: set.Agent != nil && set.Agent.Authentication == AuthManagedIdentity, hints: maxHintComparisons}
 	for _, cr := range set.Credentials {
 		c.length(&cr.Meta, "spec.identity", cr.Identity, MaxNameLength)
 	}
@@ -65,8 +65,15 @@ type checker struct {
 	set      *Set
 	ds       *Diagnostics
 	declared map[string]names
-	mi       bool // the agent authenticates with a managed identity
+	mi       bool                // the agent authenticates with a managed identity
+	sorted   map[string][]string // declared names by kind, sorted, for hints
+	hints    int                 // names hints may still compare
 }
+
+// maxHintComparisons bounds the names compared for "did you mean" hints in one run: each
+// undeclared reference is compared with every declared name of its kind, which thousands of
+// undeclared references to thousands of names would make quadratic.
+const maxHintComparisons = 1_000_000
 
 func (c *checker) length(m *Meta, path, value string, limit int) {
 	if n := sqlLength(value); n > limit {
@@ -81,11 +88,21 @@ func (c *checker) length(m *Meta, path, value string, limit int) {
 // hint returns "; did you mean "x"?" for the declared name of kind closest to an undeclared name,
 // or "" when none is close.
 func (c *checker) hint(kind, name string) string {
-	declared := make([]string, 0, len(c.declared[kind]))
-	for _, ds := range c.declared[kind] {
-		declared = append(declared, ds[0].name)
+	if c.hints < len(c.declared[kind]) {
+		return ""
 	}
-	sort.Strings(declared)
+	c.hints -= len(c.declared[kind])
+	declared, ok := c.sorted[kind]
+	if !ok {
+		for _, ds := range c.declared[kind] {
+			declared = append(declared, ds[0].name)
+		}
+		sort.Strings(declared)
+		if c.sorted == nil {
+			c.sorted = map[string][]string{}
+		}
+		c.sorted[kind] = declared
+	}
 	if near, ok := closest(name, declared); ok {
 		return fmt.Sprintf("; did you mean %q?", near)
 	}

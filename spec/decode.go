@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
 	"path/filepath"
@@ -267,7 +268,11 @@ func decodeStep(d *document, f fields) *Step {
 		path := d.relative(cf)
 		s.CommandFile = d.l.display(path)
 		s.CommandSource = Source{File: s.CommandFile, Line: 1, Col: 1, Indent: 0}
-		s.Command = readCommand(f, path, s.CommandSource)
+		if isAbsolute(cf) {
+			f.dec.ds.Add(f.pos("commandFile"), Error, CodeOutside, "%s: %s is an absolute path; name a file relative to this YAML file, inside the folder ejops reads", f.join("commandFile"), cf)
+		} else {
+			s.Command = readCommand(f, path, s.CommandSource)
+		}
 	}
 	r := f.sub("retry")
 	s.Retry = Retry{
@@ -295,23 +300,36 @@ func decodeStep(d *document, f fields) *Step {
 	return s
 }
 
-// readCommand reads a commandFile, reporting a missing, oversized or non-UTF-8 file, and checks it
-// for inline secrets.
+// readCommand reads a commandFile, reporting a missing, oversized or non-UTF-8 file and one outside
+// the folder ejops reads, and checks it for inline secrets and NUL characters.
 func readCommand(f fields, path string, src Source) string {
 	pos := f.pos("commandFile")
-	data, err := readLimited(path, MaxCommandBytes*2)
-	if err != nil {
+	data, err := f.dec.d.tree.read(path, MaxCommandBytes*2)
+	switch {
+	case errors.Is(err, errOutside):
+		f.dec.ds.Add(pos, Error, CodeOutside, "%s", f.dec.d.l.outside(f.join("commandFile")+": "+f.str("commandFile"), f.dec.d.tree))
+		return ""
+	case err != nil:
 		f.dec.ds.Add(pos, Error, CodeCommandFile, "%s: cannot read %s: %s", f.join("commandFile"), src.File, ioReason(err))
 		return ""
-	}
-	if !utf8.Valid(data) {
+	case !utf8.Valid(data):
 		f.dec.ds.Add(invalidUTF8Pos(src.File, data), Error, CodeEncoding, "command file is not valid UTF-8")
 		return ""
 	}
 	cmd := strings.TrimPrefix(string(data), "\ufeff")
+	checkCommand(f.dec.ds, cmd, src)
+	return cmd
+}
+
+// checkCommand reports a secret written inline in a step's T-SQL and a NUL character in it, which
+// terminals and review tools stop at, hiding what follows.
+func checkCommand(ds *Diagnostics, cmd string, src Source) {
 	if loc := tsqlSecret.FindStringIndex(cmd); loc != nil {
 		l, c := offsetLineCol(cmd, loc[0])
-		f.dec.ds.Add(src.Map(l, c), Error, CodeSecret, "secret written inline in the step's T-SQL (%s); create credentials from a Credential spec with secretFrom", strings.TrimSpace(cmd[loc[0]:loc[1]-1]))
+		ds.Add(src.Map(l, c), Error, CodeSecret, "secret written inline in the step's T-SQL (%s); create credentials from a Credential spec with secretFrom", strings.TrimSpace(cmd[loc[0]:loc[1]-1]))
 	}
-	return cmd
+	if i := strings.IndexByte(cmd, 0); i >= 0 {
+		l, c := offsetLineCol(cmd, i)
+		ds.Add(src.Map(l, c), Error, CodeNUL, "the step's T-SQL holds a NUL character (U+0000); remove it")
+	}
 }

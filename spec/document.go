@@ -10,6 +10,7 @@ type document struct {
 	l       *loader
 	file    string     // display path
 	path    string     // path to open, as found
+	tree    *tree      // the folder its commandFiles must stay inside
 	lines   *lineIndex // the whole file, for positions inside block scalars
 	root    *yaml.Node
 	kind    string // "" when not a known string

@@ -25,17 +25,7 @@ func TestLoadNamedPipe(t *testing.T) {
 	if err := syscall.Mkfifo(sql, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	write(t, dir, "specs/job.yml", `apiVersion: ejops/v1
-kind: Agent
-metadata: {name: a}
-spec: {authentication: ManagedIdentity}
----
-apiVersion: ejops/v1
-kind: TargetGroup
-metadata: {name: g}
-spec: {members: [{server: s.database.windows.net}]}
----
-apiVersion: ejops/v1
+	write(t, dir, "specs/job.yml", agentAndGroup+`apiVersion: ejops/v1
 kind: Job
 metadata: {name: j}
 spec:

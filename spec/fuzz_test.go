@@ -20,8 +20,8 @@ func FuzzLoad(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		l := &loader{}
-		r := l.parseBytes("fuzz.yaml", "fuzz.yaml", data, nil)
+		l := newLoader(Options{})
+		r := l.parseBytes("fuzz.yaml", specFile{path: "fuzz.yaml", tree: newTree(".")}, data, nil)
 		set := &Set{}
 		set.collect(r.docs)
 		ds := r.diags

@@ -26,6 +26,8 @@ type Options struct {
 	// Exclude holds gitignore patterns that leave paths out under each folder given to Load, read
 	// as if they followed the lines of the folder's ignore file (IgnoreFile).
 	Exclude []string
+
+	limits *limits // nil for the default limits
 }
 
 // Load reads every spec under paths with the default Options.
@@ -33,21 +35,21 @@ func Load(paths ...string) (*Set, Diagnostics) {
 	return Options{}.Load(paths...)
 }
 
-// Load reads every spec under paths (files, or folders searched recursively for *.yaml and *.yml,
-// skipping hidden files and folders and those that the folder's IgnoreFile or o.Exclude name),
+// Load reads every spec under paths (files, or folders searched recursively for *.yaml and *.yml in
+// any case, skipping hidden files and folders and the paths that the folder's IgnoreFile or
+// o.Exclude name, and not following links to folders, all of which the Set records),
 // checks each document against the JSON Schema and the job database's rules, and returns the
 // objects of the valid documents with every problem found. Documents of other tools, such as
 // compose files and Kubernetes manifests, are skipped and counted in Set.Skipped; a folder that
 // holds such documents and no spec is an error. File names in positions are relative to the
 // current directory. Load never stops at the first problem.
 func (o Options) Load(paths ...string) (*Set, Diagnostics) {
-	cwd, _ := os.Getwd()
-	l := &loader{cwd: cwd, exclude: o.Exclude}
+	l := newLoader(o)
 	var ds Diagnostics
 	files, folders := l.find(paths, &ds)
 	results := l.parseAll(files)
 
-	set := &Set{Files: len(files)}
+	set := &Set{Files: len(files), Hidden: l.hidden, Excluded: l.excluded, LinkedFolders: l.linkedFolders}
 	var docs []*document
 	for i, r := range results {
 		ds = append(ds, r.diags...)
@@ -73,7 +75,17 @@ func (o Options) Load(paths ...string) (*Set, Diagnostics) {
 	set.collect(docs)
 	check(set, docs, &ds)
 	ds.Sort()
-	return set, ds
+	return set, ds.limit(l.limits.fileDiags, l.limits.diags)
+}
+
+// newLoader returns a loader with the options o.
+func newLoader(o Options) *loader {
+	cwd, _ := os.Getwd()
+	l := &loader{cwd: cwd, exclude: o.Exclude, limits: defaultLimits}
+	if o.limits != nil {
+		l.limits = *o.limits
+	}
+	return l
 }
 
 // parseAll parses the files and checks their spec documents. Files are parsed in parallel, and
@@ -96,7 +108,7 @@ func (l *loader) parseAll(files []specFile) []fileResult {
 	for range min(workers, len(files)) {
 		parsed.Go(func() {
 			for i := range next {
-				results[i] = l.parseFile(files[i].path, docsIn)
+				results[i] = l.parseFile(files[i], docsIn)
 			}
 		})
 	}
@@ -136,6 +148,11 @@ func (set *Set) collect(docs []*document) {
 type loader struct {
 	cwd     string
 	exclude []string // gitignore patterns of paths to leave out under folder arguments
+	limits  limits
+	counted docCounter // documents read in this run
+
+	hidden                  []string // hidden files and folders left out, as displayed
+	excluded, linkedFolders int      // paths left out by ignore patterns, links to folders not followed
 }
 
 // display returns the path to show in positions: relative to the current directory, slash-separated.
@@ -178,35 +195,46 @@ type fileResult struct {
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // parseFile reads one file and splits it into documents, which it hands to process.
-func (l *loader) parseFile(path string, process chan<- *document) (r fileResult) {
-	file := l.display(path)
+func (l *loader) parseFile(f specFile, process chan<- *document) (r fileResult) {
+	file := l.display(f.path)
 	filePos := Pos{File: file}
-	fi, err := os.Stat(path)
-	if err != nil {
+	real, fi, err := f.tree.stat(f.path)
+	switch {
+	case errors.Is(err, errOutside):
+		r.diags.Add(filePos, Error, CodeOutside, "%s", l.outside("file", f.tree))
+		return r
+	case err != nil:
 		r.diags.Add(filePos, Error, CodeRead, "cannot read file: %s", ioReason(err))
 		return r
-	}
-	if !fi.Mode().IsRegular() {
+	case !fi.Mode().IsRegular():
 		// Opening a named pipe or a device could block or never end: report it unopened.
-		r.diags.Add(filePos, Error, CodeRead, "cannot read file: %s", errNotRegular)
+		r.diags.Add(filePos, Error, CodeRead, "cannot read file: %s", ErrNotRegular)
 		return r
-	}
-	if fi.Size() > MaxFileSize {
+	case fi.Size() > MaxFileSize:
 		r.diags.Add(filePos, Error, CodeTooLarge, "file is %d bytes; spec files are limited to %d bytes", fi.Size(), MaxFileSize)
 		return r
 	}
-	data, err := readLimited(path, MaxFileSize)
+	data, err := ReadFile(real, MaxFileSize)
 	if err != nil {
 		r.diags.Add(filePos, Error, CodeRead, "cannot read file: %s", ioReason(err))
 		return r
 	}
-	return l.parseBytes(file, path, data, process)
+	return l.parseBytes(file, f, data, process)
+}
+
+// outside says that what resolves outside tree t.
+func (l *loader) outside(what string, t *tree) string {
+	folder := l.display(t.path)
+	if folder == "." {
+		folder = "the current folder"
+	}
+	return fmt.Sprintf("%s resolves to a path outside %s; ejops reads only files inside the folders it is given", what, folder)
 }
 
 // parseBytes splits one file's contents into documents and hands each spec to process; with a nil
 // channel it checks them itself. Documents of other tools are counted and dropped; so is a file that
 // cannot be parsed unless it looks like a spec.
-func (l *loader) parseBytes(file, path string, data []byte, process chan<- *document) (r fileResult) {
+func (l *loader) parseBytes(file string, f specFile, data []byte, process chan<- *document) (r fileResult) {
 	if !utf8.Valid(data) {
 		r.unparsed(data, invalidUTF8Pos(file, data), CodeEncoding, "file is not valid UTF-8")
 		return r
@@ -214,7 +242,8 @@ func (l *loader) parseBytes(file, path string, data []byte, process chan<- *docu
 	lines := &lineIndex{data: data}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var empty []Pos
-	for {
+	unread := false // the limits left documents unread
+	for read := 1; ; read++ {
 		var n yaml.Node
 		err := safeDecode(dec, &n)
 		if err == io.EOF {
@@ -225,6 +254,10 @@ func (l *loader) parseBytes(file, path string, data []byte, process chan<- *docu
 			r.unparsed(data, d.Pos, d.Code, d.Message)
 			break
 		}
+		if !l.countDocument(read, Pos{File: file, Line: n.Line, Col: max(n.Column, 1)}, &r.diags) {
+			unread = true
+			break
+		}
 		if len(n.Content) == 0 || isEmpty(n.Content[0]) {
 			empty = append(empty, Pos{File: file, Line: n.Line, Col: max(n.Column, 1)})
 			continue
@@ -233,7 +266,7 @@ func (l *loader) parseBytes(file, path string, data []byte, process chan<- *docu
 			r.skipped++
 			continue
 		}
-		d := &document{l: l, file: file, path: path, lines: lines, root: n.Content[0]}
+		d := &document{l: l, file: file, path: f.path, tree: f.tree, lines: lines, root: n.Content[0]}
 		d.pos = nodePos(file, d.root)
 		r.docs = append(r.docs, d)
 		if process != nil {
@@ -248,7 +281,7 @@ func (l *loader) parseBytes(file, path string, data []byte, process chan<- *docu
 			r.diags.Add(p, Warning, CodeEmpty, "empty document")
 		}
 	}
-	if len(r.docs) == 0 && len(r.diags) == 0 && r.skipped == 0 {
+	if len(r.docs) == 0 && len(r.diags) == 0 && r.skipped == 0 && !unread {
 		r.diags.Add(Pos{File: file}, Warning, CodeEmpty, "file holds no documents")
 	}
 	return r
@@ -264,15 +297,25 @@ func (r *fileResult) unparsed(data []byte, pos Pos, code, msg string) {
 	r.skipped++
 }
 
-var errNotRegular = errors.New("not a regular file")
+// Errors of ReadFile.
+var (
+	ErrNotRegular = errors.New("not a regular file")
+	ErrTooLarge   = errors.New("file is too large")
+)
 
-// readLimited reads a regular file of at most limit bytes. It stats the path before opening it, and
-// opens it without blocking, so a named pipe, even one swapped in between, is refused, not waited on.
-func readLimited(path string, limit int64) ([]byte, error) {
-	if fi, err := os.Stat(path); err != nil {
-		return nil, err
-	} else if !fi.Mode().IsRegular() {
-		return nil, errNotRegular
+// tooLarge is ReadFile's error for a file of more than limit bytes.
+type tooLarge struct{ limit int64 }
+
+func (e tooLarge) Error() string        { return fmt.Sprintf("file is larger than %d bytes", e.limit) }
+func (e tooLarge) Is(target error) bool { return target == ErrTooLarge }
+
+// ReadFile reads a regular file of at most limit bytes. It stats the path before opening it, and
+// opens it without blocking, so a named pipe, even one swapped in between, is refused
+// (ErrNotRegular), not waited on; a larger file is refused with ErrTooLarge.
+func ReadFile(path string, limit int64) ([]byte, error) {
+	// A path that cannot be stated cannot be opened either: open says why.
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return nil, ErrNotRegular
 	}
 	f, err := os.OpenFile(path, os.O_RDONLY|openNonblock, 0)
 	if err != nil {
@@ -282,14 +325,14 @@ func readLimited(path string, limit int64) ([]byte, error) {
 	if fi, err := f.Stat(); err != nil {
 		return nil, err
 	} else if !fi.Mode().IsRegular() {
-		return nil, errNotRegular
+		return nil, ErrNotRegular
 	}
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, err
 	}
 	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("file is larger than %d bytes", limit)
+		return nil, tooLarge{limit}
 	}
 	return data, nil
 }

@@ -198,6 +198,20 @@ spec:
 	}
 }
 
+// agentAndGroup starts a spec file that declares an Agent with a managed identity and a target
+// group g, so that a job that follows needs nothing else.
+const agentAndGroup = `apiVersion: ejops/v1
+kind: Agent
+metadata: {name: a}
+spec: {authentication: ManagedIdentity}
+---
+apiVersion: ejops/v1
+kind: TargetGroup
+metadata: {name: g}
+spec: {members: [{server: s.database.windows.net}]}
+---
+`
+
 func write(t *testing.T, dir, name, content string) {
 	t.Helper()
 	p := filepath.Join(dir, name)

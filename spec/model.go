@@ -37,6 +37,17 @@ type Set struct {
 	Files        int    // number of files read
 	Documents    int    // number of spec documents read
 	Skipped      int    // number of documents of other tools skipped
+	// Hidden lists the hidden YAML files and folders left out under folder arguments, but .git;
+	// Excluded counts the YAML files and the folders that IgnoreFile or Options.Exclude left out;
+	// LinkedFolders the symbolic links to folders, which are not followed.
+	Hidden                  []string
+	Excluded, LinkedFolders int
+}
+
+// Objects returns the number of objects the set declares that apply creates, changes or prunes:
+// credentials, target groups and jobs. An Agent document alone declares none.
+func (set *Set) Objects() int {
+	return len(set.Credentials) + len(set.TargetGroups) + len(set.Jobs)
 }
 
 // Meta is what every object shares: its name and where it was declared.

@@ -15,6 +15,8 @@ const (
 	CodeDuplicateKey  = "SPEC006" // a mapping repeats a key
 	CodeAlias         = "SPEC007" // anchors, aliases, merge keys and non-standard tags
 	CodeEmpty         = "SPEC008" // empty document or file
+	CodeOutside       = "SPEC009" // a spec file or commandFile outside the folder ejops reads
+	CodeLimit         = "SPEC010" // more documents or diagnostics than ejops reads or lists
 	CodeUnknownField  = "SPEC101" // field the schema does not know
 	CodeMissingField  = "SPEC102" // required field missing
 	CodeType          = "SPEC103" // value of the wrong type
@@ -44,6 +46,7 @@ const (
 	CodeAt            = "SPEC311" // schedule at malformed, or with an interval under a day
 	CodeMonthDay      = "SPEC312" // monthly local-time schedule on a day UTC months cannot keep
 	CodeSecret        = "SPEC401" // a secret written inline
+	CodeNUL           = "SPEC402" // a NUL character in a step's T-SQL
 )
 
 // Rule describes one diagnostic code for documentation and report formats such as SARIF.
@@ -57,13 +60,15 @@ type Rule struct {
 
 var rules = []Rule{
 	{CodeRead, "unreadable", Error, "A path or file cannot be read.", "Check that the path exists and is readable by the user running ejops."},
-	{CodeNoSpecs, "no-specs", Error, "A folder holds no spec files.", "Specs are *.yaml or *.yml files; hidden folders such as .git are skipped. Pass the folder that holds them."},
+	{CodeNoSpecs, "no-specs", Error, "A folder holds no spec files.", "Specs are *.yaml or *.yml files, in any case; hidden folders such as .git are skipped and links to folders are not followed. Pass the folder that holds them."},
 	{CodeTooLarge, "file-too-large", Error, "A spec file is larger than 8 MiB.", "Split the file, or move long T-SQL into commandFile .sql files."},
 	{CodeEncoding, "not-utf8", Error, "A file is not valid UTF-8.", "Save the file as UTF-8."},
 	{CodeSyntax, "yaml-syntax", Error, "The file is not valid YAML.", "Fix the syntax at the position shown. Indent with spaces: YAML does not allow tabs in indentation."},
 	{CodeDuplicateKey, "duplicate-key", Error, "A mapping repeats a key.", "Remove one of the keys; YAML parsers disagree on which one wins."},
 	{CodeAlias, "alias", Error, "The spec uses YAML anchors, aliases, merge keys or tags other than the standard ones.", "Write the values out, untagged: specs are reviewed as text, aliases and merge keys hide what a document contains, and tags such as !Ref or !!binary would be ignored. The core tags !!str, !!int, !!float, !!bool, !!null, !!timestamp, !!map and !!seq are allowed where they match their value."},
 	{CodeEmpty, "empty-document", Warning, "A document or file is empty.", "Remove the stray --- separator or the empty file."},
+	{CodeOutside, "outside-folder", Error, "A spec file, commandFile or ignore file lies outside the folder ejops reads.", "ejops reads only the files inside the folders it is given (for a file argument, its folder): commandFile is a relative path that stays inside, and symbolic links must point inside too. Move the file into the folder, or give ejops the folder that holds both."},
+	{CodeLimit, "limit", Error, "A file or a run holds more than ejops reads or lists.", "ejops reads at most 10,000 YAML documents per file and 100,000 per run, checks at most 1,000 problems per document, and lists at most 1,000 diagnostics per file and 10,000 per run, counting the rest in one line. Split very large files; fix the first problems and run again."},
 	{CodeUnknownField, "unknown-field", Error, "A field the spec format does not know.", "Check the spelling against `ejops schema`; unknown fields are errors so that typos do not pass silently."},
 	{CodeMissingField, "missing-field", Error, "A required field is missing.", "Add the field; `ejops schema` lists the required fields of every kind."},
 	{CodeType, "wrong-type", Error, "A value has the wrong type.", "Write the value with the type the schema asks for, e.g. quote strings that look like numbers."},
@@ -93,6 +98,7 @@ var rules = []Rule{
 	{CodeAt, "schedule-at", Error, "A schedule's time of day is malformed or has an interval under a day.", "Write at as HH:MM (24-hour, such as 08:00) together with timeZone, and every as a count of days, weeks or months (1d, 2w, 1mo): a job that runs every few minutes or hours has no time of day."},
 	{CodeMonthDay, "schedule-month-day", Error, "A monthly schedule in local time falls on a day the job database's months cannot keep.", "The job database adds months to the start time in UTC: a run is kept on its day of the month only when that day is from 1 to 28 both in local time and in UTC. Pick another day of the month in start, or a time of day that does not cross midnight in UTC."},
 	{CodeSecret, "inline-secret", Error, "A secret is written inline in a spec.", "Secrets never live in git: reference them with a Credential's secretFrom (env or file), and create credentials with ejops rather than with CREATE DATABASE SCOPED CREDENTIAL in a step."},
+	{CodeNUL, "nul-character", Error, "A step's T-SQL holds a NUL character.", "Terminals, diffs and review tools stop at a NUL character, so the T-SQL after it can go unseen; remove it."},
 }
 
 // Rules returns the metadata of every diagnostic code of the loader and the checks, in code order.

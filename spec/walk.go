@@ -19,6 +19,7 @@ type walker struct {
 	ds      *Diagnostics
 	bad     bool // the document cannot be checked further
 	aliased bool // an alias was reported; one per document is enough
+	full    bool // the document has as many problems as are checked; the rest is not walked
 }
 
 var (
@@ -26,7 +27,20 @@ var (
 	connSecret = regexp.MustCompile(`(?i)\b(password|pwd)\s*=\s*[^\s;'"]`)
 )
 
+// over reports whether the document has as many problems as are checked, saying so once, at n,
+// when it first does: the walk then stops.
+func (w *walker) over(n *yaml.Node) bool {
+	if limit := w.d.l.limits.fileDiags; !w.full && len(*w.ds) >= limit {
+		w.ds.Add(nodePos(w.d.file, n), Error, CodeLimit, "more than %d problems in this document; ejops checks at most %d, so the rest of it is not checked", limit, limit)
+		w.bad, w.full = true, true
+	}
+	return w.full
+}
+
 func (w *walker) value(n *yaml.Node, key string) any {
+	if w.over(n) {
+		return nil
+	}
 	w.tag(n)
 	switch n.Kind {
 	case yaml.AliasNode:
@@ -37,7 +51,8 @@ func (w *walker) value(n *yaml.Node, key string) any {
 		return nil
 	case yaml.MappingNode:
 		m := make(map[string]any, len(n.Content)/2)
-		for i := 0; i+1 < len(n.Content); i += 2 {
+		lines := make(map[string]int, len(n.Content)/2) // of the keys seen, by key
+		for i := 0; i+1 < len(n.Content) && !w.over(n.Content[i]); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			if k.Kind != yaml.ScalarNode {
 				w.ds.Add(nodePos(w.d.file, k), Error, CodeType, "mapping keys must be strings")
@@ -50,24 +65,21 @@ func (w *walker) value(n *yaml.Node, key string) any {
 				w.bad = true
 				continue
 			}
-			if _, dup := m[k.Value]; dup {
-				first := 0
-				for j := 0; j < i; j += 2 {
-					if n.Content[j].Value == k.Value {
-						first = n.Content[j].Line
-						break
-					}
-				}
+			if first, dup := lines[k.Value]; dup {
 				w.ds.Add(nodePos(w.d.file, k), Error, CodeDuplicateKey, "duplicate key %q (first at line %d)", k.Value, first)
 				w.bad = true
 				continue
 			}
+			lines[k.Value] = k.Line
 			m[k.Value] = w.value(v, k.Value)
 		}
 		return m
 	case yaml.SequenceNode:
 		s := make([]any, len(n.Content))
 		for i, c := range n.Content {
+			if w.over(c) {
+				break
+			}
 			s[i] = w.value(c, "")
 		}
 		return s
@@ -103,14 +115,12 @@ func (w *walker) scalar(n *yaml.Node, key string) any {
 		}
 		return json.Number(strconv.FormatFloat(f, 'g', -1, 64))
 	}
-	if strings.IndexByte(n.Value, '=') >= 0 {
-		if key == "command" {
-			if loc := tsqlSecret.FindStringIndex(n.Value); loc != nil {
-				src := scalarSource(w.d, n)
-				l, c := offsetLineCol(n.Value, loc[0])
-				w.ds.Add(src.Map(l, c), Error, CodeSecret, "secret written inline in the step's T-SQL (%s); create credentials from a Credential spec with secretFrom", strings.TrimSpace(n.Value[loc[0]:loc[1]-1]))
-			}
-		} else if loc := connSecret.FindStringIndex(n.Value); loc != nil {
+	if key == "command" {
+		if strings.IndexByte(n.Value, '=') >= 0 || strings.IndexByte(n.Value, 0) >= 0 {
+			checkCommand(w.ds, n.Value, scalarSource(w.d, n))
+		}
+	} else if strings.IndexByte(n.Value, '=') >= 0 {
+		if loc := connSecret.FindStringIndex(n.Value); loc != nil {
 			w.ds.Add(nodePos(w.d.file, n), Error, CodeSecret, "value holds a password (%s…); reference secrets with a Credential's secretFrom", n.Value[loc[0]:loc[1]-1])
 		}
 	}

@@ -252,6 +252,10 @@ func (a *applyArgs) desired() (*runner.Desired, *runner.PlanFile, error) {
 		if err != nil {
 			return nil, nil, err
 		}
+		d := pf.Desired
+		if pf.Prune && len(d.Credentials)+len(d.TargetGroups)+len(d.Jobs) == 0 {
+			return nil, nil, fmt.Errorf("%s: %w", a.planFile, errEmptyPrune)
+		}
 		a.db.scope, a.prune = pf.Scope, pf.Prune
 		return pf.Desired, pf, nil
 	}

@@ -24,13 +24,60 @@ type emulatorArgs struct {
 	user     string
 	password string
 	fleet    string
+	logins   []emulator.Login
+}
+
+// loginsFlag collects --login NAME:PASSWORD:ROLE flags unchecked: a Set error would print the
+// value, password included.
+type loginsFlag []string
+
+func (f *loginsFlag) String() string { return "" }
+
+func (f *loginsFlag) Set(v string) error { *f = append(*f, v); return nil }
+
+// parseLogin reads NAME:PASSWORD:ROLE; the password may hold colons. Its errors never show the
+// password.
+func parseLogin(v string) (emulator.Login, error) {
+	name, rest, ok1 := strings.Cut(v, ":")
+	i := strings.LastIndexByte(rest, ':')
+	if !ok1 || i < 0 || name == "" || i == 0 {
+		return emulator.Login{}, fmt.Errorf("a login is NAME:PASSWORD:ROLE")
+	}
+	l := emulator.Login{Name: name, Password: rest[:i], Role: rest[i+1:]}
+	if !emulator.IsRole(l.Role) {
+		return emulator.Login{}, fmt.Errorf("login %s: role %q is not %s, %s or %s", name, l.Role, emulator.RoleOwner, emulator.RoleAdmin, emulator.RoleReader)
+	}
+	return l, nil
+}
+
+// readUsers reads a --users file: one NAME:PASSWORD:ROLE a line; blank lines and lines starting
+// with # are skipped.
+func readUsers(e *env, path string) ([]emulator.Login, error) {
+	b, err := e.readFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []emulator.Login
+	for n, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimRight(line, "\r")
+		if t := strings.TrimSpace(line); t == "" || strings.HasPrefix(t, "#") {
+			continue
+		}
+		l, err := parseLogin(line)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: %v", path, n+1, err)
+		}
+		out = append(out, l)
+	}
+	return out, nil
 }
 
 func parseEmulatorArgs(e *env, args []string) (emulatorArgs, int) {
-	fs := newFlags(e, "emulator", "[--listen ADDR] [--state FILE] [--fleet FILE] [--user U] [--password-file FILE]",
+	fs := newFlags(e, "emulator", "[--listen ADDR] [--state FILE] [--fleet FILE] [--user U] [--password-file FILE] [--users FILE] [--login NAME:PASSWORD:ROLE]...",
 		`  ejops emulator
   ejops emulator --listen 127.0.0.1:14330 --state .ejops/jobdb.json --fleet examples/fleet.yaml
-  ejops emulator --user admin --password-file /run/secrets/emulator-password`)
+  ejops emulator --user admin --password-file /run/secrets/emulator-password
+  ejops emulator --users /run/secrets/emulator-users   # lines such as reporting:S3cret!:jobs_reader`)
 	var a emulatorArgs
 	fs.StringVar(&a.listen, "listen", "127.0.0.1:1433", "TCP `address` to serve TDS on")
 	fs.StringVar(&a.state, "state", "", "state `file` to load and persist (default: in memory)")
@@ -38,6 +85,9 @@ func parseEmulatorArgs(e *env, args []string) (emulatorArgs, int) {
 	fs.StringVar(&a.password, "password", "", "login `password` (default: $EJOPS_EMULATOR_PASSWORD, else random and printed in the DSN;\na chosen password is shown as xxxxx); prefer --password-file, which ps does not show")
 	passwordFile := fs.String("password-file", "", "read the login password from `FILE`")
 	fs.StringVar(&a.fleet, "fleet", "", "fleet `file` of simulated servers, pools and databases that started jobs run on\n(reloaded when it changes or on SIGHUP; see examples/fleet.yaml)")
+	var logins loginsFlag
+	fs.Var(&logins, "login", "serve one more login `NAME:PASSWORD:ROLE`, ROLE one of owner, jobs_admin and jobs_reader\n(repeatable); prefer --users, which ps does not show")
+	usersFile := fs.String("users", "", "read more logins from `FILE`, one NAME:PASSWORD:ROLE a line (# starts a comment line)")
 	if code := parseFlags(fs, args); code >= 0 {
 		return a, code
 	}
@@ -59,6 +109,20 @@ func parseEmulatorArgs(e *env, args []string) (emulatorArgs, int) {
 	if a.password == "" {
 		a.password = e.getenv("EJOPS_EMULATOR_PASSWORD")
 	}
+	for _, v := range logins {
+		l, err := parseLogin(v)
+		if err != nil {
+			return a, usageErrorf(e, "emulator: --login: %v", err)
+		}
+		a.logins = append(a.logins, l)
+	}
+	if *usersFile != "" {
+		ls, err := readUsers(e, *usersFile)
+		if err != nil {
+			return a, usageErrorf(e, "emulator: --users: %v", err)
+		}
+		a.logins = append(a.logins, ls...)
+	}
 	return a, -1
 }
 
@@ -68,7 +132,7 @@ func runEmulator(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 	logger := slog.New(slog.NewTextHandler(e.stderr, nil))
-	em, err := emulator.New(emulator.Options{User: a.user, Password: a.password, StatePath: a.state, Fleet: a.fleet, Logger: logger})
+	em, err := emulator.New(emulator.Options{User: a.user, Password: a.password, StatePath: a.state, Fleet: a.fleet, Logger: logger, Logins: a.logins})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "ejops: %v\n", err)
 		return exitFailure

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ejops/ejops/emulator"
 	"github.com/ejops/ejops/runner"
 )
 
@@ -132,17 +134,44 @@ func TestEmulatorPasswordFile(t *testing.T) {
 	if err := os.WriteFile(empty, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	parse := func(args ...string) (emulatorArgs, int, string) {
-		var stderr bytes.Buffer
-		e := &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &stderr, getenv: func(string) string { return "" }, readFile: runner.ReadSecretFile}
-		a, code := parseEmulatorArgs(e, args)
-		return a, code, stderr.String()
-	}
-	if a, code, msg := parse("--password-file", pw); code != -1 || a.password != "Emu-file-pw-1" {
+	if a, code, msg := parseEmulator("--password-file", pw); code != -1 || a.password != "Emu-file-pw-1" {
 		t.Errorf("--password-file: code %d, password %q, %s", code, a.password, msg)
 	}
 	for _, c := range [][]string{{"--password-file", empty}, {"--password-file", pw, "--password", "x"}, {"--password-file", filepath.Join(dir, "none")}} {
-		if _, code, msg := parse(c...); code != exitUsage || strings.Contains(msg, "Emu-file-pw-1") {
+		if _, code, msg := parseEmulator(c...); code != exitUsage || strings.Contains(msg, "Emu-file-pw-1") {
+			t.Errorf("%v: code %d, want %d: %s", c, code, exitUsage, msg)
+		}
+	}
+}
+
+// parseEmulator parses ejops emulator's flags with no environment and returns what
+// parseEmulatorArgs returns and its stderr.
+func parseEmulator(args ...string) (emulatorArgs, int, string) {
+	var stderr bytes.Buffer
+	e := &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &stderr, getenv: func(string) string { return "" }, readFile: runner.ReadSecretFile}
+	a, code := parseEmulatorArgs(e, args)
+	return a, code, stderr.String()
+}
+
+// TestEmulatorLogins: --login and --users add logins with roles; a bad one is a usage error that
+// never shows its password.
+func TestEmulatorLogins(t *testing.T) {
+	dir := t.TempDir()
+	users := filepath.Join(dir, "users")
+	if err := os.WriteFile(users, []byte("# logins\nreporting:Rd:pw:jobs_reader\r\n\ndeployer:Adm-pw:jobs_admin\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "bad")
+	if err := os.WriteFile(bad, []byte("x:Secret-in-file:db_owner\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a, code, msg := parseEmulator("--login", "ops:O-pw:owner", "--users", users)
+	want := []emulator.Login{{Name: "ops", Password: "O-pw", Role: "owner"}, {Name: "reporting", Password: "Rd:pw", Role: "jobs_reader"}, {Name: "deployer", Password: "Adm-pw", Role: "jobs_admin"}}
+	if code != -1 || fmt.Sprint(a.logins) != fmt.Sprint(want) {
+		t.Errorf("code %d, logins %v (%s)", code, a.logins, msg)
+	}
+	for _, c := range [][]string{{"--login", "x:Secret-1:admin"}, {"--login", "Secret-1"}, {"--users", bad}} {
+		if _, code, msg := parseEmulator(c...); code != exitUsage || strings.Contains(msg, "Secret-") {
 			t.Errorf("%v: code %d, want %d: %s", c, code, exitUsage, msg)
 		}
 	}

@@ -148,8 +148,11 @@ func (f *dbFlags) open(e *env) (*jobdb.DB, error) {
 }
 
 // loadSpecs validates the specs as validate does, lint included, listing diagnostics on v's
-// stderr. It fails when there are errors, or when pruning and no document was loaded (an empty or
-// failed load never prunes).
+// stderr. It fails when there are errors, or when pruning and no credential, target group or job
+// was loaded (an empty or failed load, or one of an Agent alone, never prunes).
+// errEmptyPrune refuses to prune when nothing was loaded: an empty or failed load never prunes.
+var errEmptyPrune = errors.New("no Credential, TargetGroup or Job was loaded; refusing to prune everything (check the paths)")
+
 func loadSpecs(v *view.View, paths []string, prune bool) (*spec.Set, error) {
 	if len(paths) == 0 {
 		paths = []string{"."}
@@ -159,8 +162,8 @@ func loadSpecs(v *view.View, paths []string, prune bool) (*spec.Set, error) {
 	if diags.HasErrors() {
 		return nil, fmt.Errorf("%d error(s) in the specs; nothing was read or changed", diags.Count(spec.Error))
 	}
-	if prune && set.Documents == 0 {
-		return nil, errors.New("no spec documents were loaded; refusing to prune everything (check the paths)")
+	if prune && set.Objects() == 0 {
+		return nil, errEmptyPrune
 	}
 	return set, nil
 }
@@ -176,9 +179,10 @@ func (o *outputFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&o.noColor, "no-color", false, "never colour the output")
 }
 
-// view checks the flags and returns the view base they choose, or the usage exit code (else -1).
-func (o *outputFlags) view(e *env, cmd string) (*view.View, int) {
-	f, err := view.ParseFormat(o.format, view.Text, view.JSON)
+// view checks the flags and returns the view base they choose, or the usage exit code (else -1);
+// more are the forms the command accepts besides text and JSON.
+func (o *outputFlags) view(e *env, cmd string, more ...view.Format) (*view.View, int) {
+	f, err := view.ParseFormat(o.format, append([]view.Format{view.Text, view.JSON}, more...)...)
 	if err != nil {
 		return nil, usageErrorf(e, "%s: %v", cmd, err)
 	}

@@ -20,6 +20,7 @@ type planArgs struct {
 	out      string
 	prune    bool
 	paths    []string
+	comment  *pullRequest // --github-comment: the pull request to comment on
 }
 
 // parsePlanArgs parses plan's flags; a code >= 0 means stop with that exit code.
@@ -27,21 +28,30 @@ func parsePlanArgs(e *env, args []string) (planArgs, int) {
 	var a planArgs
 	fs := newFlags(e, "plan", "[flags] [PATH...]", `  ejops plan examples/quickstart
   ejops plan --detailed-exitcode --job-db-file /run/secrets/job-db jobs/
-  ejops plan --out plan.json jobs/ && ejops apply --plan plan.json`)
+  ejops plan --out plan.json jobs/ && ejops apply --plan plan.json
+  ejops plan --format markdown --github-comment jobs/    # in a pull request's workflow`)
 	a.db.register(fs)
 	var o outputFlags
 	o.register(fs)
 	fs.BoolVar(&a.detailed, "detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
 	fs.StringVar(&a.out, "out", "", "save the plan to `FILE` for apply --plan")
 	fs.BoolVar(&a.prune, "prune", false, "plan deletion of owned objects that left the specs")
+	fs.Lookup("format").Usage = "output format: text, json or markdown (GitHub-flavoured, also appended to\n$GITHUB_STEP_SUMMARY when set)"
+	comment := fs.Bool("github-comment", false, "create or update the scope's plan comment on the pull request of a GitHub\nActions run (needs GITHUB_TOKEN with pull-requests: write)")
 	if code := parseFlags(fs, args); code >= 0 {
 		return a, code
+	}
+	if *comment {
+		var err error
+		if a.comment, err = pullRequestFromEnv(e); err != nil {
+			return a, fail(e, err)
+		}
 	}
 	if code := a.db.check(e); code >= 0 {
 		return a, code
 	}
 	var code int
-	a.view, code = o.view(e, "plan")
+	a.view, code = o.view(e, "plan", view.Markdown)
 	a.paths = fs.Args()
 	return a, code
 }
@@ -74,7 +84,15 @@ func runPlan(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, err)
 	}
-	if err := view.NewPlan(a.view).Plan(p); err != nil {
+	md := planMarkdown(e, a.view, set, p)
+	pv := view.NewPlan(a.view)
+	if a.view.Format == view.Markdown {
+		pv = md
+	}
+	if err := pv.Plan(p); err != nil {
+		return fail(e, err)
+	}
+	if err := publishPlan(ctx, e, a, md, p); err != nil {
 		return fail(e, err)
 	}
 	if a.out != "" {

@@ -110,7 +110,10 @@ func runValidate(_ context.Context, e *env, args []string) int {
 	// spec sets markedly faster.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	set, ds := validateWith(spec.Options{Exclude: a.exclude}, a.paths)
-	if err := v.Result(view.ValidateResult{Diagnostics: ds, Files: set.Files, Documents: set.Documents, Skipped: set.Skipped, Strict: a.strict}); err != nil {
+	if err := v.Result(view.ValidateResult{
+		Diagnostics: ds, Files: set.Files, Documents: set.Documents, Strict: a.strict,
+		Skipped: set.Skipped, Hidden: set.Hidden, Excluded: set.Excluded, LinkedFolders: set.LinkedFolders,
+	}); err != nil {
 		return fail(e, err)
 	}
 	if ds.HasErrors() || a.strict && ds.Count(spec.Warning) > 0 {
@@ -129,7 +132,7 @@ func validateWith(o spec.Options, paths []string) (*spec.Set, spec.Diagnostics) 
 	set, ds := o.Load(paths...)
 	ds = append(ds, lint.Lint(set)...)
 	ds.Sort()
-	return set, ds
+	return set, ds.Limited()
 }
 
 // allRules returns the metadata of every diagnostic code validate can report.

@@ -8,8 +8,9 @@ import (
 	"runtime/debug"
 )
 
-// version is set at build time with -ldflags "-X main.version=v1.2.3".
-var version = ""
+// version and commit are set at build time with -ldflags "-X main.version=v1.2.3 -X main.commit=…";
+// without them, the module version and the VCS revision Go records stand in.
+var version, commit = "", ""
 
 func init() {
 	commands["version"] = command{summary: "print the version, commit, Go version and platform", run: runVersion}
@@ -63,6 +64,9 @@ func readBuildInfo() buildInfo {
 				info.Modified = s.Value == "true"
 			}
 		}
+	}
+	if commit != "" {
+		info.Commit, info.Modified = commit, false
 	}
 	return info
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/ejops/ejops/spec"
 )
 
 // SuspendName is the file whose presence in a spec folder stops writes.
@@ -90,11 +92,8 @@ func (t *tree) relevant(ev fsnotify.Event) bool {
 	return isSpecFile(base)
 }
 
-// isSpecFile is the loader's rule: *.yaml and *.yml files that are not hidden.
-func isSpecFile(name string) bool {
-	ext := filepath.Ext(name)
-	return (ext == ".yaml" || ext == ".yml") && !strings.HasPrefix(name, ".")
-}
+// isSpecFile is the loader's rule: *.yaml and *.yml files, in any case, that are not hidden.
+func isSpecFile(name string) bool { return spec.IsSpecFileName(name) }
 
 // addTree watches dir and the folders below it that the loader reads (hidden ones are skipped).
 func (t *tree) addTree(dir string) {

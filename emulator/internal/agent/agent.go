@@ -14,7 +14,8 @@ import (
 	"github.com/ejops/ejops/emulator/internal/sqlval"
 )
 
-// DefaultTick is how often Run looks for new work with the real clock.
+// DefaultTick is how long Run waits after a commit to the job database before it steps, so the
+// commits of one tick make one Step.
 const DefaultTick = 200 * time.Millisecond
 
 // Options configures an Agent.
@@ -22,7 +23,7 @@ type Options struct {
 	Fleet  *Fleet        // nil: every SqlDatabase target exists and succeeds
 	Clock  Clock         // nil: RealClock
 	Logger *slog.Logger  // nil discards
-	Tick   time.Duration // how often Run polls the job database; default DefaultTick
+	Tick   time.Duration // Run's wait from a commit to its Step; default DefaultTick
 
 	// NoSchedules keeps the agent from firing schedules; executions started by sp_start_job
 	// still run. A short-lived process that is not the resident agent sets it.
@@ -98,36 +99,57 @@ func (a *Agent) Wake() {
 	}
 }
 
-// Run drives the agent until ctx is done: it wakes on its tick, on Wake, and when the next
-// attempt, retry, timeout or schedule falls due. Errors are logged and retried at the next wake.
-// A Step that has begun runs to its end even when ctx is done meanwhile: ctx is looked at only
-// between steps, so no execution is left half-written.
+// idlePoll is the longest an idle Run waits without looking at the job database.
+const idlePoll = time.Minute
+
+// Run drives the agent until ctx is done. It steps one tick after something is committed to
+// the job database (the commits of that tick go into one Step), when an attempt, retry, timeout
+// or schedule falls due, on Wake, and again at the next tick after a Step that failed. In
+// between it does nothing: an idle agent costs no CPU however large the job database. A Step
+// that has begun runs to its end even when ctx is done meanwhile: ctx is looked at only between
+// steps, so no execution is left half-written.
 func (a *Agent) Run(ctx context.Context) error {
 	stepCtx := context.WithoutCancel(ctx)
+	step := true
+	var seen uint64             // commits seen by the last Step
+	var changed <-chan struct{} // closed at the first commit after it; nil once closed
+	var dueAt time.Time         // when something falls due, as the last Step left things
 	for {
 		if ctx.Err() != nil {
 			return nil
 		}
-		if err := a.Step(stepCtx); err != nil {
-			a.log.Warn("agent step failed", "err", err)
-		}
-		if ctx.Err() != nil {
-			return nil
-		}
-		wait := a.tick
-		if next, ok := a.nextWake(); ok {
-			if d := next.Sub(a.clock.Now()); d < wait {
-				wait = max(d, 0)
+		if step {
+			seen, changed = a.db.Changed()
+			err := a.Step(stepCtx)
+			if err != nil {
+				a.log.Warn("agent step failed", "err", err)
 			}
+			if ctx.Err() != nil {
+				return nil
+			}
+			step = err != nil
+			dueAt, _ = a.nextWake()
+		}
+		wait := idlePoll
+		if step || changed == nil {
+			wait = a.tick
+		}
+		if !dueAt.IsZero() {
+			wait = max(min(dueAt.Sub(a.clock.Now()), wait), 0)
 		}
 		t := a.clock.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return nil
-		case <-t.C():
 		case <-a.wake:
 			t.Stop()
+			step = true
+		case <-changed:
+			t.Stop()
+			changed = nil // step at the next tick
+		case <-t.C():
+			step = step || a.db.Commits() != seen || (!dueAt.IsZero() && !a.clock.Now().Before(dueAt))
 		}
 	}
 }
@@ -227,8 +249,15 @@ func (a *Agent) nextWake() (time.Time, bool) {
 		}
 	}
 	consider(a.nextSche)
+	free := false // a connection is free under the tier's cap
+	if ix := a.fleet.Load().ix; ix != nil && ix.cap > 0 {
+		free = a.connections() < ix.cap
+	}
 	for _, r := range a.runs {
 		for _, t := range r.targets {
+			if t.queued && free {
+				return now, true
+			}
 			switch t.lifecycle {
 			case jobstore.InProgress:
 				consider(t.attemptEnd)

@@ -20,7 +20,10 @@ type stepDef struct {
 	Multiplier     float64
 	RetryAttempts  int64
 	Timeout        time.Duration
-	MaxParallelism int64 // 0 = no limit
+	MaxParallelism int64  // 0 = no limit
+	Credential     string // credential_name; "" = none
+	OutputType     string // output_type; "" = no output
+	OutputCred     string // output_credential_name
 	hasTargetGroup bool
 }
 
@@ -32,6 +35,7 @@ type member struct {
 	Server   string
 	Database string
 	Pool     string
+	Refresh  string // refresh_credential_name; "" = none
 }
 
 type versionKey struct {
@@ -132,6 +136,9 @@ func loadSteps(db *jobstore.DB) (map[versionKey][]stepDef, error) {
 			GroupName:  r.str("target_group_name"),
 			GroupID:    r.uuid("target_group_id"),
 			Multiplier: r.float("retry_interval_backoff_multiplier"),
+			Credential: r.str("credential_name"),
+			OutputType: r.str("output_type"),
+			OutputCred: r.str("output_credential_name"),
 		}
 		s.StepID, _ = r.int("step_id")
 		s.hasTargetGroup = r.get("target_group_id") != nil
@@ -187,6 +194,7 @@ func loadMembers(db *jobstore.DB) (map[sqlval.UUID][]member, error) {
 			Server:   r.str("server_name"),
 			Database: r.str("database_name"),
 			Pool:     r.str("elastic_pool_name"),
+			Refresh:  r.str("refresh_credential_name"),
 		})
 	}
 	return out, nil

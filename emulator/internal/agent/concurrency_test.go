@@ -3,6 +3,8 @@ package agent
 import (
 	"context"
 	"database/sql"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -122,5 +124,39 @@ func TestLaterStepsRule(t *testing.T) {
 	}
 	if _, ok := stepRow(rows, 3); ok {
 		t.Errorf("step 3 ran after step 2 failed:\n%s", summary(rows))
+	}
+}
+
+// An agent tier caps the concurrent target connections over all runs ("Elastic jobs in Azure
+// SQL Database", section "Concurrent capacity tiers": JA100 serves 100 concurrent targets); the
+// other targets wait their turn.
+func TestTierCapsConnections(t *testing.T) {
+	var dbs []Database
+	for i := range 250 {
+		dbs = append(dbs, Database{Name: "d" + strconv.Itoa(i), Duration: 10 * time.Second})
+	}
+	s := newStack(t, &Fleet{Tier: "JA100", Servers: []Server{{Name: "s", Databases: dbs}}})
+	s.group("g", "Include SqlServer s")
+	s.job("j1", "one g")
+	s.job("j2", "one g")
+	ids := []string{s.start("j1"), s.start("j2")}
+	inProgress := `SELECT COUNT(*) FROM jobs.job_executions WHERE target_type = N'SqlDatabase' AND lifecycle = N'InProgress'`
+	s.step()
+	for i := 0; i < 5; i++ {
+		if n := s.count(inProgress); n != 100 {
+			t.Fatalf("after %d s: %d targets in progress, want 100", i*10, n)
+		}
+		s.advance(10 * time.Second)
+	}
+	// The earlier run is served first: its 250 targets take 3 rounds, the later run's 2 more.
+	for i, end := range []time.Duration{30 * time.Second, 50 * time.Second} {
+		r := root(s.tree(ids[i]))
+		wantLife(t, "run", r, "Succeeded")
+		if !r.End.Equal(t0.Add(end)) {
+			t.Errorf("run %d ended at %v, want %v", i+1, r.End.Sub(t0), end)
+		}
+	}
+	if _, err := ParseFleet("f.yaml", []byte("tier: JA300\n")); err == nil || !strings.Contains(err.Error(), "tier must be JA100, JA200, JA400 or JA800") {
+		t.Errorf("tier JA300: %v", err)
 	}
 }

@@ -12,7 +12,10 @@
 // exclusions, or Failed when the fleet has no such server or pool) beside the database rows, all
 // children of the step row. Schedules fire at
 // schedule_start_time + k × interval inside [schedule_start_time, schedule_end_time]; missed
-// occurrences collapse into one run, and a Once job is disabled after it fired. Without a fleet,
+// occurrences collapse into one run, and a Once job is disabled after it fired; a Once job that
+// comes due before it has a step waits for one. Monthly occurrences clamp to the month's end and
+// the fleet's tier caps concurrent target connections (see schedule.go and fleet.go for sources). Without a fleet,
 // every SqlDatabase member exists and succeeds at once, and server and pool members enumerate to no
-// databases.
+// databases. The authentication checks of a fleet that sets its authentication mode are in auth.go
+// with their sources.
 package agent

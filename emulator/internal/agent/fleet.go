@@ -19,7 +19,22 @@ import (
 type Fleet struct {
 	DefaultDuration time.Duration // duration of an attempt on a database that sets none
 	Servers         []Server
+	// Authentication is how the agent connects to its targets: AuthCredential or
+	// AuthManagedIdentity; "" checks nothing (every step connects).
+	Authentication string
+	// Identity is the database user name of the agent's managed identity, matched against
+	// Database.Logins in AuthManagedIdentity mode.
+	Identity string
+	// Tier is the agent's service tier (JA100, JA200, JA400 or JA800); "" sets no limit on
+	// concurrent target connections.
+	Tier string
 }
+
+// tierCaps are the concurrent target connections of each agent tier: [D] "Elastic jobs in Azure
+// SQL Database", section "Concurrent capacity tiers"
+// (https://learn.microsoft.com/azure/azure-sql/database/elastic-jobs-overview#concurrent-capacity-tiers).
+// [I] Attempts beyond the cap wait, Created or WaitingForRetry, until a connection frees.
+var tierCaps = map[string]int{"JA100": 100, "JA200": 200, "JA400": 400, "JA800": 800}
 
 // Server is a logical server, named as target group members name it
 // (for example tenants-1.database.windows.net).
@@ -40,6 +55,7 @@ type Database struct {
 	Name     string
 	Duration time.Duration // each attempt's duration; 0 = the fleet's default
 	Failure  *Failure      // nil = every attempt succeeds
+	Logins   []string      // database users that exist; nil = every user exists
 }
 
 // Failure is an injected error: the first Attempts attempts of each target execution fail, or
@@ -230,8 +246,19 @@ func (p *fleetParser) fleet(doc *yaml.Node) *Fleet {
 		return f
 	}
 	servers := map[string]*yaml.Node{}
-	p.fields(root, "the fleet", map[string]bool{"defaults": true, "servers": true}, func(key string, v *yaml.Node) {
+	p.fields(root, "the fleet", map[string]bool{"defaults": true, "servers": true, "authentication": true, "identity": true, "tier": true}, func(key string, v *yaml.Node) {
 		switch key {
+		case "tier":
+			if f.Tier = p.str(v, "tier", 16); f.Tier != "" && tierCaps[f.Tier] == 0 {
+				p.errorf(v, "tier must be JA100, JA200, JA400 or JA800, not %q", f.Tier)
+			}
+		case "authentication":
+			f.Authentication = p.str(v, "authentication", 64)
+			if f.Authentication != "" && f.Authentication != AuthCredential && f.Authentication != AuthManagedIdentity {
+				p.errorf(v, "authentication must be %s or %s, not %q", AuthCredential, AuthManagedIdentity, f.Authentication)
+			}
+		case "identity":
+			f.Identity = p.str(v, "identity", 128)
 		case "defaults":
 			p.fields(v, "defaults", map[string]bool{"duration": true}, func(_ string, v *yaml.Node) {
 				f.DefaultDuration = p.duration(v, "defaults.duration")
@@ -337,8 +364,15 @@ func (p *fleetParser) database(n *yaml.Node) Database {
 		d.Name = p.str(r, "database name", 128)
 		return d
 	}
-	if !p.fields(n, "a database", map[string]bool{"name": true, "duration": true, "failure": true}, func(key string, v *yaml.Node) {
+	if !p.fields(n, "a database", map[string]bool{"name": true, "duration": true, "failure": true, "logins": true}, func(key string, v *yaml.Node) {
 		switch key {
+		case "logins":
+			d.Logins = []string{}
+			p.seq(v, "logins", func(n *yaml.Node) {
+				if l := p.str(n, "login name", 128); l != "" {
+					d.Logins = append(d.Logins, l)
+				}
+			})
 		case "name":
 			d.Name = p.str(v, "database name", 128)
 		case "duration":
@@ -411,8 +445,11 @@ type fleetDB struct {
 
 // fleetIndex answers the agent's lookups in a fleet.
 type fleetIndex struct {
-	servers map[string]*serverIndex
-	def     time.Duration
+	servers  map[string]*serverIndex
+	def      time.Duration
+	auth     string // Fleet.Authentication
+	identity string // Fleet.Identity
+	cap      int    // concurrent target connections of Fleet.Tier; 0 = no limit
 }
 
 type serverIndex struct {
@@ -427,7 +464,7 @@ func indexFleet(f *Fleet) *fleetIndex {
 	if f == nil {
 		return nil
 	}
-	ix := &fleetIndex{servers: map[string]*serverIndex{}, def: f.DefaultDuration}
+	ix := &fleetIndex{servers: map[string]*serverIndex{}, def: f.DefaultDuration, auth: f.Authentication, identity: f.Identity, cap: tierCaps[f.Tier]}
 	for _, s := range f.Servers {
 		si := &serverIndex{name: s.Name, dbs: map[string]fleetDB{}, pools: map[string][]fleetDB{}, pool: map[string]string{}}
 		add := func(pool string, d Database) {

@@ -38,6 +38,7 @@ type target struct {
 	fail      *Failure
 	missing   string // not "": the database does not exist, with this message
 	startedIn int64  // the Step (Agent.stepSeq) that started the latest attempt
+	queued    bool   // ready but held back by the tier's cap on connections
 
 	attemptEnd, timeoutAt, retryAt time.Time
 }
@@ -279,7 +280,7 @@ func (a *Agent) expand(ctx context.Context, r *run, now time.Time) error {
 		a.members = m
 	}
 	ix := a.fleet.Load().ix
-	g := resolveGroup(a.members[r.step().GroupID], ix)
+	g := resolveGroup(a.members[r.step().GroupID], ix, func(m member) string { return a.refreshFailure(ix, m) })
 	for _, e := range g.enums {
 		if err := a.addEnumRow(r, e, g.ex, now); err != nil {
 			return err
@@ -332,8 +333,9 @@ type resolvedGroup struct {
 	ex    exclusions
 }
 
-// resolveGroup resolves the members of a target group over the fleet index (nil: no fleet).
-func resolveGroup(members []member, ix *fleetIndex) *resolvedGroup {
+// resolveGroup resolves the members of a target group over the fleet index (nil: no fleet);
+// refresh returns why a server or pool member cannot be enumerated, or "".
+func resolveGroup(members []member, ix *fleetIndex, refresh func(member) string) *resolvedGroup {
 	g := &resolvedGroup{seen: map[string]bool{},
 		ex: exclusions{db: map[string]bool{}, pool: map[string]bool{}, server: map[string]bool{}}}
 	for _, m := range members {
@@ -355,6 +357,10 @@ func resolveGroup(members []member, ix *fleetIndex) *resolvedGroup {
 			}
 			g.add(ref)
 		case "SqlServer", "SqlElasticPool":
+			if msg := refresh(m); msg != "" {
+				g.enums = append(g.enums, enumRow{m: m, life: jobstore.Failed, msg: msg})
+				continue
+			}
 			g.enums = append(g.enums, g.enumerate(m, ix, si))
 		default:
 			g.enums = append(g.enums, enumRow{m: m, life: jobstore.Failed, msg: fmt.Sprintf("Target type '%s' is not supported by the emulator.", m.Type)})
@@ -445,6 +451,11 @@ func (a *Agent) addTargetRow(r *run, ref dbRef, ix *fleetIndex, now time.Time) e
 		t.missing = fmt.Sprintf("Msg 4060, Level 11, State 1: Cannot open database \"%s\" requested by the login. The login failed.", ref.database)
 	}
 	s := r.step()
+	if t.missing == "" {
+		if t.missing = a.loginFailure(ix, s, ref.db); t.missing != "" {
+			t.dur = 0 // the login fails at once
+		}
+	}
 	key, err := a.batch.AddExecution(jobstore.Execution{
 		Parent: r.stepKey, StepID: s.StepID, StepName: s.Name, Lifecycle: jobstore.Created, CreateTime: now,
 		TargetType: "SqlDatabase", TargetID: ref.targetID, TargetGroupName: s.GroupName,
@@ -501,12 +512,20 @@ func (a *Agent) advanceTargets(ctx context.Context, r *run, now time.Time) (bool
 			}
 		}
 	}
+	limited, free := false, 0 // free: connections left under the tier's cap
+	if ix := a.fleet.Load().ix; ix != nil && ix.cap > 0 {
+		limited, free = true, ix.cap-a.connections()
+	}
 	for _, t := range r.targets {
 		ready := t.lifecycle == jobstore.Created || (t.lifecycle == jobstore.WaitingForRetry && !t.retryAt.After(now))
 		if !ready || t.startedIn == a.stepSeq {
 			continue
 		}
 		if t.pool != "" && s.MaxParallelism > 0 && running[t.pool] >= s.MaxParallelism {
+			t.queued = false
+			continue
+		}
+		if t.queued = limited && free <= 0; t.queued {
 			continue
 		}
 		if t.lifecycle == jobstore.Created && a.runningElsewhere(r, s.StepID, t.dbKey) {
@@ -537,9 +556,24 @@ func (a *Agent) advanceTargets(ctx context.Context, r *run, now time.Time) (bool
 		if t.pool != "" {
 			running[t.pool]++
 		}
+		free--
 		progressed = true
 	}
 	return progressed, nil
+}
+
+// connections counts the attempts in progress over every run: the agent's open target
+// connections.
+func (a *Agent) connections() int {
+	n := 0
+	for _, r := range a.runs {
+		for _, t := range r.targets {
+			if t.lifecycle == jobstore.InProgress && !t.enum {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // runningElsewhere reports whether another execution of the same job step is running on the

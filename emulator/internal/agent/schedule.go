@@ -35,12 +35,27 @@ func interval(js jobSchedule) (secs, months int64, ok bool) {
 	return 0, 0, false
 }
 
-// occurrence k of a recurring schedule.
+// occurrence k of a recurring schedule. Monthly occurrences count months from the start and keep
+// its day, clamped to the month's last day: January 31 + 1 month is February 28 (or 29), as .NET's
+// DateTime.AddMonths does ("DateTime.AddMonths(Int32) Method",
+// https://learn.microsoft.com/dotnet/api/system.datetime.addmonths). [I] The agent, a .NET
+// service, is assumed to compute each occurrence from the start this way; Go's AddDate would
+// normalize to March 3.
 func occurrence(start time.Time, secs, months, k int64) time.Time {
 	if months > 0 {
-		return start.AddDate(0, int(k*months), 0)
+		return addMonths(start, k*months)
 	}
 	return time.Unix(start.Unix()+k*secs, int64(start.Nanosecond())).UTC()
+}
+
+// addMonths is .NET's AddMonths: the same day n months later, or that month's last day.
+func addMonths(t time.Time, n int64) time.Time {
+	y, m, d := t.Date()
+	first := time.Date(y, m, 1, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), t.Location()).AddDate(0, int(n), 0)
+	if last := first.AddDate(0, 1, -1).Day(); d > last {
+		d = last
+	}
+	return first.AddDate(0, 0, d-1)
 }
 
 // latestDue returns the latest occurrence at or before now, if now is inside the schedule window.
@@ -137,7 +152,14 @@ func (a *Agent) schedule(ctx context.Context, now time.Time) (time.Time, error) 
 		if !js.Enabled {
 			continue
 		}
-		if due, ok := latestDue(js, now); ok && (st.lastFired.IsZero() || due.After(st.lastFired)) {
+		due, ok := latestDue(js, now)
+		if ok && js.IntervalType == "Once" && !a.hasSteps(js.ID) {
+			// [I] A Once job that comes due before it has a step is not consumed: it fires once
+			// it has one, as Microsoft's Wingtip Tickets sample relies on when it creates the job
+			// in one batch and adds the step in the next.
+			continue
+		}
+		if ok && (st.lastFired.IsZero() || due.After(st.lastFired)) {
 			st.lastFired = due
 			if _, err := a.db.StartJob(ctx, js.ID); err != nil {
 				errs = append(errs, err)
@@ -167,6 +189,20 @@ func (a *Agent) schedule(ctx context.Context, now time.Time) (time.Time, error) 
 		}
 	}
 	return next, joinErrs(errs)
+}
+
+// hasSteps reports whether the job's current version has a step.
+func (a *Agent) hasSteps(job sqlval.UUID) bool {
+	rows, err := relation(a.db, "jobs.jobsteps")
+	if err != nil {
+		return true // let the start report the problem
+	}
+	for _, r := range rows {
+		if r.uuid("job_id") == job {
+			return true
+		}
+	}
+	return false
 }
 
 // lastRuns returns the create time of each job's latest run.

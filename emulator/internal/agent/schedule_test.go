@@ -144,3 +144,44 @@ func TestNoSchedules(t *testing.T) {
 	s.step()
 	wantLife(t, "started run", root(s.tree(id)), "Succeeded")
 }
+
+// A Once job enabled before it has a step is not consumed when it comes due: it fires when the
+// step is added (Microsoft's Wingtip Tickets sample adds the step in a later batch).
+func TestOnceJobWaitsForItsStep(t *testing.T) {
+	s := newStack(t, nil)
+	s.group("g", "Include SqlDatabase s d")
+	s.exec(`EXEC jobs.sp_add_job @job_name = N'once', @enabled = 1, @schedule_interval_type = N'Once', @schedule_start_time = @p1`, t0)
+	s.advance(time.Hour)
+	if n := s.count(`SELECT COUNT(*) FROM jobs.job_executions`); n != 0 {
+		t.Fatalf("%d executions of a job without steps", n)
+	}
+	if n := s.count(`SELECT COUNT(*) FROM jobs.jobs WHERE job_name = N'once' AND enabled = 1`); n != 1 {
+		t.Fatal("the Once job was disabled before it ran")
+	}
+	s.exec(`EXEC jobs.sp_add_jobstep @job_name = N'once', @command = N'SELECT 1', @target_group_name = N'g'`)
+	s.advance(time.Minute)
+	if n := s.count(`SELECT COUNT(*) FROM jobs.job_executions WHERE step_id IS NULL`); n != 1 {
+		t.Errorf("%d runs after the step was added, want 1", n)
+	}
+}
+
+// Monthly occurrences keep the start's day, clamped to the end of shorter months, as .NET's
+// DateTime.AddMonths does ("DateTime.AddMonths(Int32) Method").
+func TestMonthlyOccurrencesClampToMonthEnd(t *testing.T) {
+	start := time.Date(2026, 1, 31, 2, 0, 0, 0, time.UTC)
+	for k, want := range []string{"2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30"} {
+		if got := occurrence(start, 0, 1, int64(k)).Format(time.DateOnly); got != want {
+			t.Errorf("occurrence %d = %s, want %s", k, got, want)
+		}
+	}
+	if got := addMonths(time.Date(2028, 1, 31, 0, 0, 0, 0, time.UTC), 1).Format(time.DateOnly); got != "2028-02-29" {
+		t.Errorf("leap year: %s", got)
+	}
+	js := jobSchedule{IntervalType: "Months", IntervalCount: 1, Start: start, End: time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)}
+	if next, ok := nextAfter(js, start); !ok || !next.Equal(time.Date(2026, 2, 28, 2, 0, 0, 0, time.UTC)) {
+		t.Errorf("next after the start = %v", next)
+	}
+	if due, ok := latestDue(js, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)); !ok || due.Day() != 28 {
+		t.Errorf("latest due on March 1 = %v", due)
+	}
+}

@@ -3,6 +3,7 @@ package jobstore
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"strings"
 
 	"github.com/ejops/ejops/emulator/internal/sqlval"
 )
@@ -40,6 +41,13 @@ func (s *Session) sealSecret(text string) (*string, []byte, *sqlval.Error) {
 func (s *Session) CreateCredential(name, identity, secretText string) *sqlval.Error {
 	if err := checkIdent(name); err != nil {
 		return err
+	}
+	// [D] A credential name "can't start with the number (#) sign. System credentials start with
+	// ##." ("CREATE DATABASE SCOPED CREDENTIAL (Transact-SQL)",
+	// https://learn.microsoft.com/sql/t-sql/statements/create-database-scoped-credential-transact-sql).
+	// [U] The number and text: SQL Server's error for an invalid DDL option.
+	if strings.HasPrefix(name, "#") {
+		return sqlval.Errorf(15600, "An invalid parameter or option was specified for procedure 'CREATE DATABASE SCOPED CREDENTIAL'.")
 	}
 	if sqlval.CharLen(identity) > 4000 {
 		return sqlval.Errorf(8152, "String or binary data would be truncated.")

@@ -34,7 +34,9 @@ type DB struct {
 	closed   bool
 	// stateLock holds the advisory lock on the state file while the database is open.
 	stateLock *os.File
-	blobs     blobCache // encoded jobs and executions, reused between saves (under the write lock)
+	blobs     blobCache     // encoded jobs and executions, reused between saves (under the write lock)
+	commits   atomic.Uint64 // number of commits since Open
+	changed   chan struct{} // closed at the next commit (under mu)
 }
 
 const writerKey = "\x00database write lock"
@@ -42,11 +44,12 @@ const writerKey = "\x00database write lock"
 // Open opens a job database, loading Options.StatePath if the file exists.
 func Open(opts Options) (*DB, error) {
 	db := &DB{
-		now:    opts.Now,
-		path:   opts.StatePath,
-		dbName: opts.Database,
-		locks:  newLockManager(),
-		calls:  map[string]int{},
+		now:     opts.Now,
+		path:    opts.StatePath,
+		dbName:  opts.Database,
+		locks:   newLockManager(),
+		calls:   map[string]int{},
+		changed: make(chan struct{}),
 	}
 	if db.now == nil {
 		db.now = sqlval.Now
@@ -63,6 +66,10 @@ func Open(opts Options) (*DB, error) {
 			return nil, err
 		}
 		db.stateLock = lock
+		if err := removeStaleTemps(db.path); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("remove temporary files beside state file %s: %w", db.path, err)
+		}
 	}
 	st, key, err := load(db.path)
 	if err != nil {
@@ -134,6 +141,7 @@ func (db *DB) commit(w *state) *sqlval.Error {
 		e := *f
 		return &e
 	}
+	w.compactTables()
 	if db.path != "" {
 		if err := save(db.path, w, &db.blobs); err != nil {
 			return &sqlval.Error{Number: 3314, State: 1, Class: 21,
@@ -143,8 +151,22 @@ func (db *DB) commit(w *state) *sqlval.Error {
 	w.freeze()
 	db.mu.Lock()
 	db.cur = w
+	db.commits.Add(1)
+	close(db.changed)
+	db.changed = make(chan struct{})
 	db.mu.Unlock()
 	return nil
+}
+
+// Commits is the number of commits since Open: a reader that saw this number has seen every
+// change while it stays the same.
+func (db *DB) Commits() uint64 { return db.commits.Load() }
+
+// Changed returns the number of commits since Open and a channel closed at the next commit.
+func (db *DB) Changed() (uint64, <-chan struct{}) {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	return db.commits.Load(), db.changed
 }
 
 // autocommit runs fn as its own transaction: under the write lock on a working copy that is

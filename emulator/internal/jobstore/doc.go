@@ -6,7 +6,9 @@
 // through Batch.
 //
 // With Options.StatePath the whole model is written to a file (temp file, fsync, rename) on every
-// commit and reloaded at Open. Credential secrets never show in views, errors or String methods; in
+// commit and reloaded at Open. The file ends with a SHA-256 of its content: Open refuses a damaged
+// file, naming it, reads a file of the format written before the checksum existed, and removes the
+// temporary files a stopped save left behind. Credential secrets never show in views, errors or String methods; in
 // the state file they are sealed with AES-256-GCM under a random key kept beside it
 // (StatePath + ".key", mode 0600), and DB.Credential is the only way to read one back.
 //

@@ -27,7 +27,8 @@ type state struct {
 	groupByName cowMap[string, sqlval.UUID] // folded name → live target group
 	execByID    cowMap[sqlval.UUID, int64]  // job_execution_id → root row key
 
-	cloned uint32 // which plain maps this working copy owns (bits below); zero for committed states
+	cloned      uint32          // which plain maps this working copy owns (bits below); zero for committed states
+	tablesOwned map[*table]bool // tables this working copy copied and changes in place (tableW)
 }
 
 const (
@@ -108,13 +109,13 @@ func fromFile(f *stateFile, jobs map[sqlval.UUID]*job, execs map[int64]*Executio
 // work returns a working copy of a committed state that shares all maps until they are written.
 func (st *state) work() *state {
 	w := *st
-	w.cloned = 0
+	w.cloned, w.tablesOwned = 0, nil
 	return &w
 }
 
 // freeze marks a working copy committed.
 func (st *state) freeze() {
-	st.cloned = 0
+	st.cloned, st.tablesOwned = 0, nil
 	st.Jobs.freeze()
 	st.Groups.freeze()
 	st.Targets.freeze()

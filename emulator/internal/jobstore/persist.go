@@ -2,9 +2,11 @@ package jobstore
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/gob"
 	"errors"
 	"fmt"
@@ -12,12 +14,19 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/ejops/ejops/emulator/internal/sqlval"
 )
 
-const stateFormat = "ejops-jobdb/1"
+// The state file is a gob header naming its format, the gob-encoded stateFile, then (format 2) the
+// SHA-256 of every byte before it. A file of format 1, written before the checksum existed, is
+// still read; the next commit rewrites it in format 2.
+const (
+	stateFormat   = "ejops-jobdb/2"
+	stateFormatV1 = "ejops-jobdb/1"
+)
 
 // header opens the state file.
 type header struct{ Format string }
@@ -52,21 +61,9 @@ func load(path string) (*state, []byte, error) {
 		return nil, nil, fmt.Errorf("open state file %s: %w", path, err)
 	}
 	defer f.Close()
-	br := bufio.NewReader(f)
-	dec := gob.NewDecoder(br)
-	var h header
-	if err := dec.Decode(&h); err != nil {
-		return nil, nil, fmt.Errorf("read state file %s: corrupt or truncated: %w", path, err)
-	}
-	if h.Format != stateFormat {
-		return nil, nil, fmt.Errorf("read state file %s: unknown format %q", path, h.Format)
-	}
-	var sf stateFile
-	if err := dec.Decode(&sf); err != nil {
-		return nil, nil, fmt.Errorf("read state file %s: corrupt or truncated: %w", path, err)
-	}
-	if _, err := br.ReadByte(); err != io.EOF {
-		return nil, nil, fmt.Errorf("read state file %s: corrupt: trailing data", path)
+	sf, err := readStateFile(f)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read state file %s: %w", path, err)
 	}
 	jobs := make(map[sqlval.UUID]*job, len(sf.Jobs))
 	for _, b := range sf.Jobs {
@@ -87,10 +84,10 @@ func load(path string) (*state, []byte, error) {
 	if len(jobs) != len(sf.Jobs) || len(execs) != len(sf.Execs) {
 		return nil, nil, fmt.Errorf("read state file %s: corrupt: duplicate keys", path)
 	}
-	if err := checkLoaded(&sf); err != nil {
+	if err := checkLoaded(sf); err != nil {
 		return nil, nil, fmt.Errorf("read state file %s: %w", path, err)
 	}
-	st := fromFile(&sf, jobs, execs)
+	st := fromFile(sf, jobs, execs)
 	sealed := false
 	for _, c := range st.Credentials {
 		sealed = sealed || c.Sealed != nil
@@ -111,6 +108,78 @@ func load(path string) (*state, []byte, error) {
 		c.secret = secret{&plain}
 	}
 	return st, key, nil
+}
+
+// readStateFile decodes a state file. One of format 2 must match its checksum before it is decoded.
+func readStateFile(f *os.File) (*stateFile, error) {
+	var h header
+	if err := gob.NewDecoder(bufio.NewReader(f)).Decode(&h); err != nil {
+		return nil, fmt.Errorf("corrupt or truncated: %w", err)
+	}
+	var body io.Reader = f
+	switch h.Format {
+	case stateFormatV1:
+	case stateFormat:
+		n, err := checkSum(f)
+		if err != nil {
+			return nil, err
+		}
+		body = io.LimitReader(f, n)
+	default:
+		return nil, fmt.Errorf("unknown format %q", h.Format)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	return decodeState(body, h.Format)
+}
+
+// checkSum verifies the SHA-256 trailer of a state file and returns the length of what it covers.
+func checkSum(f *os.File) (int64, error) {
+	info, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	n := info.Size() - sha256.Size
+	if n <= 0 {
+		return 0, errors.New("corrupt or truncated: no checksum")
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return 0, err
+	}
+	sum := sha256.New()
+	if _, err := io.CopyN(sum, f, n); err != nil {
+		return 0, fmt.Errorf("corrupt or truncated: %w", err)
+	}
+	want := make([]byte, sha256.Size)
+	if _, err := io.ReadFull(f, want); err != nil {
+		return 0, fmt.Errorf("corrupt or truncated: %w", err)
+	}
+	if !bytes.Equal(sum.Sum(nil), want) {
+		return 0, errors.New("damaged: its SHA-256 checksum does not match its content; restore the file from a copy, or remove it to start with an empty job database")
+	}
+	return n, nil
+}
+
+// decodeState decodes the header, which must name format, and the stateFile; nothing may follow.
+func decodeState(r io.Reader, format string) (*stateFile, error) {
+	br := bufio.NewReader(r)
+	dec := gob.NewDecoder(br)
+	var h header
+	if err := dec.Decode(&h); err != nil {
+		return nil, fmt.Errorf("corrupt or truncated: %w", err)
+	}
+	if h.Format != format {
+		return nil, errors.New("corrupt: the header changed while reading")
+	}
+	var sf stateFile
+	if err := dec.Decode(&sf); err != nil {
+		return nil, fmt.Errorf("corrupt or truncated: %w", err)
+	}
+	if _, err := br.ReadByte(); err != io.EOF {
+		return nil, errors.New("corrupt: trailing data")
+	}
+	return &sf, nil
 }
 
 // checkLoaded rejects a decoded state that breaks the model's invariants.
@@ -169,10 +238,12 @@ func loadKey(path string, create bool) ([]byte, error) {
 	return key, nil
 }
 
-// save writes the state atomically: temp file, fsync, rename, directory fsync.
+// save writes the state atomically (temp file, fsync, rename, directory fsync), followed by the
+// SHA-256 of everything written before it.
 func save(path string, st *state, c *blobCache) error {
 	return writeAtomic(path, func(w io.Writer) error {
-		bw := bufio.NewWriterSize(w, 1<<16)
+		sum := sha256.New()
+		bw := bufio.NewWriterSize(io.MultiWriter(w, sum), 1<<16)
 		enc := gob.NewEncoder(bw)
 		if err := enc.Encode(header{Format: stateFormat}); err != nil {
 			return err
@@ -180,13 +251,45 @@ func save(path string, st *state, c *blobCache) error {
 		if err := enc.Encode(st.file(c)); err != nil {
 			return err
 		}
-		return bw.Flush()
+		if err := bw.Flush(); err != nil {
+			return err
+		}
+		_, err := w.Write(sum.Sum(nil))
+		return err
 	})
+}
+
+// tempPrefixes are the names writeAtomic's temporary files start with, for the state file and
+// its key; a number follows.
+func tempPrefixes(path string) []string {
+	return []string{filepath.Base(path) + ".tmp", filepath.Base(keyPath(path)) + ".tmp"}
+}
+
+// removeStaleTemps deletes the temporary files that a process stopped in the middle of a save left
+// beside the state file. The caller holds the state file's lock, so no save is under way.
+func removeStaleTemps(path string) error {
+	dir := filepath.Dir(path)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		for _, prefix := range tempPrefixes(path) {
+			rest, ok := strings.CutPrefix(e.Name(), prefix)
+			if !ok || rest == "" || strings.Trim(rest, "0123456789") != "" || !e.Type().IsRegular() {
+				continue
+			}
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func writeAtomic(path string, write func(io.Writer) error) error {
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp*")
+	f, err := os.CreateTemp(dir, tempPrefixes(path)[0]+"*")
 	if err != nil {
 		return err
 	}

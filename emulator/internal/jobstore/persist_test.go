@@ -1,6 +1,7 @@
 package jobstore
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -91,7 +92,10 @@ func TestPersistRoundTrip(t *testing.T) {
 	}
 }
 
-func TestPersistCorruptFile(t *testing.T) {
+// populatedStateFile writes a state file with something of every kind and returns its path and
+// content.
+func populatedStateFile(t *testing.T) (string, []byte) {
+	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "state")
 	db, err := Open(Options{StatePath: path})
@@ -104,6 +108,11 @@ func TestPersistCorruptFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return path, good
+}
+
+func TestPersistCorruptFile(t *testing.T) {
+	path, good := populatedStateFile(t)
 	for name, data := range map[string][]byte{
 		"torn":     good[:len(good)/2],
 		"empty":    {},
@@ -215,5 +224,111 @@ func TestStatePathIsADirectory(t *testing.T) {
 	}
 	if _, err := os.Stat(dir + ".lock"); err == nil {
 		t.Fatal("a lock file was left beside the directory")
+	}
+}
+
+// Any byte of a state file damaged after it was written makes Open refuse the file, naming it;
+// without the checksum most such changes loaded silently (a member, a row or a command lost).
+func TestPersistRefusesEveryFlippedByte(t *testing.T) {
+	path, good := populatedStateFile(t)
+	step := max(1, len(good)/200)
+	for at := 0; at < len(good); at += step {
+		for _, mask := range []byte{0x01, 0xFF} {
+			bad := append([]byte(nil), good...)
+			bad[at] ^= mask
+			if err := os.WriteFile(path, bad, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			db, err := Open(Options{StatePath: path})
+			if err == nil {
+				db.Close()
+				t.Fatalf("byte %d of %d xor %#x: the damaged file loaded", at, len(good), mask)
+			}
+			if !strings.Contains(err.Error(), path) || strings.Contains(err.Error(), "in use") {
+				t.Fatalf("byte %d: want an error naming %s, got %v", at, path, err)
+			}
+		}
+	}
+	// A damaged body is reported as such.
+	bad := append([]byte(nil), good...)
+	bad[len(bad)/2] ^= 0x20
+	if err := os.WriteFile(path, bad, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(Options{StatePath: path}); err == nil || !strings.Contains(err.Error(), "checksum does not match") {
+		t.Fatalf("damaged body: %v", err)
+	}
+}
+
+// A state file of format 1 (no checksum) is still read, and the next commit rewrites it with one.
+func TestPersistReadsFormat1(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "jobdb.state")
+	for _, name := range []string{"jobdb.state", "jobdb.state.key"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "state-v1", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old, _ := os.ReadFile(path)
+	if !bytes.Contains(old, []byte(stateFormatV1)) {
+		t.Fatal("the fixture is not a format 1 file")
+	}
+	db, err := Open(Options{StatePath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	s := db.NewSession()
+	eq(t, rowsOf(t, rel(t, s, "jobs.jobs"), "job_name", "job_version"), []string{"J|2"})
+	eq(t, len(rel(t, s, "ejops.inv").Rows), 2)
+	if _, secret, ok := db.Credential("c"); !ok || secret != "secret" {
+		t.Fatal("the sealed credential was not read back")
+	}
+	mustCall(t, s, "jobs.sp_add_job", "job_name", "K")
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sf, err := readStateFile(f)
+	if err != nil {
+		t.Fatalf("rewritten file: %v", err)
+	}
+	eq(t, len(sf.Jobs), 3)
+	if n, err := checkSum(f); err != nil || n <= 0 {
+		t.Fatalf("the rewritten file has no valid checksum: %d, %v", n, err)
+	}
+}
+
+// Temporary files that a process stopped in the middle of a save left behind are removed at
+// Open; other files are left alone.
+func TestOpenRemovesStaleTempFiles(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "state")
+	stale := []string{"state.tmp123", "state.key.tmp9"}
+	kept := []string{"state.tmpnotes", "other.tmp123", "state.tmp", "state.lock.tmp1"}
+	for _, n := range append(append([]string(nil), stale...), kept...) {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte("half a save"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, err := Open(Options{StatePath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	for _, n := range stale {
+		if _, err := os.Stat(filepath.Join(dir, n)); err == nil {
+			t.Errorf("%s was left behind", n)
+		}
+	}
+	for _, n := range kept {
+		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
+			t.Errorf("%s was removed: %v", n, err)
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package jobstore
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -20,14 +19,18 @@ type ColumnDef struct {
 	DefaultExpr string
 }
 
-// table is a plain user table. Rows are never changed in place: writes replace them.
+// table is a plain user table. A row is never changed in place: a write replaces it. How a
+// transaction writes a table is in rows.go.
 type table struct {
 	ID      int64
 	Schema  string
 	Name    string
 	Cols    []ColumnDef
-	Rows    [][]sqlval.Value
+	Rows    [][]sqlval.Value // nil entries: rows deleted by the transaction that owns the table
 	Created time.Time
+
+	keys map[string]int // primary key (rowKey) → index in Rows; nil without a primary key or index
+	dead int            // nil entries in Rows
 }
 
 // Schemas that every job database has; user schemas are numbered after them.
@@ -154,6 +157,24 @@ func (w *state) table(name string) (*table, *sqlval.Error) {
 	return t, nil
 }
 
+// ViewWriteError returns the error an INSERT, UPDATE or DELETE on the view name gets, or nil when
+// name is no view: [D] a view is updatable only when the modification affects one base table
+// ("CREATE VIEW (Transact-SQL)", section "Updatable views",
+// https://learn.microsoft.com/sql/t-sql/statements/create-view-transact-sql), and the jobs views
+// join several jobs_internal tables [I]; catalog views are never written ("System catalog
+// views", https://learn.microsoft.com/sql/relational-databases/system-catalog-views/catalog-views-transact-sql).
+// [U] The numbers (4405, 259) are SQL Server's for those cases, not seen on a job database.
+func ViewWriteError(name string) *sqlval.Error {
+	view := strings.ToLower(strings.TrimSpace(name))
+	if _, ok := viewCols[view]; !ok {
+		return nil
+	}
+	if strings.HasPrefix(view, "sys.") {
+		return sqlval.Errorf(259, "Ad hoc updates to system catalogs are not allowed.")
+	}
+	return sqlval.Errorf(4405, "View or function '%s' is not updatable because the modification affects multiple base tables.", name)
+}
+
 // checkRow converts a row to the column types and checks NULLs and lengths.
 func (t *table) checkRow(row []sqlval.Value, stmt string, dbName string) *sqlval.Error {
 	for i, c := range t.Cols {
@@ -177,30 +198,7 @@ func (t *table) checkRow(row []sqlval.Value, stmt string, dbName string) *sqlval
 	return nil
 }
 
-// pkKey renders the primary key of a row (collation-aware), or "" without a primary key.
-func (t *table) pkKey(row []sqlval.Value) (string, string) {
-	var key, shown []string
-	for i, c := range t.Cols {
-		if !c.PrimaryKey {
-			continue
-		}
-		v := row[i]
-		s := fmt.Sprint(v)
-		if sv, ok := v.(string); ok {
-			s = fold(sv)
-		}
-		if u, ok := v.(sqlval.UUID); ok {
-			s = u.String()
-		}
-		key = append(key, s)
-		shown = append(shown, fmt.Sprint(displayValue(v)))
-	}
-	if key == nil {
-		return "", ""
-	}
-	return strings.Join(key, "\x00"), strings.Join(shown, ", ")
-}
-
+// displayValue is v as error messages show it.
 func displayValue(v sqlval.Value) any {
 	switch x := v.(type) {
 	case sqlval.UUID:
@@ -214,22 +212,6 @@ func displayValue(v sqlval.Value) any {
 		return 0
 	}
 	return v
-}
-
-// checkUnique verifies the primary key over the full new row set.
-func (t *table) checkUnique(rows [][]sqlval.Value) *sqlval.Error {
-	seen := make(map[string]bool, len(rows))
-	for _, r := range rows {
-		k, shown := t.pkKey(r)
-		if k == "" {
-			return nil
-		}
-		if seen[k] {
-			return sqlval.Errorf(2627, "Violation of PRIMARY KEY constraint 'PK_%s'. Cannot insert duplicate key in object '%s.%s'. The duplicate key value is (%s).", t.Name, t.Schema, t.Name, shown)
-		}
-		seen[k] = true
-	}
-	return nil
 }
 
 // InsertColumns is the column list of an INSERT bound to a table: the index of the column each
@@ -285,7 +267,7 @@ func (ic InsertColumns) CheckValues(n int) *sqlval.Error {
 func (s *Session) Insert(name string, cols []string, rows [][]sqlval.Value) (int64, *sqlval.Error) {
 	var n int64
 	err := s.write(s.ctx, false, func(w *state) *sqlval.Error {
-		t, err := w.table(name)
+		t, err := w.tableW(name)
 		if err != nil {
 			return err
 		}
@@ -293,7 +275,7 @@ func (s *Session) Insert(name string, cols []string, rows [][]sqlval.Value) (int
 		if err != nil {
 			return err
 		}
-		added := make([][]sqlval.Value, 0, len(rows))
+		added := make([]change, 0, len(rows))
 		for _, r := range rows {
 			if err := idx.CheckValues(len(r)); err != nil {
 				return err
@@ -311,15 +293,12 @@ func (s *Session) Insert(name string, cols []string, rows [][]sqlval.Value) (int
 			if err := t.checkRow(row, "INSERT", s.db.dbName); err != nil {
 				return err
 			}
-			added = append(added, row)
+			added = append(added, change{i: -1, row: row})
 		}
-		all := append(append(make([][]sqlval.Value, 0, len(t.Rows)+len(added)), t.Rows...), added...)
-		if err := t.checkUnique(all); err != nil {
+		if err := t.checkKeys(added); err != nil {
 			return err
 		}
-		nt := *t
-		nt.Rows = all
-		w.tablesW()[tableKey(name)] = &nt
+		t.apply(added)
 		n = int64(len(added))
 		return nil
 	})
@@ -328,24 +307,21 @@ func (s *Session) Insert(name string, cols []string, rows [][]sqlval.Value) (int
 
 // Update replaces every row matching where with set(row). Rows passed to the callbacks are copies.
 func (s *Session) Update(name string, where func(row []sqlval.Value) (bool, *sqlval.Error), set func(row []sqlval.Value) ([]sqlval.Value, *sqlval.Error)) (int64, *sqlval.Error) {
+	return s.UpdateMatching(name, Match{Where: where}, set)
+}
+
+// UpdateMatching replaces every row that m matches with set(row), all or none. Rows passed to
+// the callbacks are copies.
+func (s *Session) UpdateMatching(name string, m Match, set func(row []sqlval.Value) ([]sqlval.Value, *sqlval.Error)) (int64, *sqlval.Error) {
 	var n int64
 	err := s.write(s.ctx, false, func(w *state) *sqlval.Error {
-		t, err := w.table(name)
+		t, err := w.tableW(name)
 		if err != nil {
 			return err
 		}
-		rows := make([][]sqlval.Value, len(t.Rows))
-		var count int64
-		for i, r := range t.Rows {
-			rows[i] = r
-			ok, err := where(append([]sqlval.Value(nil), r...))
-			if err != nil {
-				return err
-			}
-			if !ok {
-				continue
-			}
-			nr, err := set(append([]sqlval.Value(nil), r...))
+		var changes []change
+		err = t.matching(m, func(i int) *sqlval.Error {
+			nr, err := set(append([]sqlval.Value(nil), t.Rows[i]...))
 			if err != nil {
 				return err
 			}
@@ -356,19 +332,17 @@ func (s *Session) Update(name string, where func(row []sqlval.Value) (bool, *sql
 			if err := t.checkRow(nr, "UPDATE", s.db.dbName); err != nil {
 				return err
 			}
-			rows[i] = nr
-			count++
-		}
-		if count == 0 {
+			changes = append(changes, change{i: i, row: nr})
 			return nil
-		}
-		if err := t.checkUnique(rows); err != nil {
+		})
+		if err != nil {
 			return err
 		}
-		nt := *t
-		nt.Rows = rows
-		w.tablesW()[tableKey(name)] = &nt
-		n = count
+		if err := t.checkKeys(changes); err != nil {
+			return err
+		}
+		t.apply(changes)
+		n = int64(len(changes))
 		return nil
 	})
 	return n, err
@@ -376,29 +350,26 @@ func (s *Session) Update(name string, where func(row []sqlval.Value) (bool, *sql
 
 // Delete removes every row matching where.
 func (s *Session) Delete(name string, where func(row []sqlval.Value) (bool, *sqlval.Error)) (int64, *sqlval.Error) {
+	return s.DeleteMatching(name, Match{Where: where})
+}
+
+// DeleteMatching removes every row that m matches, all or none.
+func (s *Session) DeleteMatching(name string, m Match) (int64, *sqlval.Error) {
 	var n int64
 	err := s.write(s.ctx, false, func(w *state) *sqlval.Error {
-		t, err := w.table(name)
+		t, err := w.tableW(name)
 		if err != nil {
 			return err
 		}
-		kept := make([][]sqlval.Value, 0, len(t.Rows))
-		for _, r := range t.Rows {
-			ok, err := where(append([]sqlval.Value(nil), r...))
-			if err != nil {
-				return err
-			}
-			if !ok {
-				kept = append(kept, r)
-			}
-		}
-		if len(kept) == len(t.Rows) {
+		var gone []int
+		if err := t.matching(m, func(i int) *sqlval.Error {
+			gone = append(gone, i)
 			return nil
+		}); err != nil {
+			return err
 		}
-		nt := *t
-		nt.Rows = kept
-		n = int64(len(t.Rows) - len(kept))
-		w.tablesW()[tableKey(name)] = &nt
+		t.remove(gone)
+		n = int64(len(gone))
 		return nil
 	})
 	return n, err

@@ -120,9 +120,31 @@ var viewCols = map[string][]sqlval.Column{
 // Rows come in a stable order (creation order for jobs and groups).
 func (s *Session) Relation(name string) (*Relation, *sqlval.Error) {
 	st := s.read()
-	key := strings.ToLower(strings.TrimSpace(name))
-	if fn, ok := views[key]; ok {
-		return &Relation{Columns: append([]sqlval.Column(nil), viewCols[key]...), Rows: fn(st)}, nil
+	cols, err := relationColumns(st, name)
+	if err != nil {
+		return nil, err
+	}
+	if fn, ok := views[strings.ToLower(strings.TrimSpace(name))]; ok {
+		return &Relation{Columns: cols, Rows: fn(st)}, nil
+	}
+	t := st.Tables[tableKey(name)]
+	rows := make([][]sqlval.Value, 0, len(t.Rows)-t.dead)
+	for _, r := range t.Rows {
+		if r != nil {
+			rows = append(rows, r)
+		}
+	}
+	return &Relation{Columns: cols, Rows: rows}, nil
+}
+
+// RelationColumns returns the columns of a view or table, as Relation does, without its rows.
+func (s *Session) RelationColumns(name string) ([]sqlval.Column, *sqlval.Error) {
+	return relationColumns(s.read(), name)
+}
+
+func relationColumns(st *state, name string) ([]sqlval.Column, *sqlval.Error) {
+	if cols, ok := viewCols[strings.ToLower(strings.TrimSpace(name))]; ok {
+		return append([]sqlval.Column(nil), cols...), nil
 	}
 	if t := st.Tables[tableKey(name)]; t != nil && strings.Contains(name, ".") {
 		cols := make([]sqlval.Column, len(t.Cols))
@@ -130,7 +152,7 @@ func (s *Session) Relation(name string) (*Relation, *sqlval.Error) {
 			cols[i] = c.Type
 			cols[i].Name = c.Name
 		}
-		return &Relation{Columns: cols, Rows: append([][]sqlval.Value(nil), t.Rows...)}, nil
+		return cols, nil
 	}
 	return nil, sqlval.Errorf(208, "Invalid object name '%s'.", name)
 }

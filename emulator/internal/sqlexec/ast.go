@@ -123,7 +123,7 @@ type TranStmt struct {
 // MasterKeyStmt is CREATE MASTER KEY ENCRYPTION BY PASSWORD = '…'.
 type MasterKeyStmt struct {
 	pos
-	Password string
+	Password string // "" without ENCRYPTION BY PASSWORD
 }
 
 // CredentialStmt is CREATE, ALTER or DROP DATABASE SCOPED CREDENTIAL.

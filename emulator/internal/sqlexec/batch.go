@@ -12,6 +12,13 @@ type batch struct {
 	vars     map[string]*variable
 	ret      *int32
 	returned bool
+	types    map[typeKey]sqlval.Column // operator result types, by binaryType
+	evals    int                       // expressions evaluated, for checking cancellation
+}
+
+// errCanceled is the error of a request canceled while it runs.
+func errCanceled() *sqlval.Error {
+	return &sqlval.Error{Number: 3617, Class: 16, State: 1, Message: "Query was canceled by user."}
 }
 
 // newBatch starts a batch with no variables.
@@ -36,7 +43,7 @@ func (b *batch) run(stmts []Stmt) *sqlval.Error {
 			return nil
 		}
 		if b.s.ctx.Err() != nil {
-			return &sqlval.Error{Number: 3617, Class: 16, State: 1, Message: "Query was canceled by user."}
+			return errCanceled()
 		}
 		if err := b.exec(st); err != nil {
 			if err.Line == 0 && err.Proc == "" {
@@ -95,10 +102,8 @@ func (b *batch) statementOnly(st Stmt, err *sqlval.Error) bool {
 
 // exec runs one statement.
 func (b *batch) exec(st Stmt) *sqlval.Error {
-	if b.s.reader {
-		if err := b.s.readerDenied(st); err != nil {
-			return err
-		}
+	if err := b.s.denied(st); err != nil {
+		return err
 	}
 	switch x := st.(type) {
 	case *ExecStmt:

@@ -127,6 +127,13 @@ func walkExpr(e Expr, f func(Expr), fc func(Cond)) {
 	}
 }
 
+// everyNode reports whether ok holds for e and every sub-expression of it (see walkExpr).
+func everyNode(e Expr, ok func(Expr) bool) bool {
+	all := true
+	walkExpr(e, func(x Expr) { all = all && ok(x) }, nil)
+	return all
+}
+
 // walkCond calls f for every top-level expression of a condition (not inside EXISTS).
 func walkCond(c Cond, f func(Expr)) {
 	switch x := c.(type) {

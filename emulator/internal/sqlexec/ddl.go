@@ -37,29 +37,25 @@ func (b *batch) createTable(x *CreateTableStmt) *sqlval.Error {
 
 // isConstant reports whether a DEFAULT expression has the same value at every insert.
 func isConstant(e Expr) bool {
-	constant := true
-	walkExpr(e, func(x Expr) {
+	return everyNode(e, func(x Expr) bool {
 		switch x.(type) {
 		case *Literal, *Unary, *Binary, *CastExpr:
-		default:
-			constant = false
+			return true
 		}
-	}, nil)
-	return constant
+		return false
+	})
 }
 
 // isStorable reports whether a DEFAULT expression can be kept as text and evaluated at each
 // insert on its own: functions of constants, without variables, columns or subqueries.
 func isStorable(e Expr) bool {
-	ok := true
-	walkExpr(e, func(x Expr) {
+	return everyNode(e, func(x Expr) bool {
 		switch x.(type) {
 		case *Literal, *Unary, *Binary, *CastExpr, *FuncCall:
-		default:
-			ok = false
+			return true
 		}
-	}, nil)
-	return ok
+		return false
+	})
 }
 
 // credential runs CREATE, ALTER and DROP DATABASE SCOPED CREDENTIAL.

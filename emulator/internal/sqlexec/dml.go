@@ -11,7 +11,10 @@ import (
 // of them or none.
 func (b *batch) insert(x *InsertStmt) *sqlval.Error {
 	name := tableName(x.Table)
-	if _, err := b.s.relation(x.Table); err != nil {
+	if err := jobstore.ViewWriteError(name); err != nil {
+		return err
+	}
+	if _, err := b.s.columns(x.Table); err != nil {
 		return err
 	}
 	defs, err := b.s.db.TableColumns(name)
@@ -82,31 +85,75 @@ func (b *batch) rowsAffected(n int64) {
 	}
 }
 
-// whereFunc binds a WHERE condition to a table's columns.
-func (b *batch) whereFunc(cols []sqlval.Column, t TableRef, where Cond) (func([]sqlval.Value) (bool, *sqlval.Error), *sqlval.Error) {
-	if where != nil {
-		if err := bindCond(where, newScope(t, cols)); err != nil {
-			return nil, err
+// match binds a WHERE condition to a table's columns: the rows an UPDATE or DELETE changes.
+func (b *batch) match(cols []sqlval.Column, t TableRef, where Cond) (jobstore.Match, *sqlval.Error) {
+	if where == nil {
+		return jobstore.Match{}, nil
+	}
+	if err := bindCond(where, newScope(t, cols)); err != nil {
+		return jobstore.Match{}, err
+	}
+	return jobstore.Match{
+		Where: func(vals []sqlval.Value) (bool, *sqlval.Error) {
+			v, err := b.test(where, &row{cols: cols, vals: vals})
+			return v == triTrue, err
+		},
+		Equal: b.equalities(where),
+	}, nil
+}
+
+// equalities returns, by column index, the values of the "column = constant" conjuncts of a
+// bound condition (see readsNoRow). The model seeks rows by them.
+func (b *batch) equalities(c Cond) map[int]sqlval.Value {
+	out := map[int]sqlval.Value{}
+	var walk func(Cond)
+	walk = func(c Cond) {
+		switch x := c.(type) {
+		case *Logic:
+			if x.And {
+				walk(x.L)
+				walk(x.R)
+			}
+		case *Compare:
+			col, val := x.L, x.R
+			if _, ok := col.(*ColRef); !ok {
+				col, val = val, col
+			}
+			ref, ok := col.(*ColRef)
+			if x.Op != "=" || !ok || ref.idx < 0 || !readsNoRow(val) {
+				return
+			}
+			if v, err := b.eval(val, nil); err == nil && v != nil {
+				out[ref.idx] = v
+			}
 		}
 	}
-	return func(vals []sqlval.Value) (bool, *sqlval.Error) {
-		if where == nil {
-			return true, nil
+	walk(c)
+	return out
+}
+
+// readsNoRow reports whether e has the same value for every row: literals and variables under
+// operators and CAST, without columns, functions or subqueries.
+func readsNoRow(e Expr) bool {
+	return everyNode(e, func(x Expr) bool {
+		switch x.(type) {
+		case *Literal, *VarRef, *Unary, *Binary, *CastExpr:
+			return true
 		}
-		r := &row{cols: cols, vals: vals}
-		v, err := b.test(where, r)
-		return v == triTrue, err
-	}, nil
+		return false
+	})
 }
 
 // update runs UPDATE … SET … WHERE; the model applies the changes to all rows or none.
 func (b *batch) update(x *UpdateStmt) *sqlval.Error {
-	rel, err := b.s.relation(x.Table)
+	if err := jobstore.ViewWriteError(tableName(x.Table)); err != nil {
+		return err
+	}
+	cols, err := b.s.columns(x.Table)
 	if err != nil {
 		return err
 	}
-	cols := rel.Columns
-	where, err := b.whereFunc(cols, x.Table, x.Where)
+	m, err := b.match(cols, x.Table, x.Where)
 	if err != nil {
 		return err
 	}
@@ -132,7 +179,7 @@ func (b *batch) update(x *UpdateStmt) *sqlval.Error {
 		}
 		return out, nil
 	}
-	n, err := b.s.db.Update(tableName(x.Table), where, set)
+	n, err := b.s.db.UpdateMatching(tableName(x.Table), m, set)
 	if err != nil {
 		return err
 	}
@@ -142,15 +189,18 @@ func (b *batch) update(x *UpdateStmt) *sqlval.Error {
 
 // delete runs DELETE … WHERE.
 func (b *batch) delete(x *DeleteStmt) *sqlval.Error {
-	rel, err := b.s.relation(x.Table)
+	if err := jobstore.ViewWriteError(tableName(x.Table)); err != nil {
+		return err
+	}
+	cols, err := b.s.columns(x.Table)
 	if err != nil {
 		return err
 	}
-	where, err := b.whereFunc(rel.Columns, x.Table, x.Where)
+	m, err := b.match(cols, x.Table, x.Where)
 	if err != nil {
 		return err
 	}
-	n, err := b.s.db.Delete(tableName(x.Table), where)
+	n, err := b.s.db.DeleteMatching(tableName(x.Table), m)
 	if err != nil {
 		return err
 	}

@@ -35,8 +35,17 @@ func triOf(b bool) tri {
 	return triFalse
 }
 
-// eval evaluates a scalar expression.
+// eval evaluates a scalar expression. Every row and expression goes through it, so it is where
+// a canceled request (an ATTENTION, the client gone, the server closing) stops.
 func (b *batch) eval(e Expr, r *row) (sqlval.Value, *sqlval.Error) {
+	if b.evals++; b.evals%1024 == 0 && b.s.ctx.Err() != nil {
+		return nil, errCanceled()
+	}
+	return b.evalNode(e, r)
+}
+
+// evalNode evaluates one node of an expression, its operands through eval.
+func (b *batch) evalNode(e Expr, r *row) (sqlval.Value, *sqlval.Error) {
 	switch x := e.(type) {
 	case *Literal:
 		return x.Value, nil
@@ -526,21 +535,7 @@ func (b *batch) typeOf(e Expr, cols []sqlval.Column) sqlval.Column {
 	case *Unary:
 		return b.typeOf(x.X, cols)
 	case *Binary:
-		l, r := b.typeOf(x.L, cols), b.typeOf(x.R, cols)
-		if l.Type == sqlval.NVarChar && r.Type == sqlval.NVarChar {
-			size := sqlval.Max
-			if l.Size > 0 && r.Size > 0 && l.Size+r.Size <= 4000 {
-				size = l.Size + r.Size
-			}
-			return sqlval.Column{Type: sqlval.NVarChar, Size: size, Nullable: true}
-		}
-		switch {
-		case l.Type == sqlval.Float || r.Type == sqlval.Float:
-			return sqlval.Column{Type: sqlval.Float, Nullable: true}
-		case l.Type == sqlval.BigInt || r.Type == sqlval.BigInt:
-			return sqlval.Column{Type: sqlval.BigInt, Nullable: true}
-		}
-		return sqlval.Column{Type: sqlval.Int, Nullable: true}
+		return b.binaryType(x, cols)
 	case *CastExpr:
 		t := x.Type
 		t.Nullable = true
@@ -587,4 +582,41 @@ func (b *batch) typeOf(e Expr, cols []sqlval.Column) sqlval.Column {
 		}
 	}
 	return sqlval.Column{Type: sqlval.Null, Nullable: true}
+}
+
+// typeKey identifies an operator typed against one set of columns.
+type typeKey struct {
+	e    *Binary
+	cols *sqlval.Column
+	n    int
+}
+
+// binaryType is the type of an operator's result. It is remembered for the batch, so typing a
+// chain of n operators, once per operator as evaluation does, costs O(n) rather than O(n²).
+func (b *batch) binaryType(x *Binary, cols []sqlval.Column) sqlval.Column {
+	k := typeKey{e: x, n: len(cols)}
+	if len(cols) > 0 {
+		k.cols = &cols[0]
+	}
+	if t, ok := b.types[k]; ok {
+		return t
+	}
+	l, r := b.typeOf(x.L, cols), b.typeOf(x.R, cols)
+	t := sqlval.Column{Type: sqlval.Int, Nullable: true}
+	switch {
+	case l.Type == sqlval.NVarChar && r.Type == sqlval.NVarChar:
+		t = sqlval.Column{Type: sqlval.NVarChar, Size: sqlval.Max, Nullable: true}
+		if l.Size > 0 && r.Size > 0 && l.Size+r.Size <= 4000 {
+			t.Size = l.Size + r.Size
+		}
+	case l.Type == sqlval.Float || r.Type == sqlval.Float:
+		t.Type = sqlval.Float
+	case l.Type == sqlval.BigInt || r.Type == sqlval.BigInt:
+		t.Type = sqlval.BigInt
+	}
+	if b.types == nil {
+		b.types = map[typeKey]sqlval.Column{}
+	}
+	b.types[k] = t
+	return t
 }

@@ -13,6 +13,11 @@ import (
 // maxDepth bounds the nesting of expressions and blocks (SQL Server's error 191).
 const maxDepth = 128
 
+// maxOperators bounds the operators (arithmetic, unary, AND, OR) of one statement, and so the
+// depth of its expression trees and the work of evaluating them (error 8632). SQL Server itself
+// gives up far sooner on a long chain (error 8631, a few thousand operators).
+const maxOperators = 1 << 15
+
 const eofKind tsql.Kind = -1
 
 // parseError carries a syntax error out of the recursive descent.
@@ -23,6 +28,7 @@ type parser struct {
 	toks      []tsql.Token
 	pos       int
 	depth     int
+	ops       int  // operators in the current statement
 	sensitive bool // inside a statement holding a secret: never quote string literals in errors
 	last      tsql.Token
 	notParen  map[int]bool // positions of "(" known not to open a parenthesized condition
@@ -233,15 +239,24 @@ func (p *parser) enter() {
 
 func (p *parser) leave() { p.depth-- }
 
+// operator counts one operator of the current statement.
+func (p *parser) operator() {
+	p.ops++
+	if p.ops > maxOperators {
+		panic(parseError{&sqlval.Error{Number: 8632, Class: 17, State: 2, Line: int32(p.peek().Line),
+			Message: "Internal error: An expression services limit has been reached. Please look for potentially complex expressions in your query, and try to simplify them."}})
+	}
+}
+
 // try runs f and reports whether it parsed without error; on failure the position is restored.
 func (p *parser) try(f func()) (ok bool) {
-	save, depth := p.pos, p.depth
+	save, depth, ops := p.pos, p.depth, p.ops
 	defer func() {
 		if r := recover(); r != nil {
 			if _, isParse := r.(parseError); !isParse {
 				panic(r)
 			}
-			p.pos, p.depth = save, depth
+			p.pos, p.depth, p.ops = save, depth, ops
 			ok = false
 		}
 	}()
@@ -284,7 +299,9 @@ func (p *parser) multiName() []string {
 
 func (p *parser) statement(first bool) Stmt {
 	p.enter()
-	defer p.leave()
+	outer := p.ops
+	p.ops = 0
+	defer func() { p.leave(); p.ops = outer }()
 	t := p.peek()
 	line := pos{t.Line}
 	if t.Kind != tsql.Ident {
@@ -771,7 +788,11 @@ func (p *parser) create(line pos) Stmt {
 		p.sensitive = true
 		defer func() { p.sensitive = false }()
 		p.expectKw("KEY")
-		p.expectKw("ENCRYPTION")
+		// [D] On Azure SQL Database the password is optional: "CREATE MASTER KEY (Transact-SQL)",
+		// https://learn.microsoft.com/sql/t-sql/statements/create-master-key-transact-sql.
+		if !p.acceptKw("ENCRYPTION") {
+			return &MasterKeyStmt{pos: line}
+		}
 		p.expectKw("BY")
 		p.expectKw("PASSWORD")
 		p.expectPunct("=")
@@ -1212,6 +1233,7 @@ func (p *parser) cond() Cond {
 	defer p.leave()
 	l := p.andCond()
 	for p.acceptKw("OR") {
+		p.operator()
 		l = &Logic{L: l, R: p.andCond()}
 	}
 	return l
@@ -1220,6 +1242,7 @@ func (p *parser) cond() Cond {
 func (p *parser) andCond() Cond {
 	l := p.notCond()
 	for p.acceptKw("AND") {
+		p.operator()
 		l = &Logic{And: true, L: l, R: p.notCond()}
 	}
 	return l
@@ -1346,6 +1369,7 @@ func (p *parser) expr() Expr {
 			return l
 		}
 		p.next()
+		p.operator()
 		l = &Binary{Op: t.Text, L: l, R: p.term()}
 	}
 }
@@ -1358,6 +1382,7 @@ func (p *parser) term() Expr {
 			return l
 		}
 		p.next()
+		p.operator()
 		l = &Binary{Op: t.Text, L: l, R: p.unary()}
 	}
 }
@@ -1368,6 +1393,7 @@ func (p *parser) unary() Expr {
 		p.next()
 		p.enter()
 		defer p.leave()
+		p.operator()
 		if t.Text == "-" && p.peek().Kind == tsql.Number {
 			return numberLit(p, p.next(), true)
 		}

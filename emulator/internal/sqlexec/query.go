@@ -20,21 +20,32 @@ func tableName(t TableRef) string {
 func (s *Session) relation(t TableRef) (*jobstore.Relation, *sqlval.Error) {
 	rel, err := s.db.Relation(tableName(t))
 	if err != nil {
-		if err.Number == 208 {
-			written := t.Name
-			if t.Schema != "" {
-				written = t.Schema + "." + t.Name
-			}
-			e := sqlval.Errorf(208, "Invalid object name '%s'.", written)
-			e.Line = int32(t.Line)
-			return nil, e
-		}
-		return nil, err
+		return nil, asWritten(t, err)
 	}
-	if s.reader && hiddenFromReader(t) {
+	if s.hidden(t) {
 		rel.Rows = nil
 	}
 	return rel, nil
+}
+
+// columns returns the columns of a view or table, without reading its rows.
+func (s *Session) columns(t TableRef) ([]sqlval.Column, *sqlval.Error) {
+	cols, err := s.db.RelationColumns(tableName(t))
+	return cols, asWritten(t, err)
+}
+
+// asWritten makes error 208 name the object as the statement wrote it.
+func asWritten(t TableRef, err *sqlval.Error) *sqlval.Error {
+	if err == nil || err.Number != 208 {
+		return err
+	}
+	written := t.Name
+	if t.Schema != "" {
+		written = t.Schema + "." + t.Name
+	}
+	e := sqlval.Errorf(208, "Invalid object name '%s'.", written)
+	e.Line = int32(t.Line)
+	return e
 }
 
 // selectStmt runs a SELECT: a result set, or variable assignments.

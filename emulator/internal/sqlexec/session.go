@@ -19,9 +19,11 @@ type Options struct {
 	Database   string           // database name; default "jobdb"
 	ServerName string           // what @@SERVERNAME answers; default DefaultServerName
 	Now        func() time.Time // clock of SYSUTCDATETIME() and friends; default sqlval.Now
-	// Reader and ReaderPassword, when Reader is set, are a second login that reads the job
-	// database without CONTROL on it (see perms.go).
+	// Reader and ReaderPassword, when Reader is set, are a second login in the jobs_reader role
+	// (see perms.go).
 	Reader, ReaderPassword string
+	// Logins are more logins with their roles; User and Password are the first owner.
+	Logins []Login
 }
 
 // DefaultServerName is what @@SERVERNAME answers when Options.ServerName is empty.
@@ -31,12 +33,9 @@ const DefaultServerName = "ejops"
 // tds.Handler.
 type Handler struct {
 	db         *jobstore.DB
-	user       string
-	password   string
 	database   string
 	serverName string
-	reader     string
-	readerPW   string
+	logins     []Login // the owner first
 	now        func() time.Time
 	nextID     atomic.Int64
 	nextTran   atomic.Uint64
@@ -49,8 +48,13 @@ var _ tds.Handler = (*Handler)(nil)
 
 // NewHandler returns a Handler serving db.
 func NewHandler(db *jobstore.DB, opts Options) *Handler {
-	h := &Handler{db: db, user: opts.User, password: opts.Password, database: opts.Database, serverName: opts.ServerName,
-		reader: opts.Reader, readerPW: opts.ReaderPassword, now: opts.Now, calls: map[string]int{}}
+	h := &Handler{db: db, database: opts.Database, serverName: opts.ServerName,
+		now: opts.Now, calls: map[string]int{}}
+	h.logins = append(h.logins, Login{Name: opts.User, Password: opts.Password, Role: RoleOwner})
+	if opts.Reader != "" {
+		h.logins = append(h.logins, Login{Name: opts.Reader, Password: opts.ReaderPassword, Role: RoleReader})
+	}
+	h.logins = append(h.logins, opts.Logins...)
 	if h.database == "" {
 		h.database = "jobdb"
 	}
@@ -67,9 +71,14 @@ func NewHandler(db *jobstore.DB, opts Options) *Handler {
 // Login checks the credentials and opens a session. database may be empty (the login's default
 // database, the job database) or the job database's name.
 func (h *Handler) Login(user, password, database string) (tds.Session, *sqlval.Error) {
-	owner := strings.EqualFold(user, h.user) && password == h.password
-	reader := h.reader != "" && strings.EqualFold(user, h.reader) && password == h.readerPW
-	if !owner && !reader {
+	role := ""
+	for _, l := range h.logins {
+		if strings.EqualFold(user, l.Name) && password == l.Password {
+			role = l.Role
+			break
+		}
+	}
+	if role == "" {
 		return nil, &sqlval.Error{Number: 18456, Class: 14, State: 1, Message: "Login failed for user '" + user + "'."}
 	}
 	if database != "" && !strings.EqualFold(database, h.database) {
@@ -77,13 +86,13 @@ func (h *Handler) Login(user, password, database string) (tds.Session, *sqlval.E
 			Message: "Cannot open database \"" + database + "\" requested by the login. The login failed."}
 	}
 	s := h.NewSession(user)
-	s.reader = !owner
+	s.role = role
 	return s, nil
 }
 
 // NewSession opens a session without a login, for in-process use.
 func (h *Handler) NewSession(user string) *Session {
-	return &Session{h: h, db: h.db.NewSession(), id: h.nextID.Add(1), user: user, calls: map[string]int{}}
+	return &Session{h: h, db: h.db.NewSession(), id: h.nextID.Add(1), user: user, role: RoleOwner, calls: map[string]int{}}
 }
 
 // Calls returns the number of procedure calls per procedure name (lower case, with schema) over
@@ -111,7 +120,7 @@ type Session struct {
 	db        *jobstore.Session
 	id        int64
 	user      string
-	reader    bool // the login has no CONTROL on the database (see perms.go)
+	role      string // RoleOwner, RoleAdmin or RoleReader (see perms.go)
 	xactAbort bool
 	nocount   bool
 	rowCount  int64
@@ -273,10 +282,8 @@ func (s *Session) callProc(norm, written string, args []jobstore.Arg) (jobstore.
 		e.State = 62
 		return jobstore.CallResult{}, e
 	}
-	if s.reader {
-		if err := s.readerDeniedProc(norm); err != nil {
-			return jobstore.CallResult{}, err
-		}
+	if err := s.deniedProc(norm); err != nil {
+		return jobstore.CallResult{}, err
 	}
 	key := norm
 	if !strings.Contains(key, ".") || strings.HasPrefix(key, "dbo.") {

@@ -152,7 +152,7 @@ func compareStrings(a, b string) int {
 		ca, wa := utf8.DecodeRuneInString(a)
 		cb, wb := utf8.DecodeRuneInString(b)
 		if ca != cb {
-			la, lb := foldRune(ca), foldRune(cb)
+			la, lb := sqlval.FoldRune(ca), sqlval.FoldRune(cb)
 			if la != lb {
 				if la < lb {
 					return -1
@@ -169,16 +169,6 @@ func compareStrings(a, b string) int {
 		return -1
 	}
 	return 1
-}
-
-func foldRune(r rune) rune {
-	if r < utf8.RuneSelf {
-		if 'A' <= r && r <= 'Z' {
-			return r + 'a' - 'A'
-		}
-		return r
-	}
-	return []rune(strings.ToLower(string(r)))[0]
 }
 
 // like matches s against a LIKE pattern with %, _ and [ ] classes, case-insensitively, in

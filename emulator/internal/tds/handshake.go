@@ -16,7 +16,8 @@ const maxLoginMessage = 128 << 10
 
 // login runs PRELOGIN and LOGIN7; it reports whether a session was opened.
 func (c *conn) login(br *bufio.Reader) bool {
-	_ = c.nc.SetDeadline(time.Now().Add(c.srv.opts.LoginTimeout))
+	deadline := time.Now().Add(c.srv.opts.LoginTimeout)
+	_ = c.nc.SetDeadline(deadline)
 	defer func() { _ = c.nc.SetDeadline(time.Time{}) }()
 
 	msg, err := readMessage(br, 0xFFFF, maxLoginMessage)
@@ -54,7 +55,7 @@ func (c *conn) login(br *bufio.Reader) bool {
 	}
 	c.pktSize = negotiatePacketSize(l.PacketSize)
 	db := l.Database
-	sess, lerr := c.srv.h.Login(l.User, l.Password, db)
+	sess, lerr := c.checkLogin(l, deadline)
 	var w tokenWriter
 	if lerr != nil || sess == nil {
 		if lerr == nil || lerr.Number == 0 {
@@ -83,6 +84,31 @@ func (c *conn) login(br *bufio.Reader) bool {
 	}
 	c.log.Info("tds: login", "user", l.User, "app", l.App, "database", db, "packet_size", c.pktSize)
 	return true
+}
+
+// checkLogin passes the login to the handler when the client's turn comes (see loginThrottle)
+// and records the outcome. A nil session and error is a failed login.
+func (c *conn) checkLogin(l login7, deadline time.Time) (Session, *sqlval.Error) {
+	client := clientKey(c.nc.RemoteAddr())
+	th := c.srv.throttle
+	wait, ok := th.turn(client, time.Until(deadline))
+	if !ok {
+		c.log.Info("tds: login refused: too many failed logins from the client", "client", client)
+		return nil, nil
+	}
+	if wait > 0 {
+		c.log.Info("tds: login delayed after failed logins from the client", "client", client, "delay", wait)
+		if !c.srv.sleep(wait) {
+			return nil, nil
+		}
+	}
+	sess, lerr := c.srv.h.Login(l.User, l.Password, l.Database)
+	if lerr != nil || sess == nil {
+		th.failed(client)
+	} else {
+		th.succeeded(client)
+	}
+	return sess, lerr
 }
 
 func (c *conn) logReadErr(stage string, err error) {

@@ -42,13 +42,15 @@ type Server struct {
 	lns    map[net.Listener]struct{}
 	conns  map[*conn]struct{}
 	closed bool
+	done   chan struct{} // closed by Close
 	wg     sync.WaitGroup
 
 	connSeq atomic.Uint64
 	tranSeq atomic.Uint64
 
-	faults faults
-	stats  statsRegistry
+	faults   faults
+	stats    statsRegistry
+	throttle *loginThrottle
 }
 
 // NewServer returns a server that authenticates and runs requests through h.
@@ -66,14 +68,17 @@ func NewServer(h Handler, opts Options) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{h: h, opts: opts, log: log, lns: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{}}
+	s := &Server{h: h, opts: opts, log: log, lns: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{},
+		done: make(chan struct{}), throttle: newLoginThrottle()}
 	s.faults.dropAfter = -1
 	s.stats.conns = map[*conn]*Stats{}
 	return s
 }
 
 // Serve accepts connections on ln until Close, serving each in its own goroutine. It returns
-// ErrServerClosed after Close, or the listener's error.
+// ErrServerClosed after Close, or an error when ln is closed by someone else. Other accept errors,
+// such as running out of file descriptors, are logged and retried after a pause that doubles from
+// 5 ms to 1 s.
 func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	if s.closed {
@@ -94,16 +99,39 @@ func (s *Server) Serve(ln net.Listener) error {
 			if s.isClosed() {
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				time.Sleep(backoff)
-				continue
+			if errors.Is(err, net.ErrClosed) {
+				return fmt.Errorf("accept: %w", err)
 			}
-			return fmt.Errorf("accept: %w", err)
+			// Running out of file descriptors (EMFILE, ENFILE) or a connection aborted before it
+			// was accepted passes: wait, as net/http does, and accept again.
+			backoff = min(max(2*backoff, minAcceptBackoff), maxAcceptBackoff)
+			s.log.Warn("tds: accept failed; retrying", "err", err, "in", backoff)
+			if !s.sleep(backoff) {
+				return ErrServerClosed
+			}
+			continue
 		}
 		backoff = 0
 		go s.ServeConn(context.Background(), c)
+	}
+}
+
+// The accept loop's wait after a failed Accept doubles from minAcceptBackoff to maxAcceptBackoff.
+const (
+	minAcceptBackoff = 5 * time.Millisecond
+	maxAcceptBackoff = time.Second
+)
+
+// sleep waits for d, or less when the server is closed meanwhile; it reports whether the server
+// is still open.
+func (s *Server) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return !s.isClosed()
+	case <-s.done:
+		return false
 	}
 }
 
@@ -153,6 +181,7 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closed = true
+	close(s.done)
 	var errs []error
 	for ln := range s.lns {
 		if err := ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {

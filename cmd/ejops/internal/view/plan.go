@@ -20,10 +20,13 @@ type Plan interface {
 	Plan(p *runner.Plan) error
 }
 
-// NewPlan returns the plan view in v's form: text or JSON.
+// NewPlan returns the plan view in v's form: text, JSON or Markdown.
 func NewPlan(v *View) Plan {
 	if v.Format == JSON {
 		return planJSON{v}
+	}
+	if v.Format == Markdown {
+		return &PlanMarkdown{View: v}
 	}
 	return planText{v}
 }
@@ -85,20 +88,11 @@ func writePlanText(w io.Writer, p *runner.Plan, col Colors) {
 		fmt.Fprintf(w, "  %s%s %s %s%s\n", col.of(c.Action), symbols[c.Action], runner.KindWord(c.Kind), safeName(c.Name), col.Reset)
 		writeFields(w, "      ", c.Fields, c.Action == runner.Create)
 		for _, s := range c.Subs {
-			label := "step"
-			if c.Kind == runner.KindTargetGroup {
-				label = "member"
-			}
-			line := fmt.Sprintf("%s %s", label, safeName(s.Name))
+			line := fmt.Sprintf("%s %s", subWord(c.Kind), safeName(s.Name))
 			if s.NewName != "" {
 				line += " -> " + safeName(s.NewName)
 			}
-			switch {
-			case s.Position > 0 && s.Action == runner.Update:
-				line += fmt.Sprintf(" (moved to position %d)", s.Position)
-			case s.Position > 0:
-				line += fmt.Sprintf(" (position %d)", s.Position)
-			}
+			line += positionNote(s)
 			fmt.Fprintf(w, "      %s%s %s%s\n", col.of(s.Action), symbols[s.Action], line, col.Reset)
 			writeFields(w, "          ", s.Fields, s.Action == runner.Create)
 		}

@@ -22,8 +22,11 @@ type ValidateOptions struct {
 type ValidateResult struct {
 	Diagnostics      spec.Diagnostics
 	Files, Documents int
-	Skipped          int  // documents of other tools, counted on stderr by the text form
-	Strict           bool // warnings fail too
+	Skipped          int      // documents of other tools, counted on stderr by the text form
+	Hidden           []string // hidden files and folders left out, listed on stderr by the text form
+	Excluded         int      // files and folders left out by .ejopsignore or --exclude, counted likewise
+	LinkedFolders    int      // symbolic links to folders, not followed, likewise
+	Strict           bool     // warnings fail too
 }
 
 // Validate is the view of validate: the findings on stdout in the chosen form, then a count line
@@ -82,12 +85,50 @@ type validateText struct{ validateBase }
 
 func (v validateText) Result(r ValidateResult) error {
 	err := report.Text(escaper{v.Stdout}, r.Diagnostics)
-	if err == nil && r.Skipped == 1 {
-		fmt.Fprintln(v.Stderr, "skipped 1 document that is not an ejops spec")
-	} else if err == nil && r.Skipped > 1 {
-		fmt.Fprintf(v.Stderr, "skipped %d documents that are not ejops specs\n", r.Skipped)
+	if err == nil {
+		v.leftOut(r)
 	}
 	return v.counted(r, err)
+}
+
+// names lists the first three of paths, escaped, and counts the rest.
+func names(paths []string) string {
+	const shown = 3
+	var b strings.Builder
+	for i, p := range paths[:min(shown, len(paths))] {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(EscapeLine(p))
+	}
+	if len(paths) > shown {
+		fmt.Fprintf(&b, " and %d more", len(paths)-shown)
+	}
+	return b.String()
+}
+
+// leftOut says on stderr what the load did not read, and why.
+func (v validateText) leftOut(r ValidateResult) {
+	hidden := ""
+	if len(r.Hidden) > 0 {
+		hidden = ": " + names(r.Hidden)
+	}
+	for _, l := range []struct {
+		n               int
+		one, many, tail string
+	}{
+		{r.Skipped, "skipped 1 document that is not an ejops spec", "skipped %d documents that are not ejops specs", ""},
+		{len(r.Hidden), "left out 1 hidden file or folder", "left out %d hidden files and folders", hidden},
+		{r.Excluded, "left out 1 file or folder that .ejopsignore or --exclude names", "left out %d files and folders that .ejopsignore or --exclude name", ""},
+		{r.LinkedFolders, "did not follow 1 symbolic link to a folder", "did not follow %d symbolic links to folders", ""},
+	} {
+		switch {
+		case l.n == 1:
+			fmt.Fprintln(v.Stderr, l.one+l.tail)
+		case l.n > 1:
+			fmt.Fprintf(v.Stderr, l.many+"%s\n", l.n, l.tail)
+		}
+	}
 }
 
 type validateJSON struct{ validateBase }
