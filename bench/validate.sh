@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Compares `ejops validate` with kubeconform on the same 10,000 spec documents and the same JSON
-# Schema (schema/ejops.schema.json). Prints both wall times and their ratio.
+# Schema (schema/ejops.schema.json). Prints both wall times and their ratio, and both peak resident
+# set sizes (GNU time's "Maximum resident set size") and theirs.
 #
 # Usage: bench/validate.sh [DOCUMENTS]   (default 10000; run from anywhere)
-# Needs: go (EJOPS_BIN=path measures a prebuilt binary); installs kubeconform with go install when it is not on PATH.
+# Needs: go and GNU time (/usr/bin/time); EJOPS_BIN=path measures a prebuilt binary; installs
+# kubeconform with go install when it is not on PATH.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,29 +41,41 @@ BEGIN {
 # kubeconform resolves a schema per document; both templates point at the one ejops schema.
 schema=$root/schema/ejops.schema.json
 
-best() { # best of three wall times in milliseconds for the command "$@"
-  local b=999999999 s e t
+best() { # best of three wall times in milliseconds for the command "$@"; the largest peak RSS of
+  # the three runs, in KiB, goes to $out/rss
+  local b=999999999 r=0 s e t m
   for _ in 1 2 3; do
     s=$(date +%s%N)
-    "$@" >"$out/last.txt" 2>&1 || { cat "$out/last.txt" >&2; echo "bench: command failed: $*" >&2; exit 1; }
+    /usr/bin/time -f %M -o "$out/time.txt" "$@" >"$out/last.txt" 2>&1 || { cat "$out/last.txt" >&2; echo "bench: command failed: $*" >&2; exit 1; }
     e=$(date +%s%N)
     t=$(((e - s) / 1000000))
     ((t < b)) && b=$t
+    m=$(tail -n 1 "$out/time.txt")
+    ((m > r)) && r=$m
   done
+  echo "$r" >"$out/rss"
   echo "$b"
 }
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
 
 ej=$(best "$ejops" validate "$out/specs")
+ejrss=$(cat "$out/rss")
 kc=$(best kubeconform -strict -summary -n "$(nproc)" -schema-location "$schema" "$out/specs")
-echo "documents:        $docs in $(ls "$out/specs" | wc -l) files, $(nproc) cores"
-echo "ejops validate:   ${ej} ms (schema, references, job database rules and T-SQL lint)"
-echo "kubeconform:      ${kc} ms (schema only, -strict -n $(nproc))"
-awk -v a="$ej" -v b="$kc" 'BEGIN { printf "ratio:            kubeconform / ejops = %.1fx\n", (a > 0 ? b / a : 0) }'
+kcrss=$(cat "$out/rss")
+echo "documents:        $docs in $(ls "$out/specs" | wc -l) files, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "ejops validate:   ${ej} ms, peak RSS $(mib "$ejrss") (schema, references, job database rules and T-SQL lint)"
+echo "kubeconform:      ${kc} ms, peak RSS $(mib "$kcrss") (schema only, -strict -n $(nproc))"
+awk -v a="$ej" -v b="$kc" 'BEGIN { printf "time ratio:       kubeconform / ejops = %.1fx\n", (a > 0 ? b / a : 0) }'
+awk -v a="$ejrss" -v b="$kcrss" 'BEGIN { printf "memory ratio:     ejops / kubeconform = %.1fx\n", (b > 0 ? a / b : 0) }'
 if ((ej >= 1000)); then
   echo "bench: ejops validate took ${ej} ms, over the 1 s budget" >&2
   exit 1
 fi
 if ((ej >= kc)); then
   echo "bench: ejops validate is not faster than kubeconform" >&2
+  exit 1
+fi
+if ((ejrss > 2 * kcrss)); then
+  echo "bench: ejops validate peaks above twice kubeconform's memory" >&2
   exit 1
 fi

@@ -2,7 +2,6 @@ package spec
 
 import (
 	"errors"
-	"fmt"
 	"math/big"
 	"path/filepath"
 	"strconv"
@@ -14,48 +13,65 @@ import (
 )
 
 // decoder fills the typed model from a document that passed the schema, recording the position of
-// every field it reads in Meta.Fields.
+// every field it reads in the Meta.
 type decoder struct {
 	d    *document
 	ds   *Diagnostics
 	meta *Meta
 }
 
-// fields is one mapping node and its dotted path.
+// fields is one node, a mapping or a list, and the number of its dotted path.
 type fields struct {
 	dec  *decoder
 	n    *yaml.Node
-	path string
+	path uint32
 }
 
-func (f fields) get(key string) *yaml.Node {
+// lookup returns the key and value nodes of key in the mapping, or nils.
+func (f fields) lookup(key string) (k, v *yaml.Node) {
 	if f.n == nil || f.n.Kind != yaml.MappingNode {
-		return nil
+		return nil, nil
 	}
 	for i := 0; i+1 < len(f.n.Content); i += 2 {
 		if f.n.Content[i].Value == key {
-			k, v := f.n.Content[i], f.n.Content[i+1]
-			// A scalar is positioned on its value, a mapping or list on the key that names it.
-			pos := nodePos(f.dec.d.file, v)
-			if v.Kind != yaml.ScalarNode {
-				pos = nodePos(f.dec.d.file, k)
-			}
-			f.dec.meta.Fields[f.join(key)] = pos
-			return v
+			return f.n.Content[i], f.n.Content[i+1]
 		}
 	}
-	return nil
+	return nil, nil
+}
+
+// valuePos is where a field is reported: a scalar on its value, a mapping or list on the key that
+// names it.
+func valuePos(k, v *yaml.Node) (line, col int) {
+	if v.Kind != yaml.ScalarNode {
+		return k.Line, k.Column
+	}
+	return v.Line, v.Column
+}
+
+func (f fields) get(key string) *yaml.Node {
+	k, v := f.lookup(key)
+	if v != nil {
+		line, col := valuePos(k, v)
+		f.dec.meta.fields.add(f.child(key), line, col)
+	}
+	return v
+}
+
+// child returns the number of the path of key under f.
+func (f fields) child(key string) uint32 {
+	return f.dec.meta.fields.paths.step(pathStep{parent: f.path, index: -1, key: key})
 }
 
 func (f fields) join(key string) string {
-	if f.path == "" {
-		return key
+	if p := f.dec.meta.fields.paths.path(f.path); p != "" {
+		return p + "." + key
 	}
-	return f.path + "." + key
+	return key
 }
 
 func (f fields) sub(key string) fields {
-	return fields{dec: f.dec, n: f.get(key), path: f.join(key)}
+	return fields{dec: f.dec, n: f.get(key), path: f.child(key)}
 }
 
 func (f fields) str(key string) string {
@@ -67,7 +83,15 @@ func (f fields) str(key string) string {
 
 func (f fields) has(key string) bool { return f.get(key) != nil }
 
-func (f fields) pos(key string) Pos { return f.dec.meta.FieldPos(f.join(key)) }
+// pos returns the position of key's field, or of the document when the mapping has no such key.
+func (f fields) pos(key string) Pos {
+	k, v := f.lookup(key)
+	if v == nil {
+		return f.dec.meta.Pos
+	}
+	line, col := valuePos(k, v)
+	return Pos{File: f.dec.d.file, Line: line, Col: col}
+}
 
 func (f fields) integer(key string, def int) int {
 	v := f.get(key)
@@ -150,8 +174,8 @@ func (f fields) items() []fields {
 	}
 	out := make([]fields, len(f.n.Content))
 	for i, c := range f.n.Content {
-		p := fmt.Sprintf("%s[%d]", f.path, i)
-		f.dec.meta.Fields[p] = nodePos(f.dec.d.file, c)
+		p := f.dec.meta.fields.paths.step(pathStep{parent: f.path, index: i})
+		f.dec.meta.fields.add(p, c.Line, c.Column)
 		out[i] = fields{dec: f.dec, n: c, path: p}
 	}
 	return out
@@ -167,7 +191,7 @@ func (d *document) relative(p string) string {
 
 // decode builds d.obj from a document that passed the schema.
 func decode(d *document, ds *Diagnostics) {
-	meta := Meta{Name: d.name, Pos: d.pos, Fields: map[string]Pos{}}
+	meta := Meta{Name: d.name, Pos: d.pos, fields: fieldPositions{paths: d.l.paths}}
 	dec := &decoder{d: d, ds: ds, meta: &meta}
 	root := fields{dec: dec, n: d.root}
 	root.get("apiVersion")
@@ -182,7 +206,6 @@ func decode(d *document, ds *Diagnostics) {
 		if f := sf.str("file"); f != "" {
 			c.SecretFrom.File = filepath.ToSlash(d.relative(f))
 		}
-		c.Meta = meta
 		d.obj = c
 	case "TargetGroup":
 		g := &TargetGroup{}
@@ -200,7 +223,6 @@ func decode(d *document, ds *Diagnostics) {
 			}
 			g.Members = append(g.Members, mem)
 		}
-		g.Meta = meta
 		d.obj = g
 	case "Job":
 		j := &Job{Description: spec.str("description"), Enabled: spec.boolean("enabled")}
@@ -210,7 +232,6 @@ func decode(d *document, ds *Diagnostics) {
 		for _, sf := range spec.sub("steps").items() {
 			j.Steps = append(j.Steps, decodeStep(d, sf))
 		}
-		j.Meta = meta
 		d.obj = j
 	case "Agent":
 		a := &Agent{Authentication: spec.str("authentication")}
@@ -224,8 +245,11 @@ func decode(d *document, ds *Diagnostics) {
 				a.Lint[code] = l.str(code)
 			}
 		}
-		a.Meta = meta
 		d.obj = a
+	}
+	if o, ok := d.obj.(interface{ meta() *Meta }); ok {
+		meta.fields.seal()
+		*o.meta() = meta
 	}
 }
 

@@ -81,7 +81,7 @@ func (o Options) Load(paths ...string) (*Set, Diagnostics) {
 // newLoader returns a loader with the options o.
 func newLoader(o Options) *loader {
 	cwd, _ := os.Getwd()
-	l := &loader{cwd: cwd, exclude: o.Exclude, limits: defaultLimits}
+	l := &loader{cwd: cwd, exclude: o.Exclude, limits: defaultLimits, paths: newFieldPaths()}
 	if o.limits != nil {
 		l.limits = *o.limits
 	}
@@ -149,7 +149,8 @@ type loader struct {
 	cwd     string
 	exclude []string // gitignore patterns of paths to leave out under folder arguments
 	limits  limits
-	counted docCounter // documents read in this run
+	counted docCounter  // documents read in this run
+	paths   *fieldPaths // the field paths of the documents read
 
 	hidden                  []string // hidden files and folders left out, as displayed
 	excluded, linkedFolders int      // paths left out by ignore patterns, links to folders not followed

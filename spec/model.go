@@ -54,17 +54,21 @@ func (set *Set) Objects() int {
 type Meta struct {
 	Name string
 	Pos  Pos // position of the document's kind key
-	// Fields maps a dotted field path such as "spec.steps[1].timeout" to the position of its value.
-	Fields map[string]Pos
+	// fields holds the position of each field the decoder read, by dotted path.
+	fields fieldPositions
 }
 
-// FieldPos returns the position of the named field, falling back to the document.
+// FieldPos returns the position of the field at a dotted path such as "spec.steps[1].timeout" (of
+// its value for a scalar, of its key for a mapping or a list), falling back to the document.
 func (m *Meta) FieldPos(path string) Pos {
-	if p, ok := m.Fields[path]; ok {
-		return p
+	if line, col, ok := m.fields.find(path); ok {
+		return Pos{File: m.Pos.File, Line: line, Col: col}
 	}
 	return m.Pos
 }
+
+// meta gives the decoder the Meta of any object.
+func (m *Meta) meta() *Meta { return m }
 
 // Credential is a database scoped credential; its secret is resolved only at apply time.
 type Credential struct {

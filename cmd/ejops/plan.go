@@ -61,6 +61,7 @@ func runPlan(ctx context.Context, e *env, args []string) int {
 	if code >= 0 {
 		return code
 	}
+	defer gcHeadroom(specHeadroom)()
 	ctx, cancel := a.db.bound(ctx)
 	defer cancel()
 	db, wait, stop, err := a.db.openReading(ctx, e)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"runtime/debug"
 	"strings"
 
 	"github.com/ejops/ejops/cmd/ejops/internal/view"
@@ -106,9 +105,7 @@ func runValidate(_ context.Context, e *env, args []string) int {
 		v.Explain(text)
 		return exitOK
 	}
-	// validate is short-lived and allocation-heavy: trading memory for fewer collections makes large
-	// spec sets markedly faster.
-	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	defer gcHeadroom(specHeadroom)()
 	set, ds := validateWith(spec.Options{Exclude: a.exclude}, a.paths)
 	if err := v.Result(view.ValidateResult{
 		Diagnostics: ds, Files: set.Files, Documents: set.Documents, Strict: a.strict,
