@@ -32,8 +32,8 @@ func (c *checker) localSchedule(j *Job) {
 // schedulePos is the position of a field of the job's schedule, or of the schedule when the field
 // is not written.
 func schedulePos(j *Job, field string) Pos {
-	if p, ok := j.Fields["spec.schedule."+field]; ok {
-		return p
+	if _, _, ok := j.fields.find("spec.schedule." + field); ok {
+		return j.FieldPos("spec.schedule." + field)
 	}
 	return j.FieldPos("spec.schedule")
 }
