@@ -83,3 +83,19 @@ func TestPlanWithoutLocalSchedulesHasNoScheduleKey(t *testing.T) {
 		t.Errorf("JSON plan:\n%s", out.String())
 	}
 }
+
+// TestPlanMarkdownLocalSchedules: the Markdown plan lists the schedules in local time with their
+// next runs and when they must be applied again, and warns on stderr as the text plan does.
+func TestPlanMarkdownLocalSchedules(t *testing.T) {
+	var out, errOut bytes.Buffer
+	m := &PlanMarkdown{View: New(&out, &errOut, Markdown, false)}
+	if err := m.Plan(localPlan(t)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "<details><summary>1 schedule in local time</summary>\n\n- job <code>nightly</code>: every 1d at 08&#58;00 America/Chicago; must be re-applied after 2027-03-14 02&#58;00 America/Chicago\n  - 2027-03-13 08&#58;00 CST  &#40;2027-03-13 14&#58;00 UTC&#41;\n") {
+		t.Errorf("Markdown plan:\n%s", out.String())
+	}
+	if !strings.Contains(errOut.String(), "must be re-applied after 2027-03-14 02:00 America/Chicago") {
+		t.Errorf("stderr: %q", errOut.String())
+	}
+}
