@@ -335,6 +335,13 @@ func (l *Loop) pass(ctx context.Context, now time.Time, snap snapshot, trigger s
 	attrs := []any{"trigger", trigger, "duration", took.Round(time.Millisecond).String()}
 	switch res.Status {
 	case StatusOK:
+		// A time to apply again that the pass itself overtook (it ran across an offset change)
+		// is due at once; one before the pass began is not a time the pass could mean.
+		l.reapplyAt = time.Time{}
+		if res.Reapply.After(start) {
+			l.reapplyAt = res.Reapply
+			attrs = append(attrs, "reapply_at", res.Reapply.UTC().Format(time.RFC3339))
+		}
 		l.passed(now, snap, res, attrs)
 	case StatusInvalid:
 		for _, d := range res.Diagnostics {
@@ -381,11 +388,6 @@ func (l *Loop) passed(now time.Time, snap snapshot, res Result, attrs []any) {
 		l.Metrics.pending.Set(0)
 	}
 	l.good = snap.digest
-	l.reapplyAt = time.Time{}
-	if res.Reapply.After(now) {
-		l.reapplyAt = res.Reapply
-		attrs = append(attrs, "reapply_at", res.Reapply.UTC().Format(time.RFC3339))
-	}
 	l.Metrics.passes.WithLabelValues(result).Inc()
 	l.Metrics.lastSuccess.Set(float64(now.Unix()))
 	l.setReady(true, "the last pass succeeded")

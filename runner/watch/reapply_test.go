@@ -35,3 +35,23 @@ func TestPassAtTheNextOffsetChange(t *testing.T) {
 		t.Fatalf("pass log lines: %v", recs)
 	}
 }
+
+// TestReapplyTheFirstPassOvertook: a time to apply again that falls within the pass that named it
+// gets a pass at once; a time before the pass began is ignored.
+func TestReapplyTheFirstPassOvertook(t *testing.T) {
+	t.Parallel()
+	var passes atomic.Int32
+	h := start(t, Config{Interval: time.Hour}, func(Request) Result {
+		began := time.Now()
+		switch passes.Add(1) {
+		case 1:
+			time.Sleep(100 * time.Millisecond)
+			return Result{Reapply: began.Add(50 * time.Millisecond)}
+		default:
+			return Result{Reapply: began.Add(-time.Second)}
+		}
+	})
+	h.pass(t)
+	h.pass(t)
+	h.noPass(t)
+}
