@@ -44,7 +44,14 @@ func NewPlanFile(p *Plan, desired *Desired, live *jobdb.State, opt Options) (*Pl
 		}
 		return nil, fmt.Errorf("a saved plan records the fingerprint of every secret, and %s could not be read (see the warnings)", what)
 	}
-	pf := &PlanFile{Scope: opt.Scope, Prune: opt.Prune, Desired: desired, Server: live.Server, Database: live.Database, LiveHash: p.LiveHash}
+	// Schedules in local time are saved as planned: compiled for opt.Now, the plan's time.
+	jobs, _, err := compileJobs(desired.Jobs, opt.Now)
+	if err != nil {
+		return nil, err
+	}
+	compiled := *desired
+	compiled.Jobs = jobs
+	pf := &PlanFile{Scope: opt.Scope, Prune: opt.Prune, Desired: &compiled, Server: live.Server, Database: live.Database, LiveHash: p.LiveHash}
 	prints := map[string]string{}
 	for _, c := range desired.Credentials {
 		s, err := opt.Secret(c.SecretFrom)

@@ -67,6 +67,12 @@ type DesiredJob struct {
 	Start         time.Time     `json:"start"`
 	End           time.Time     `json:"end"`
 	Steps         []DesiredStep `json:"steps"`
+	// A schedule in local time: the job runs at At ("08:00") in TimeZone, an IANA name, on the days
+	// of the interval counted from the date of Start (ScheduleMinStart: none). Diff compiles it to
+	// the UTC schedule the job database holds (see compileJobs), which is what the spec hash and a
+	// saved plan record. Both are empty for a UTC schedule.
+	At       string `json:"-"`
+	TimeZone string `json:"-"`
 }
 
 // DesiredStep is one step of a job, with every default filled in.
@@ -142,6 +148,9 @@ func desiredJob(j *spec.Job) DesiredJob {
 		}
 		if !s.End.IsZero() {
 			job.End = s.End.UTC()
+		}
+		if s.Local() {
+			job.At, job.TimeZone = s.At.String(), s.TimeZone
 		}
 	}
 	for _, s := range j.Steps {

@@ -15,6 +15,9 @@ func Diff(d *Desired, live *jobdb.State, opt Options) (*Plan, error) {
 	credDeletes := df.credentials(d.Credentials, live)
 	groupDeletes := df.targetGroups(d.TargetGroups, live.TargetGroups)
 	jobDeletes := df.jobs(d.Jobs, live.Jobs)
+	if len(df.errs) > 0 {
+		return nil, errors.Join(df.errs...)
+	}
 	if len(df.problems) > 0 {
 		return nil, &CredentialsError{Problems: df.problems}
 	}
@@ -51,6 +54,7 @@ type differ struct {
 	owners    map[string]owner // by key(kind, name); this scope's row wins over another scope's
 	conflicts []Ref            // desired objects another scope owns
 	problems  []string         // credentials that cannot be checked (see CredentialsError)
+	errs      []error          // schedules in local time that cannot be compiled
 }
 
 type owner struct {

@@ -70,7 +70,7 @@ func Export(live *jobdb.State) map[string][]byte {
 		if j.IntervalType != "Once" || !j.Start.Equal(ScheduleMinStart) || !j.End.Equal(ScheduleMaxEnd) {
 			every := "once"
 			if j.IntervalType != "Once" {
-				every = fmt.Sprintf("%d%s", j.IntervalCount, intervalUnit[j.IntervalType])
+				every = spec.FormatInterval(j.IntervalType, j.IntervalCount)
 			}
 			sched := mapping("every", scalar(every), "start", scalar(j.Start.UTC().Format(time.RFC3339)))
 			if !j.End.Equal(ScheduleMaxEnd) {
@@ -120,8 +120,6 @@ func Export(live *jobdb.State) map[string][]byte {
 	}
 	return files
 }
-
-var intervalUnit = map[string]string{"Minutes": "m", "Hours": "h", "Days": "d", "Weeks": "w", "Months": "mo"}
 
 func exportRetry(s jobdb.Step) *yaml.Node {
 	r := mapping()

@@ -1,17 +1,22 @@
 package runner
 
 import (
-	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/ejops/ejops/runner/jobdb"
+	"github.com/ejops/ejops/spec"
 )
 
 // jobs plans the jobs and their steps and returns the deletes of the jobs no spec declares.
 func (df *differ) jobs(want []DesiredJob, live []jobdb.Job) []Change {
 	jobName := func(j jobdb.Job) string { return j.Name }
 	have := byName(live, jobName)
+	want, schedules, err := compileJobs(want, df.opt.Now)
+	if err != nil {
+		df.errs = append(df.errs, err)
+	}
+	df.plan.Schedules = schedules
 	for _, j := range want {
 		l, exists := take(have, j.Name)
 		inv := df.record(KindJob, j.Name, j)
@@ -64,7 +69,7 @@ func schedString(j DesiredJob) string {
 	if j.IntervalType == "Once" {
 		return "Once"
 	}
-	return fmt.Sprintf("every %d%s", j.IntervalCount, intervalUnit[j.IntervalType])
+	return "every " + spec.FormatInterval(j.IntervalType, j.IntervalCount)
 }
 
 func timeString(t time.Time) string {

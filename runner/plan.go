@@ -103,6 +103,8 @@ type Plan struct {
 	Unverified []Unverified  `json:"unverified"`
 	Inventory  []InventoryOp `json:"-"`
 	LiveHash   string        `json:"liveHash"`
+	// The jobs whose schedule is in local time, in name order, changed or not.
+	Schedules []LocalSchedule `json:"schedules,omitempty"`
 }
 
 // Unverified is a credential a preview could not check: its secret is not available, or the login
@@ -131,6 +133,18 @@ func (p *Plan) Counts() (add, change, destroy int) {
 // Empty reports whether the plan changes nothing in the job database (adoption aside).
 func (p *Plan) Empty() bool { return len(p.Changes) == 0 }
 
+// Reapply returns when the specs must next be applied again for the schedules in local time to
+// keep their time of day (the earliest LocalSchedule.Reapply), or the zero time when never.
+func (p *Plan) Reapply() time.Time {
+	var first time.Time
+	for _, s := range p.Schedules {
+		if !s.Reapply.IsZero() && (first.IsZero() || s.Reapply.Before(first)) {
+			first = s.Reapply
+		}
+	}
+	return first
+}
+
 // Writes reports whether apply has anything to write, the inventory included.
 func (p *Plan) Writes() bool { return len(p.Changes) > 0 || len(p.Inventory) > 0 }
 
@@ -140,7 +154,9 @@ type Options struct {
 	Prune bool
 	// Secret resolves a secret reference; the value is used only to compare fingerprints.
 	Secret func(spec.SecretRef) (string, error)
-	Now    time.Time
+	// Now is the time the plan is made at: it decides the UTC start time of schedules in local
+	// time, and whether a Once job has run.
+	Now time.Time
 	// Preview makes a plan to show rather than to apply, as plan does: a credential whose secret
 	// is not available (ErrSecretUnavailable), or that the login cannot read, is listed in
 	// Plan.Unverified instead of failing. Without it Diff fails with a *CredentialsError naming

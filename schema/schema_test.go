@@ -66,6 +66,22 @@ func TestValidate(t *testing.T) {
 			doc:  `{"apiVersion":"ejops/v1","kind":"Job","metadata":{"name":"j"},"spec":{"enabled":"yes","steps":[{"name":"s","targetGroup":"g","command":"x"}]}}`,
 			want: []string{"/spec/enabled type"},
 		},
+		"schedule in local time with local dates": {
+			doc:  `{"apiVersion":"ejops/v1","kind":"Job","metadata":{"name":"j"},"spec":{"schedule":{"every":"1d","at":"08:00","timeZone":"America/Chicago","start":"2026-01-01","end":"2027-01-01T08:00"},"steps":[]}}`,
+			want: nil,
+		},
+		"local date without a time zone": {
+			doc:  `{"apiVersion":"ejops/v1","kind":"Job","metadata":{"name":"j"},"spec":{"schedule":{"every":"1d","start":"2026-01-01"},"steps":[]}}`,
+			want: []string{"/spec/schedule/start format"},
+		},
+		"at without a time zone, malformed": {
+			doc:  `{"apiVersion":"ejops/v1","kind":"Job","metadata":{"name":"j"},"spec":{"schedule":{"every":"1d","at":"8am"},"steps":[]}}`,
+			want: []string{"/spec/schedule/at pattern", "/spec/schedule 0"}, // dependencies/at/0: timeZone is missing
+		},
+		"time zone, start neither RFC 3339 nor local": {
+			doc:  `{"apiVersion":"ejops/v1","kind":"Job","metadata":{"name":"j"},"spec":{"schedule":{"every":"1w","at":"08:00","timeZone":"Europe/Berlin","start":"01/02/2026"},"steps":[]}}`,
+			want: []string{"/spec/schedule/start anyOf"},
+		},
 		"bad lint override": {
 			doc:  `{"apiVersion":"ejops/v1","kind":"Agent","metadata":{"name":"a"},"spec":{"lint":{"EJ301":"loud"}}}`,
 			want: []string{"/spec/lint/EJ301 enum"},

@@ -169,6 +169,7 @@ func (c *checker) job(j *Job) {
 		if !j.Enabled {
 			c.ds.Add(j.FieldPos("spec.schedule"), Warning, CodeNeverFires, "spec.schedule: the job is not enabled, so the schedule never fires; add enabled: true")
 		}
+		c.localSchedule(j)
 	}
 	steps := map[string]int{}
 	for i, s := range j.Steps {

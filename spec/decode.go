@@ -136,17 +136,36 @@ func (f fields) duration(key string, def time.Duration, code string) time.Durati
 	return d
 }
 
-func (f fields) time(key string) time.Time {
+// localLayouts are the forms of a date-time without offset, read in a schedule's time zone.
+var localLayouts = []string{"2006-01-02", "2006-01-02T15:04", "2006-01-02T15:04:05"}
+
+// time reads an RFC 3339 date-time, or, with a time zone, a local date or date-time read in it
+// (see Wall). zoned says the schedule names a time zone; loc is nil when that zone is unknown,
+// which is reported on its own.
+func (f fields) time(key string, zoned bool, loc *time.Location) time.Time {
 	v := f.get(key)
 	if v == nil {
 		return time.Time{}
 	}
-	t, err := time.Parse(time.RFC3339Nano, v.Value)
-	if err != nil {
-		f.dec.ds.Add(f.pos(key), Error, CodeValue, "%s: %q is not an RFC 3339 date-time", f.join(key), v.Value)
-		return time.Time{}
+	if t, err := time.Parse(time.RFC3339Nano, v.Value); err == nil {
+		return t.UTC()
 	}
-	return t.UTC()
+	if zoned {
+		for _, layout := range localLayouts {
+			if t, err := time.Parse(layout, v.Value); err == nil {
+				if loc == nil {
+					return time.Time{}
+				}
+				return Wall(loc, t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second()).UTC()
+			}
+		}
+	}
+	if zoned {
+		f.dec.ds.Add(f.pos(key), Error, CodeValue, "%s: %q is not a date: write a local date 2026-01-01, a local date and time 2026-01-01T08:00, or an RFC 3339 date-time", f.join(key), v.Value)
+	} else {
+		f.dec.ds.Add(f.pos(key), Error, CodeValue, "%s: %q is not an RFC 3339 date-time", f.join(key), v.Value)
+	}
+	return time.Time{}
 }
 
 func (f fields) items() []fields {
@@ -208,14 +227,7 @@ func decode(d *document, ds *Diagnostics) {
 	case "Job":
 		j := &Job{Description: spec.str("description"), Enabled: spec.boolean("enabled")}
 		if spec.has("schedule") {
-			s := spec.sub("schedule")
-			sch := &Schedule{Start: s.time("start"), End: s.time("end")}
-			typ, n, err := ParseInterval(s.str("every"))
-			if err != nil {
-				ds.Add(s.pos("every"), Error, CodeInterval, "%s: %v", s.join("every"), err)
-			}
-			sch.IntervalType, sch.IntervalCount = typ, n
-			j.Schedule = sch
+			j.Schedule = decodeSchedule(spec.sub("schedule"))
 		}
 		for _, sf := range spec.sub("steps").items() {
 			j.Steps = append(j.Steps, decodeStep(d, sf))
@@ -239,6 +251,29 @@ func decode(d *document, ds *Diagnostics) {
 		meta.fields.seal()
 		*o.meta() = meta
 	}
+}
+
+// decodeSchedule reads a job's schedule; the schema has checked that at and timeZone come together.
+func decodeSchedule(f fields) *Schedule {
+	s := &Schedule{TimeZone: f.str("timeZone")}
+	typ, n, err := ParseInterval(f.str("every"))
+	if err != nil {
+		f.dec.ds.Add(f.pos("every"), Error, CodeInterval, "%s: %v", f.join("every"), err)
+	}
+	s.IntervalType, s.IntervalCount = typ, n
+	if s.TimeZone != "" {
+		if s.Location, err = LoadZone(s.TimeZone); err != nil {
+			f.dec.ds.Add(f.pos("timeZone"), Error, CodeTimeZone, "%s: %v", f.join("timeZone"), err)
+		}
+	}
+	if at := f.str("at"); at != "" {
+		if s.At, err = ParseClock(at); err != nil {
+			f.dec.ds.Add(f.pos("at"), Error, CodeAt, "%s: %v", f.join("at"), err)
+		}
+	}
+	s.Start = f.time("start", s.TimeZone != "", s.Location)
+	s.End = f.time("end", s.TimeZone != "", s.Location)
+	return s
 }
 
 func decodeStep(d *document, f fields) *Step {

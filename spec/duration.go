@@ -87,6 +87,16 @@ func ParseInterval(s string) (typ string, count int, err error) {
 	return typ, int(n), nil
 }
 
+// FormatInterval writes a job database interval the way ParseInterval reads it: "once", "15m", "1mo".
+func FormatInterval(typ string, count int) string {
+	for unit, t := range intervalTypes {
+		if t == typ {
+			return strconv.Itoa(count) + unit
+		}
+	}
+	return "once"
+}
+
 // FormatDuration writes d in the shortest form ParseDuration reads back, using d and w units.
 func FormatDuration(d time.Duration) string {
 	if d == 0 {

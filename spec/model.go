@@ -128,12 +128,18 @@ type Job struct {
 	Steps       []*Step
 }
 
-// Schedule is a job's schedule in the job database's terms.
+// Schedule is a job's schedule in the job database's terms, or in local time: at a time of day in
+// a time zone, which the job database's UTC schedule follows across daylight-saving changes once
+// compiled (see NextRun and Wall).
 type Schedule struct {
-	IntervalType  string // Once, Minutes, Hours, Days, Weeks, Months
-	IntervalCount int    // 1 for Once
-	Start         time.Time
+	IntervalType  string    // Once, Minutes, Hours, Days, Weeks, Months
+	IntervalCount int       // 1 for Once
+	Start         time.Time // zero: none
 	End           time.Time // zero: no end
+	// Local time: At in TimeZone, an IANA name; Location is nil when TimeZone is empty or unknown.
+	At       Clock
+	TimeZone string
+	Location *time.Location
 }
 
 // Step is one T-SQL step of a job.

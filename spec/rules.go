@@ -42,6 +42,9 @@ const (
 	CodeTextLength    = "SPEC307" // description or identifier longer than the job database allows
 	CodeCommandSize   = "SPEC308" // command larger than 2 MiB
 	CodeCommandFile   = "SPEC309" // commandFile missing or unreadable
+	CodeTimeZone      = "SPEC310" // schedule timeZone not in the time zone database
+	CodeAt            = "SPEC311" // schedule at malformed, or with an interval under a day
+	CodeMonthDay      = "SPEC312" // monthly local-time schedule on a day UTC months cannot keep
 	CodeSecret        = "SPEC401" // a secret written inline
 	CodeNUL           = "SPEC402" // a NUL character in a step's T-SQL
 )
@@ -91,6 +94,9 @@ var rules = []Rule{
 	{CodeTextLength, "text-length", Error, "A description or identifier is longer than the job database stores.", "Descriptions hold 512 characters, server names 256, other identifiers 128."},
 	{CodeCommandSize, "command-size", Error, "A step's command is larger than 2 MiB.", "The job database limits a command to 2 MiB (1,048,576 UTF-16 characters); split the step."},
 	{CodeCommandFile, "command-file", Error, "A commandFile does not exist or cannot be read.", "commandFile is relative to the YAML file that names it."},
+	{CodeTimeZone, "schedule-time-zone", Error, "A schedule names a time zone that does not exist.", "Name a zone of the IANA time zone database, such as America/Chicago, Europe/Berlin or Asia/Kolkata (case-sensitive); abbreviations such as CST and the machine's Local zone are not zones."},
+	{CodeAt, "schedule-at", Error, "A schedule's time of day is malformed or has an interval under a day.", "Write at as HH:MM (24-hour, such as 08:00) together with timeZone, and every as a count of days, weeks or months (1d, 2w, 1mo): a job that runs every few minutes or hours has no time of day."},
+	{CodeMonthDay, "schedule-month-day", Error, "A monthly schedule in local time falls on a day the job database's months cannot keep.", "The job database adds months to the start time in UTC: a run is kept on its day of the month only when that day is from 1 to 28 both in local time and in UTC. Pick another day of the month in start, or a time of day that does not cross midnight in UTC."},
 	{CodeSecret, "inline-secret", Error, "A secret is written inline in a spec.", "Secrets never live in git: reference them with a Credential's secretFrom (env or file), and create credentials with ejops rather than with CREATE DATABASE SCOPED CREDENTIAL in a step."},
 	{CodeNUL, "nul-character", Error, "A step's T-SQL holds a NUL character.", "Terminals, diffs and review tools stop at a NUL character, so the T-SQL after it can go unseen; remove it."},
 }

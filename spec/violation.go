@@ -106,6 +106,12 @@ func violation(d *document, v schema.Violation, ds *Diagnostics) {
 		ds.Add(pos, Error, CodeValue, "%s: %q is not a duration such as 90s, 5m, 2h or 1d", where, n.Value)
 	case strings.Contains(v.Keyword, "/every/"):
 		ds.Add(pos, Error, CodeInterval, "%s: %q is not an interval: once, or a count followed by m, h, d, w or mo", where, n.Value)
+	case strings.HasSuffix(v.Keyword, "/schedule/properties/at/pattern"):
+		ds.Add(pos, Error, CodeAt, "%s: %q is not a time of day HH:MM such as 08:00 or 23:30", where, n.Value)
+	case strings.HasPrefix(v.Keyword, "/definitions/localDateTime/"):
+		ds.Add(pos, Error, CodeValue, "%s: %q is not a date-time such as 2026-01-01T02:00:00Z, or in timeZone a local date 2026-01-01 or date and time 2026-01-01T08:00", where, n.Value)
+	case strings.Contains(v.Keyword, "/schedule/dependencies/"):
+		ds.Add(pos, Error, CodeMissingField, "%s: at and timeZone go together: the time of day of a schedule in local time, and its IANA time zone such as America/Chicago", where)
 	case kind == "format":
 		ds.Add(pos, Error, CodeValue, "%s: %q is not an RFC 3339 date-time such as 2026-01-01T02:00:00Z", where, n.Value)
 	case strings.Contains(v.Keyword, "/lint/"):

@@ -181,7 +181,7 @@ func applyReport(ctx context.Context, e *env, a *applyArgs, db *jobdb.DB, v view
 		return nil, err
 	}
 	secrets := runner.ResolveSecret(e.getenv, e.readFile)
-	diffOpts := runner.Options{Scope: a.db.scope, Prune: a.prune, Secret: secrets, Now: time.Now().UTC()}
+	diffOpts := runner.Options{Scope: a.db.scope, Prune: a.prune, Secret: secrets, Now: e.now().UTC()}
 	plan := func(live *jobdb.State) (*runner.Plan, error) {
 		var p *runner.Plan
 		var err error

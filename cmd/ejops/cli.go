@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/ejops/ejops/cmd/ejops/internal/view"
 	"github.com/ejops/ejops/runner"
@@ -35,6 +36,16 @@ type env struct {
 	lookup func(string) (string, bool)
 	// readFile reads secret files.
 	readFile func(string) ([]byte, error)
+	// clock is the time plans are made at (it compiles schedules in local time); nil: time.Now.
+	clock func() time.Time
+}
+
+// now returns the time plans are made at.
+func (e *env) now() time.Time {
+	if e.clock != nil {
+		return e.clock()
+	}
+	return time.Now()
 }
 
 // view returns the view base for format, coloured when colour is asked for, NO_COLOR is unset, TERM

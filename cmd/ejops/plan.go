@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/ejops/ejops/cmd/ejops/internal/view"
 	"github.com/ejops/ejops/runner"
@@ -81,7 +80,7 @@ func runPlan(ctx context.Context, e *env, args []string) int {
 	}
 	desired := runner.FromSpec(set)
 	opt := runner.Options{Scope: a.db.scope, Prune: a.prune, Secret: runner.ResolveSecret(e.getenv, e.readFile),
-		Now: time.Now().UTC(), Preview: true}
+		Now: e.now().UTC(), Preview: true}
 	p, err := runner.Diff(desired, live, opt)
 	if err != nil {
 		return fail(e, err)

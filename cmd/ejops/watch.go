@@ -124,6 +124,7 @@ func runWatch(ctx context.Context, e *env, a applyArgs) int {
 			return l, nil
 		},
 		Outcomes: db.FinishedSince,
+		Now:      e.now,
 	})
 	stopServer, err := serve(a.watch.listen, loop.Handler(), log)
 	if err != nil {
@@ -170,7 +171,7 @@ func pass(ctx context.Context, e *env, a applyArgs, db *jobdb.DB, req watch.Requ
 	a.view = view.New(io.Discard, diags, view.Text, false)
 	v := &passView{}
 	err := applyFlow(ctx, e, &a, db, v)
-	res := watch.Result{Changes: v.changes, Applied: v.applied}
+	res := watch.Result{Changes: v.changes, Applied: v.applied, Reapply: v.reapply}
 	var se specsError
 	switch {
 	case errors.As(err, &se):
@@ -183,17 +184,20 @@ func pass(ctx context.Context, e *env, a applyArgs, db *jobdb.DB, req watch.Requ
 	return res
 }
 
-// passView is the apply view of a watch pass: it keeps what the loop logs.
+// passView is the apply view of a watch pass: it keeps what the loop logs, and when the plan's
+// schedules in local time must be applied again.
 type passView struct {
 	changes []string
 	applied bool
 	err     error
+	reapply time.Time
 }
 
 func (v *passView) Plan(p *runner.Plan) error {
 	for _, c := range p.Changes {
 		v.changes = append(v.changes, change(c.Action, c.Kind, c.Name))
 	}
+	v.reapply = p.Reapply()
 	return nil
 }
 
@@ -202,6 +206,9 @@ func (v *passView) Done(rep *runner.Report) error {
 		v.applied, v.changes = true, nil
 		for _, c := range rep.Applied { // a replanned apply did what it says, not what was planned
 			v.changes = append(v.changes, change(c.Action, c.Kind, c.Name))
+		}
+		if rep.Plan != nil {
+			v.reapply = rep.Plan.Reapply()
 		}
 	}
 	return nil

@@ -45,6 +45,9 @@ type Result struct {
 	Applied     bool     // the changes were written
 	Diagnostics []string // why the specs are invalid, one line each
 	Err         error    // why the pass failed
+	// Reapply is when the specs must be applied again even if nothing changes: the next offset
+	// change of a schedule in local time. Zero when none is due.
+	Reapply time.Time
 }
 
 // Pass runs one reconcile pass. It is given a context that SIGTERM does not cancel: a pass in
@@ -79,8 +82,9 @@ type Config struct {
 	SuspendFile  string        // a suspend file besides SuspendName in each spec folder; "" for none
 	Logger       *slog.Logger  // nil discards
 	Pass         Pass
-	Elector      Elector  // nil: this replica always leads
-	Outcomes     Outcomes // nil: no job outcome metrics
+	Elector      Elector          // nil: this replica always leads
+	Outcomes     Outcomes         // nil: no job outcome metrics
+	Now          func() time.Time // the clock of passes and their Reapply times; nil: time.Now
 }
 
 // Loop is the sidecar: one goroutine waiting in one select on file events, its timers and its
@@ -94,6 +98,7 @@ type Loop struct {
 	dirty                 bool // file events not yet passed
 	firstEvent, lastEvent time.Time
 	resyncAt, retryAt     time.Time
+	reapplyAt             time.Time // a pass's Result.Reapply
 	electAt               time.Time
 	startPass             bool // leadership just began
 
@@ -137,6 +142,9 @@ func New(cfg Config) *Loop {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	l := &Loop{cfg: cfg, log: cfg.Logger, Metrics: NewMetrics(), readyWhy: "starting"}
 	l.passes = retry{min: cfg.Backoff, max: cfg.MaxBackoff}
 	l.election = retry{min: cfg.LeaderRetry, max: cfg.MaxBackoff}
@@ -154,7 +162,7 @@ func (l *Loop) Run(ctx context.Context) error {
 	l.files = files
 	defer files.Close()
 	defer l.stepDown()
-	now := time.Now()
+	now := l.cfg.Now()
 	l.electAt, l.resyncAt = now, now.Add(l.cfg.Interval)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -168,21 +176,21 @@ func (l *Loop) Run(ctx context.Context) error {
 			}
 			if files.relevant(ev) {
 				l.log.Debug("file event", "path", ev.Name, "op", ev.Op.String())
-				l.touch(time.Now())
+				l.touch(l.cfg.Now())
 			}
 		case err, ok := <-files.w.Errors:
 			if !ok {
 				return errors.New("the file watcher stopped")
 			}
 			if errors.Is(err, fsnotify.ErrEventOverflow) {
-				l.touch(time.Now()) // events were lost: look at everything again
+				l.touch(l.cfg.Now()) // events were lost: look at everything again
 			} else {
 				l.log.Warn("file watcher", "error", err)
 			}
 		case <-timer.C:
-			l.tick(ctx, time.Now())
+			l.tick(ctx, l.cfg.Now())
 		}
-		timer.Reset(time.Until(l.wake()))
+		timer.Reset(l.wake().Sub(l.cfg.Now()))
 	}
 }
 
@@ -216,16 +224,17 @@ func (l *Loop) wake() time.Time {
 	case l.dirty:
 		earlier(l.flushAt())
 	case l.startPass:
-		next = time.Now()
+		next = l.cfg.Now()
 	default:
 		earlier(l.resyncAt)
 		earlier(l.retryAt)
+		earlier(l.reapplyAt)
 	}
 	return next
 }
 
 // due says which triggers of a pass have come.
-type due struct{ start, files, retry, resync bool }
+type due struct{ start, files, retry, resync, reapply bool }
 
 func (d due) reason() string {
 	switch {
@@ -237,6 +246,8 @@ func (d due) reason() string {
 		return "retry"
 	case d.resync:
 		return "resync"
+	case d.reapply:
+		return "schedule"
 	}
 	return ""
 }
@@ -251,10 +262,11 @@ func (l *Loop) tick(ctx context.Context, now time.Time) {
 		return
 	}
 	d := due{
-		start:  l.startPass,
-		files:  l.dirty && !now.Before(l.flushAt()),
-		retry:  !l.retryAt.IsZero() && !now.Before(l.retryAt),
-		resync: !now.Before(l.resyncAt),
+		start:   l.startPass,
+		files:   l.dirty && !now.Before(l.flushAt()),
+		retry:   !l.retryAt.IsZero() && !now.Before(l.retryAt),
+		resync:  !now.Before(l.resyncAt),
+		reapply: !l.reapplyAt.IsZero() && !now.Before(l.reapplyAt),
 	}
 	if d.reason() == "" {
 		return
@@ -268,6 +280,9 @@ func (l *Loop) tick(ctx context.Context, now time.Time) {
 	}
 	if d.resync {
 		l.resyncAt = now.Add(l.cfg.Interval)
+	}
+	if d.reapply {
+		l.reapplyAt = time.Time{}
 	}
 	snap := l.files.scan()
 	if l.skip(snap, d) {
@@ -288,7 +303,9 @@ func (l *Loop) skip(snap snapshot, d due) bool {
 		return false
 	}
 	if l.last.status == StatusOK {
-		return !d.resync // a resync reads the job database again: drift shows there, not in files
+		// A resync reads the job database again: drift shows there, not in files; a schedule in
+		// local time is due to move.
+		return !d.resync && !d.reapply
 	}
 	return true
 }
@@ -306,9 +323,9 @@ func (l *Loop) pass(ctx context.Context, now time.Time, snap snapshot, trigger s
 	}
 	l.setSuspended(snap.suspendedBy)
 	write := l.cfg.Mode == Enforce && snap.suspendedBy == ""
-	start := time.Now()
+	start := l.cfg.Now()
 	res := l.cfg.Pass(context.WithoutCancel(ctx), Request{Paths: snap.paths, Write: write})
-	now = time.Now()
+	now = l.cfg.Now()
 	took := now.Sub(start)
 	if res.Status != StatusOK && res.Err == nil {
 		res.Err = errors.New("the pass failed")
@@ -318,6 +335,13 @@ func (l *Loop) pass(ctx context.Context, now time.Time, snap snapshot, trigger s
 	attrs := []any{"trigger", trigger, "duration", took.Round(time.Millisecond).String()}
 	switch res.Status {
 	case StatusOK:
+		// A time to apply again that the pass itself overtook (it ran across an offset change)
+		// is due at once; one before the pass began is not a time the pass could mean.
+		l.reapplyAt = time.Time{}
+		if res.Reapply.After(start) {
+			l.reapplyAt = res.Reapply
+			attrs = append(attrs, "reapply_at", res.Reapply.UTC().Format(time.RFC3339))
+		}
 		l.passed(now, snap, res, attrs)
 	case StatusInvalid:
 		for _, d := range res.Diagnostics {

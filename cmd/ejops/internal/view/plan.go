@@ -35,6 +35,7 @@ type planText struct{ *View }
 
 func (v planText) Plan(p *runner.Plan) error {
 	warnUnverified(v.Stderr, p)
+	warnReapply(v.Stderr, p)
 	writePlanText(v.Stdout, p, v.Colors)
 	return nil
 }
@@ -43,6 +44,7 @@ type planJSON struct{ *View }
 
 func (v planJSON) Plan(p *runner.Plan) error {
 	warnUnverified(v.Stderr, p)
+	warnReapply(v.Stderr, p)
 	return writePlanJSON(v.Stdout, p)
 }
 
@@ -120,6 +122,7 @@ func writePlanText(w io.Writer, p *runner.Plan, col Colors) {
 		}
 		fmt.Fprintln(w)
 	}
+	writeSchedules(w, p)
 	switch {
 	case p.Empty() && len(p.Unverified) > 0:
 		fmt.Fprintln(w, "No changes. The job database matches the specs, apart from the credentials that could not be checked.")

@@ -46,10 +46,11 @@ type PlanMarkdown struct {
 	Limit int
 }
 
-// Plan writes the Markdown plan to Stdout, and warnings of the credentials it could not check to
-// Stderr.
+// Plan writes the Markdown plan to Stdout, and warnings of the credentials it could not check and
+// of the schedules in local time to apply again to Stderr.
 func (m *PlanMarkdown) Plan(p *runner.Plan) error {
 	warnUnverified(m.Stderr, p)
+	warnReapply(m.Stderr, p)
 	_, err := io.WriteString(m.Stdout, m.Render(p))
 	return err
 }
@@ -88,6 +89,7 @@ func (m *PlanMarkdown) Render(p *runner.Plan) string {
 		refsSection("not managed by this scope (left alone)", p.Scope, p.Unmanaged),
 		refsSection("applied by this scope that left the specs (kept; apply with --prune to delete)", p.Scope, p.Kept),
 		refsSection(fmt.Sprintf("that apply will record as owned by scope %s", code(p.Scope)), p.Scope, p.Adopt),
+		schedulesSection(p),
 	}
 	for _, s := range refs {
 		if !fits(s) {
