@@ -1,11 +1,14 @@
 package spec
 
 import (
+	"archive/zip"
+	"bytes"
+	_ "embed"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"time"
-	_ "time/tzdata" // zone names resolve on machines without a zone database (distroless, scratch)
 )
 
 // Clock is a time of day, to the minute.
@@ -33,7 +36,7 @@ func LoadZone(name string) (*time.Location, error) {
 	if name == "" || strings.EqualFold(name, "Local") {
 		return nil, fmt.Errorf("%q is not a time zone; name one of the IANA time zone database, such as America/Chicago or Europe/Berlin", name)
 	}
-	loc, err := time.LoadLocation(name)
+	loc, err := zoneFromEmbedded(name)
 	if err != nil {
 		return nil, fmt.Errorf("unknown time zone %q; name one of the IANA time zone database, such as America/Chicago or Europe/Berlin (names are case-sensitive)", name)
 	}
@@ -182,3 +185,44 @@ func PrevOffsetChange(loc *time.Location, t time.Time) time.Time {
 // maxPeriods bounds the walk over zone periods whose offset does not change (a new abbreviation,
 // or the turn of a year): no zone has this many in a row.
 const maxPeriods = 1000
+
+// zoneinfo is the IANA time zone database as Go 1.26.8 ships it ($GOROOT/lib/time/zoneinfo.zip,
+// tzdata 2025c), embedded so that every machine compiles a schedule to the same UTC times whatever
+// its own zone files say. To update it, copy that file from a newer Go release.
+//
+//go:embed zoneinfo.zip
+var zoneinfo []byte
+
+var zoneIndex = sync.OnceValues(func() (map[string]*zip.File, error) {
+	r, err := zip.NewReader(bytes.NewReader(zoneinfo), int64(len(zoneinfo)))
+	if err != nil {
+		return nil, err
+	}
+	index := make(map[string]*zip.File, len(r.File))
+	for _, f := range r.File {
+		index[f.Name] = f
+	}
+	return index, nil
+})
+
+// zoneFromEmbedded loads a zone from the embedded database only, never from the machine's.
+func zoneFromEmbedded(name string) (*time.Location, error) {
+	index, err := zoneIndex()
+	if err != nil {
+		return nil, err
+	}
+	f, ok := index[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown time zone %q", name)
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, 1<<20))
+	if err != nil {
+		return nil, err
+	}
+	return time.LoadLocationFromTZData(name, data)
+}

@@ -178,3 +178,19 @@ func TestOffsetChanges(t *testing.T) {
 		check("NextOffsetChange", NextOffsetChange(loc, utc(tt.at)), tt.next)
 	}
 }
+
+// TestZonesComeFromTheEmbeddedDatabase: zones load from the database ejops carries, not from the
+// machine's, so every applier compiles the same schedule; the machine's folder is never read.
+func TestZonesComeFromTheEmbeddedDatabase(t *testing.T) {
+	t.Setenv("ZONEINFO", t.TempDir()) // an empty database, were the machine's consulted
+	loc, err := zoneFromEmbedded("America/Chicago")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, off := time.Date(2027, 7, 1, 12, 0, 0, 0, loc).Zone(); off != -5*3600 {
+		t.Errorf("America/Chicago in July: offset %d, want -5h", off)
+	}
+	if _, err := zoneFromEmbedded("Mars/Olympus_Mons"); err == nil {
+		t.Error("an unknown zone loaded")
+	}
+}
