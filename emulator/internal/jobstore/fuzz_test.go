@@ -104,18 +104,7 @@ func FuzzCall(f *testing.F) {
 
 // FuzzLoad opens fuzzed state files: an error naming the file or a usable database, never a panic.
 func FuzzLoad(f *testing.F) {
-	dir := f.TempDir()
-	seedPath := filepath.Join(dir, "seed")
-	db, err := Open(Options{StatePath: seedPath})
-	if err != nil {
-		f.Fatal(err)
-	}
-	populate(f, db)
-	db.Close()
-	good, err := os.ReadFile(seedPath)
-	if err != nil {
-		f.Fatal(err)
-	}
+	seedPath, good := populatedStateFile(f)
 	key, err := os.ReadFile(keyPath(seedPath))
 	if err != nil {
 		f.Fatal(err)

@@ -94,7 +94,7 @@ func TestPersistRoundTrip(t *testing.T) {
 
 // populatedStateFile writes a state file with something of every kind and returns its path and
 // content.
-func populatedStateFile(t *testing.T) (string, []byte) {
+func populatedStateFile(t testing.TB) (string, []byte) {
 	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "state")
