@@ -37,6 +37,8 @@ servers:
         failure: {message: "Invalid object name 'dbo.missing'.", number: 208, always: true}
       - name: slow
         duration: 3s
+      - name: slower
+        duration: 30s
       - excluded
     elasticPools:
       - name: pool-a
@@ -57,6 +59,7 @@ spec:
     - {server: s1.database.windows.net, database: flaky, membership: Exclude}
     - {server: s1.database.windows.net, database: broken, membership: Exclude}
     - {server: s1.database.windows.net, database: slow, membership: Exclude}
+    - {server: s1.database.windows.net, database: slower, membership: Exclude}
     - {server: s1.database.windows.net, database: excluded, membership: Exclude}
     - {server: s2.database.windows.net}
 ---
@@ -82,12 +85,20 @@ metadata: {name: slow}
 spec:
   members:
     - {server: s1.database.windows.net, database: slow}
+---
+apiVersion: ejops/v1
+kind: TargetGroup
+metadata: {name: slower}
+spec:
+  members:
+    - {server: s1.database.windows.net, database: slower}
 `,
 	"jobs.yaml": runJob("all-good", "healthy", "") + "---\n" +
 		runJob("retrying", "retrying", "retry: {attempts: 3, initialInterval: 0s, maxInterval: 0s}") + "---\n" +
 		runJob("failing", "failing", "retry: {attempts: 1, initialInterval: 0s, maxInterval: 0s}") + "---\n" +
 		runJob("timeout", "slow", "timeout: 1s") + "---\n" +
-		runJob("long", "slow", ""),
+		runJob("long", "slow", "") + "---\n" +
+		runJob("longer", "slower", ""),
 }
 
 func runJob(name, group, extra string) string {
@@ -188,7 +199,7 @@ func TestRunWaitSucceedsOnEveryTarget(t *testing.T) {
 			t.Errorf("summary lacks %s succeeded:\n%s", db, out)
 		}
 	}
-	for _, absent := range []string{"/excluded", "/flaky", "/broken", "/slow"} {
+	for _, absent := range []string{"/excluded", "/flaky", "/broken", "/slow", "/slower"} {
 		if strings.Contains(out, absent) {
 			t.Errorf("summary names %s, which the target group leaves out:\n%s", absent, out)
 		}
@@ -393,7 +404,7 @@ func TestRunCanceledWhileRunning(t *testing.T) {
 func TestRunStartedWhilePreviousRuns(t *testing.T) {
 	t.Parallel()
 	j := startRunJobDB(t, runFleet, runSpecs)
-	code, first, errOut := j.runBinary(t, "run", "long")
+	code, first, errOut := j.runBinary(t, "run", "longer")
 	first = strings.TrimSpace(first)
 	if code != 0 || executionID.FindString("execution "+first) == "" {
 		t.Fatalf("run without --wait prints the execution id: exit %d %q\n%s", code, first, errOut)
@@ -407,13 +418,13 @@ func TestRunStartedWhilePreviousRuns(t *testing.T) {
 			t.Fatal("the first execution never ran")
 		}
 	}
-	code, out, errOut := j.runBinary(t, "run", "--wait", "long")
+	code, out, errOut := j.runBinary(t, "run", "--wait", "longer")
 	if code != 0 {
 		t.Fatalf("exit %d, want 0 (SucceededWithSkipped)\n%s\n%s", code, out, errOut)
 	}
 	for _, want := range []string{
 		": SucceededWithSkipped",
-		"Succeeded with 1 database skipped:\n  s1.database.windows.net/slow (step 1 check): Skipped: Skipped: another execution of this job step is already running on this target.\n",
+		"Succeeded with 1 database skipped:\n  s1.database.windows.net/slower (step 1 check): Skipped: Skipped: another execution of this job step is already running on this target.\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
