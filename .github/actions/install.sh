@@ -88,7 +88,10 @@ install_release() {
     exe=ejops.exe
     ext=zip
   fi
-  if [[ -x "$dir/$exe" ]] && "$dir/$exe" version 2>/dev/null | head -n 1 | grep -qxF "ejops $tag"; then
+  # The output is read whole first: head closing the pipe early could fail the pipeline (pipefail).
+  local installed=""
+  [[ -x "$dir/$exe" ]] && installed=$("$dir/$exe" version 2>/dev/null || true)
+  if [[ "${installed%%$'\n'*}" == "ejops $tag" ]]; then
     echo "ejops $tag is already in $dir"
     return
   fi
