@@ -126,9 +126,7 @@ func runChangedJobs(ctx context.Context, e *env, a *applyArgs, db *jobdb.DB, rep
 	}
 	ids := make([]string, len(jobs))
 	for i, job := range jobs {
-		sctx, cancel := context.WithTimeout(ctx, a.db.timeout)
-		id, err := db.StartJob(sctx, job)
-		cancel()
+		id, err := db.StartJob(ctx, job)
 		if err != nil {
 			return fail(e, fmt.Errorf("start %s: %w", job, err))
 		}
@@ -137,7 +135,7 @@ func runChangedJobs(ctx context.Context, e *env, a *applyArgs, db *jobdb.DB, rep
 	}
 	code := exitOK
 	for _, id := range ids {
-		x, err := followExecution(ctx, e, db, a.db.timeout, id)
+		x, err := followExecution(ctx, e, db, id)
 		if err != nil {
 			return failFollow(e, err, id)
 		}

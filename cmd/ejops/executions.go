@@ -85,7 +85,7 @@ func runExecutions(ctx context.Context, e *env, args []string) int {
 		return fail(e, err)
 	}
 	defer db.Close()
-	ctx, cancel := context.WithTimeout(ctx, a.db.timeout)
+	ctx, cancel := a.db.bound(ctx)
 	defer cancel()
 	if a.id != "" {
 		x, err := runner.ReadExecution(ctx, db, a.id)

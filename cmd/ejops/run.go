@@ -67,9 +67,7 @@ func runRun(ctx context.Context, e *env, args []string) int {
 		return fail(e, err)
 	}
 	defer db.Close()
-	sctx, cancel := context.WithTimeout(ctx, a.db.timeout)
-	id, err := db.StartJob(sctx, a.job)
-	cancel()
+	id, err := db.StartJob(ctx, a.job)
 	if err != nil {
 		return fail(e, err)
 	}
@@ -110,7 +108,7 @@ func (a runArgs) follow(soft, hard context.Context, e *env, db *jobdb.DB, id str
 		fctx, cancel = context.WithTimeout(soft, a.db.total)
 	}
 	defer cancel()
-	x, err := followExecution(fctx, e, db, a.db.timeout, id)
+	x, err := followExecution(fctx, e, db, id)
 	code := exitOK
 	switch {
 	case err == nil:
@@ -119,7 +117,7 @@ func (a runArgs) follow(soft, hard context.Context, e *env, db *jobdb.DB, id str
 		}
 	case soft.Err() != nil && a.cancelOnInterrupt:
 		fmt.Fprintf(e.stderr, "ejops: interrupted; canceling execution %s (Ctrl-C again to exit without waiting)\n", id)
-		if x, err = cancelExecution(hard, e, db, a.db.timeout, id); err != nil {
+		if x, err = cancelExecution(hard, e, db, id); err != nil {
 			return failFollow(e, err, id)
 		}
 		code = exitInterrupted
@@ -153,28 +151,16 @@ func (f *dbFlags) sameDBHint() string {
 }
 
 func failFollow(e *env, err error, id string) int {
-	fmt.Fprintf(e.stderr, "ejops: %v\nThe execution may go on; see it with: ejops executions --id %s\n", err, id)
+	fmt.Fprintf(e.stderr, "ejops: %s\nThe execution may go on; see it with: ejops executions --id %s\n", view.Escape(withHint(err).Error()), id)
 	return exitFailure
-}
-
-// boundedReader bounds each read of an execution tree by the --db-timeout.
-type boundedReader struct {
-	db      *jobdb.DB
-	timeout time.Duration
-}
-
-func (b boundedReader) ExecutionTree(ctx context.Context, id string) ([]jobdb.ExecutionRow, error) {
-	ctx, cancel := context.WithTimeout(ctx, b.timeout)
-	defer cancel()
-	return b.db.ExecutionTree(ctx, id)
 }
 
 // followExecution follows an execution until it is no longer active, showing its progress on
 // stderr: a line redrawn in place on a terminal, one line per transition otherwise.
-func followExecution(ctx context.Context, e *env, db *jobdb.DB, timeout time.Duration, id string) (*runner.Execution, error) {
+func followExecution(ctx context.Context, e *env, db *jobdb.DB, id string) (*runner.Execution, error) {
 	progress := view.NewRunProgress(e.stderr, isTerminal(e.stderr))
 	start := time.Now()
-	x, err := runner.Follow(ctx, boundedReader{db, timeout}, id, runner.DefaultWaitOptions(),
+	x, err := runner.Follow(ctx, db, id, runner.DefaultWaitOptions(),
 		func(x *runner.Execution, changes []runner.Transition) {
 			progress.Update(x, changes, time.Since(start))
 		})
@@ -183,14 +169,11 @@ func followExecution(ctx context.Context, e *env, db *jobdb.DB, timeout time.Dur
 }
 
 // cancelExecution asks the agent to cancel an execution and follows it until it ends.
-func cancelExecution(ctx context.Context, e *env, db *jobdb.DB, timeout time.Duration, id string) (*runner.Execution, error) {
-	sctx, cancel := context.WithTimeout(ctx, timeout)
-	err := db.StopJob(sctx, id)
-	cancel()
-	if err != nil {
+func cancelExecution(ctx context.Context, e *env, db *jobdb.DB, id string) (*runner.Execution, error) {
+	if err := db.StopJob(ctx, id); err != nil {
 		return nil, err
 	}
-	return followExecution(ctx, e, db, timeout, id)
+	return followExecution(ctx, e, db, id)
 }
 
 // printExecution prints an execution tree to stdout in the format asked for; after a JSON or

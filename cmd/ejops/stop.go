@@ -40,15 +40,13 @@ func runStop(ctx context.Context, e *env, args []string) int {
 	}
 	defer db.Close()
 	if !*wait {
-		sctx, cancel := context.WithTimeout(ctx, f.timeout)
-		defer cancel()
-		if err := db.StopJob(sctx, id); err != nil {
+		if err := db.StopJob(ctx, id); err != nil {
 			return fail(e, err)
 		}
 		fmt.Fprintf(e.stderr, "ejops: asked the agent to cancel execution %s; it stops shortly (--wait waits for it)\n", id)
 		return exitOK
 	}
-	x, err := cancelExecution(ctx, e, db, f.timeout, id)
+	x, err := cancelExecution(ctx, e, db, id)
 	if err != nil {
 		if ctx.Err() != nil {
 			fmt.Fprintf(e.stderr, "ejops: interrupted; stopped waiting for execution %s\n", id)

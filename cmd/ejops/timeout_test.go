@@ -20,6 +20,8 @@ func TestTimeoutsNameTheirFlag(t *testing.T) {
 		{[]string{"plan", "--db-timeout", "200ms", dir}, "read job database: the job database did not answer within 200ms (raise --db-timeout)"},
 		{[]string{"apply", "--yes", "--timeout", "300ms", dir}, "ejops ran longer than --timeout 300ms; raise --timeout"},
 		{[]string{"export", "--timeout", "300ms", "--out", t.TempDir()}, "raise --timeout"},
+		{[]string{"executions", "--db-timeout", "200ms"}, "list executions: the job database did not answer within 200ms (raise --db-timeout)"},
+		{[]string{"run", "--db-timeout", "200ms", "nightly"}, "the job database did not answer within 200ms (raise --db-timeout)"},
 	} {
 		start := time.Now()
 		code, _, errOut := j.ejops(t, c.args...)

@@ -148,7 +148,9 @@ func (db *DB) StartJob(ctx context.Context, job string) (string, error) {
 	// @job_execution_id is also an input: it must go in NULL, or the job database takes its value
 	// as the new execution's id.
 	var id mssql.NullUniqueIdentifier
-	err := db.sql.QueryRowContext(ctx, startBatch, sql.Named("job", job)).Scan(&id)
+	err := db.op(ctx, func(ctx context.Context) error {
+		return db.sql.QueryRowContext(ctx, startBatch, sql.Named("job", job)).Scan(&id)
+	})
 	if err != nil {
 		return "", fmt.Errorf("start job %q: %w", job, err)
 	}
@@ -165,7 +167,11 @@ func (db *DB) StopJob(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := db.sql.ExecContext(ctx, "jobs.sp_stop_job", sql.Named("job_execution_id", u)); err != nil {
+	err = db.op(ctx, func(ctx context.Context) error {
+		_, err := db.sql.ExecContext(ctx, "jobs.sp_stop_job", sql.Named("job_execution_id", u))
+		return err
+	})
+	if err != nil {
 		var se mssql.Error
 		if errors.As(err, &se) && se.Number == 547 {
 			return fmt.Errorf("stop execution %s: %w", id, ErrNoExecution)
@@ -192,21 +198,25 @@ func (db *DB) ExecutionTree(ctx context.Context, id string) ([]ExecutionRow, err
 	return out, nil
 }
 
+// queryRows runs one query of execution rows, bounded by OpTimeout, and appends its rows to out.
 func (db *DB) queryRows(ctx context.Context, query string, out []ExecutionRow, args ...any) ([]ExecutionRow, error) {
-	rows, err := db.sql.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	sc := newRowScanner()
-	for rows.Next() {
-		r, err := sc.scan(rows)
+	err := db.op(ctx, func(ctx context.Context) error {
+		rows, err := db.sql.QueryContext(ctx, query, args...)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+		defer rows.Close()
+		sc := newRowScanner()
+		for rows.Next() {
+			r, err := sc.scan(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		return rows.Err()
+	})
+	return out, err
 }
 
 // ExecutionFilter selects the job-level rows that RecentExecutions lists.

@@ -20,7 +20,10 @@ WHERE e.end_time > @since ORDER BY e.end_time`
 func (db *DB) FinishedSince(ctx context.Context, since time.Time) ([]ExecutionRow, time.Time, error) {
 	if since.IsZero() {
 		var now time.Time
-		if err := db.sql.QueryRowContext(ctx, "SELECT SYSUTCDATETIME()").Scan(&now); err != nil {
+		err := db.op(ctx, func(ctx context.Context) error {
+			return db.sql.QueryRowContext(ctx, "SELECT SYSUTCDATETIME()").Scan(&now)
+		})
+		if err != nil {
 			return nil, since, fmt.Errorf("read the job database clock: %w", err)
 		}
 		return nil, now.UTC(), nil

@@ -184,10 +184,24 @@ IF OBJECT_ID(N'ejops.inventory') IS NOT NULL SELECT scope, kind, name, spec_hash
 
 // Read returns the live state in one round trip.
 func (db *DB) Read(ctx context.Context) (*State, error) {
+	var st *State
+	err := db.op(ctx, func(ctx context.Context) (err error) {
+		st, err = read(ctx, db.sql)
+		return err
+	})
+	var te *TimeoutError
+	if errors.As(err, &te) {
+		te.Op = "read job database"
+	}
+	return st, err
+}
+
+// op runs one operation on the job database bounded by OpTimeout; a timeout becomes a
+// *TimeoutError (see timedOut).
+func (db *DB) op(ctx context.Context, fn func(ctx context.Context) error) error {
 	octx, cancel := bound(ctx, db.OpTimeout)
 	defer cancel()
-	st, err := read(octx, db.sql)
-	return st, readTimedOut(ctx, octx, db.OpTimeout, err)
+	return timedOut(ctx, octx, db.OpTimeout, fn(octx))
 }
 
 // TimeoutError is an operation the job database did not finish within DB.OpTimeout.
@@ -202,16 +216,6 @@ func (e *TimeoutError) Error() string {
 		msg = e.Op + ": " + msg
 	}
 	return msg
-}
-
-// readTimedOut is timedOut for a read of the live state.
-func readTimedOut(ctx, octx context.Context, d time.Duration, err error) error {
-	err = timedOut(ctx, octx, d, err)
-	var te *TimeoutError
-	if errors.As(err, &te) {
-		te.Op = "read job database"
-	}
-	return err
 }
 
 // bound returns ctx limited to d (no limit when d is 0).
