@@ -61,11 +61,6 @@ type Options struct {
 	// ServerName is what @@SERVERNAME answers and the server that error messages name; default
 	// DefaultServerName.
 	ServerName string
-	// Reader and ReaderPassword, when Reader is set, add a second login that reads the job
-	// database but holds no CONTROL permission on it, like a user in the jobs_reader role: it
-	// sees no rows in sys.database_scoped_credentials, HAS_PERMS_BY_NAME answers 0 for CONTROL,
-	// and its writes are denied. ReaderDSN connects as it.
-	Reader, ReaderPassword string
 	// Logins are more logins, each with its role (RoleOwner, RoleAdmin or RoleReader); LoginDSN
 	// connects as one of them.
 	Logins []Login
@@ -81,8 +76,7 @@ type Options struct {
 type Emulator struct {
 	user     string
 	password string
-	reader   [2]string // login name and password of the reader login, if any
-	logins   []Login   // Options.Logins
+	logins   []Login // Options.Logins
 	db       *jobstore.DB
 	handler  *sqlexec.Handler
 	srv      *tds.Server
@@ -142,11 +136,10 @@ func New(opts Options) (*Emulator, error) {
 		opts.ServerName = DefaultServerName
 	}
 	h := sqlexec.NewHandler(db, sqlexec.Options{User: opts.User, Password: opts.Password, Database: Database, Now: opts.Now,
-		ServerName: opts.ServerName, Reader: opts.Reader, ReaderPassword: opts.ReaderPassword, Logins: opts.Logins})
+		ServerName: opts.ServerName, Logins: opts.Logins})
 	e := &Emulator{
 		user:     opts.User,
 		password: opts.Password,
-		reader:   [2]string{opts.Reader, opts.ReaderPassword},
 		logins:   opts.Logins,
 		db:       db,
 		handler:  h,
@@ -244,15 +237,6 @@ func (e *Emulator) Serve(ln net.Listener) error {
 
 // DSN returns the go-mssqldb connection string for a server listening on addr.
 func (e *Emulator) DSN(addr net.Addr) string { return dsn(e.user, e.password, addr) }
-
-// ReaderDSN returns the connection string of the reader login (Options.Reader), or "" when the
-// emulator has none.
-func (e *Emulator) ReaderDSN(addr net.Addr) string {
-	if e.reader[0] == "" {
-		return ""
-	}
-	return dsn(e.reader[0], e.reader[1], addr)
-}
 
 // LoginDSN returns the connection string of the login of Options.Logins named name, or "" when
 // there is none.

@@ -94,14 +94,14 @@ func TestSelectJobsWhereOrderTop(t *testing.T) {
 	}
 }
 
-// TestReaderLoginOverTCP: ReaderDSN logs in as the reader login, which holds no CONTROL and whose
+// TestReaderLoginOverTCP: LoginDSN logs in as a jobs_reader login, which holds no CONTROL and whose
 // writes are denied; @@SERVERNAME answers the configured server name to both logins.
 func TestReaderLoginOverTCP(t *testing.T) {
-	e, addr := listen(t, Options{ServerName: "jobs-east", Reader: "jobs_reader", ReaderPassword: "reader-pw"})
-	if got := (&Emulator{}).ReaderDSN(addr); got != "" {
-		t.Fatalf("ReaderDSN without a reader login: %q", got)
+	e, addr := listen(t, Options{ServerName: "jobs-east", Logins: []Login{{Name: "jobs_reader", Password: "reader-pw", Role: RoleReader}}})
+	if got := e.LoginDSN("nobody", addr); got != "" {
+		t.Fatalf("LoginDSN of a login that does not exist: %q", got)
 	}
-	for dsn, control := range map[string]int{e.DSN(addr): 1, e.ReaderDSN(addr): 0} {
+	for dsn, control := range map[string]int{e.DSN(addr): 1, e.LoginDSN("jobs_reader", addr): 0} {
 		db, err := sql.Open("sqlserver", dsn)
 		if err != nil {
 			t.Fatal(err)

@@ -42,7 +42,7 @@ func TestScripts(t *testing.T) {
 			// $JOBDB_READER for a login without CONTROL on it (like jobs_reader). Its server name
 			// tells it from the embedded job database.
 			em, err := emulator.New(emulator.Options{Password: "script-pw", ServerName: "script-server",
-				Reader: "jobs_reader", ReaderPassword: "reader-pw"})
+				Logins: []emulator.Login{{Name: "jobs_reader", Password: "reader-pw", Role: emulator.RoleReader}}})
 			if err != nil {
 				return err
 			}
@@ -52,7 +52,7 @@ func TestScripts(t *testing.T) {
 				return err
 			}
 			e.Setenv("JOBDB", em.DSN(addr))
-			e.Setenv("JOBDB_READER", em.ReaderDSN(addr))
+			e.Setenv("JOBDB_READER", em.LoginDSN("jobs_reader", addr))
 			e.Values[lockHolderKey{}] = &lockHolder{em: em, dsn: em.DSN(addr)}
 			e.Defer(func() { em.Close() })
 			// Credentials need a database master key, as on Azure.

@@ -89,7 +89,7 @@ func TestConnectionURL(t *testing.T) {
 // TestReadNamesTheJobDatabase: the one read round trip also names the job database and says
 // whether the login can read the credentials; a reader login without CONTROL sees none.
 func TestReadNamesTheJobDatabase(t *testing.T) {
-	em, err := emulator.New(emulator.Options{ServerName: "jobs-east", Reader: "jobs_reader", ReaderPassword: "reader-pw"})
+	em, err := emulator.New(emulator.Options{ServerName: "jobs-east", Logins: []emulator.Login{{Name: "jobs_reader", Password: "reader-pw", Role: emulator.RoleReader}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestReadNamesTheJobDatabase(t *testing.T) {
 	if err := exec(t, em.DSN(addr), setup); err != nil {
 		t.Fatal(err)
 	}
-	for dsn, hidden := range map[string]bool{em.DSN(addr): false, em.ReaderDSN(addr): true} {
+	for dsn, hidden := range map[string]bool{em.DSN(addr): false, em.LoginDSN("jobs_reader", addr): true} {
 		db, err := Open(dsn, nil)
 		if err != nil {
 			t.Fatal(err)

@@ -15,7 +15,7 @@ func TestReaderLogin(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	h := NewHandler(db, Options{User: "owner", Password: "pw", ServerName: "jobs-east", Reader: "reader", ReaderPassword: "rpw"})
+	h := NewHandler(db, Options{User: "owner", Password: "pw", ServerName: "jobs-east", Logins: []Login{{Name: "reader", Password: "rpw", Role: RoleReader}}})
 	login := func(user, pw string) *Session {
 		t.Helper()
 		s, lerr := h.Login(user, pw, "")

@@ -19,9 +19,6 @@ type Options struct {
 	Database   string           // database name; default "jobdb"
 	ServerName string           // what @@SERVERNAME answers; default DefaultServerName
 	Now        func() time.Time // clock of SYSUTCDATETIME() and friends; default sqlval.Now
-	// Reader and ReaderPassword, when Reader is set, are a second login in the jobs_reader role
-	// (see perms.go).
-	Reader, ReaderPassword string
 	// Logins are more logins with their roles; User and Password are the first owner.
 	Logins []Login
 }
@@ -51,9 +48,6 @@ func NewHandler(db *jobstore.DB, opts Options) *Handler {
 	h := &Handler{db: db, database: opts.Database, serverName: opts.ServerName,
 		now: opts.Now, calls: map[string]int{}}
 	h.logins = append(h.logins, Login{Name: opts.User, Password: opts.Password, Role: RoleOwner})
-	if opts.Reader != "" {
-		h.logins = append(h.logins, Login{Name: opts.Reader, Password: opts.ReaderPassword, Role: RoleReader})
-	}
 	h.logins = append(h.logins, opts.Logins...)
 	if h.database == "" {
 		h.database = "jobdb"
