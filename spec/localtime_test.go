@@ -1,6 +1,11 @@
 package spec
 
 import (
+	"archive/zip"
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -180,17 +185,45 @@ func TestOffsetChanges(t *testing.T) {
 }
 
 // TestZonesComeFromTheEmbeddedDatabase: zones load from the database ejops carries, not from the
-// machine's, so every applier compiles the same schedule; the machine's folder is never read.
+// machine's, so every applier compiles the same schedule. A zone database named by ZONEINFO, which
+// Go's time.LoadLocation reads first, says America/Denver is UTC; LoadZone must not believe it.
 func TestZonesComeFromTheEmbeddedDatabase(t *testing.T) {
-	t.Setenv("ZONEINFO", t.TempDir()) // an empty database, were the machine's consulted
-	loc, err := zoneFromEmbedded("America/Chicago")
+	index, err := zoneIndex()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, off := time.Date(2027, 7, 1, 12, 0, 0, 0, loc).Zone(); off != -5*3600 {
-		t.Errorf("America/Chicago in July: offset %d, want -5h", off)
+	rc, err := index["UTC"].Open()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := zoneFromEmbedded("Mars/Olympus_Mons"); err == nil {
+	utc, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	w, err := zw.CreateHeader(&zip.FileHeader{Name: "America/Denver", Method: zip.Store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(utc)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fake := filepath.Join(t.TempDir(), "zoneinfo.zip")
+	if err := os.WriteFile(fake, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("ZONEINFO", fake)
+	loc, err := LoadZone("America/Denver")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, off := time.Date(2027, 7, 1, 12, 0, 0, 0, loc).Zone(); off != -6*3600 {
+		t.Errorf("America/Denver in July: offset %d, want -6h (the machine's zone database was read)", off)
+	}
+	if _, err := LoadZone("Mars/Olympus_Mons"); err == nil {
 		t.Error("an unknown zone loaded")
 	}
 }
