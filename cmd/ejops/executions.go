@@ -43,9 +43,6 @@ func parseExecutionsArgs(e *env, args []string) (executionsArgs, int) {
 	if code := parseFlags(fs, args); code >= 0 {
 		return a, code
 	}
-	if code := a.db.check(e); code >= 0 {
-		return a, code
-	}
 	if fs.NArg() > 1 {
 		return a, usageErrorf(e, "executions: at most one JOB")
 	}
@@ -71,6 +68,9 @@ func parseExecutionsArgs(e *env, args []string) (executionsArgs, int) {
 	a.filter.Lifecycles = lifecycles
 	if *since > 0 {
 		a.filter.Since = time.Now().Add(-*since)
+	}
+	if code := a.db.check(e); code >= 0 {
+		return a, code
 	}
 	return a, -1
 }

@@ -27,11 +27,11 @@ func runExport(ctx context.Context, e *env, args []string) int {
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
 	}
-	if code := f.check(e); code >= 0 {
-		return code
-	}
 	if *out == "" || fs.NArg() > 0 {
 		return usageErrorf(e, "export: --out DIR is required and no arguments are taken")
+	}
+	if code := f.check(e); code >= 0 {
+		return code
 	}
 	v := view.NewExport(e.view(view.Text, false))
 	db, err := f.open(e)

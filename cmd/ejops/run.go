@@ -40,9 +40,6 @@ func parseRunArgs(e *env, args []string) (runArgs, int) {
 	if code := parseFlags(fs, args); code >= 0 {
 		return a, code
 	}
-	if code := a.db.check(e); code >= 0 {
-		return a, code
-	}
 	switch {
 	case fs.NArg() != 1:
 		return a, usageErrorf(e, "run: name one job (ejops run [flags] JOB)")
@@ -54,6 +51,9 @@ func parseRunArgs(e *env, args []string) (runArgs, int) {
 		return a, usageErrorf(e, "run: --cancel-on-interrupt needs --wait")
 	}
 	a.job = fs.Arg(0)
+	if code := a.db.check(e); code >= 0 {
+		return a, code
+	}
 	return a, -1
 }
 

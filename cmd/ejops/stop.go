@@ -21,9 +21,6 @@ func runStop(ctx context.Context, e *env, args []string) int {
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
 	}
-	if code := f.check(e); code >= 0 {
-		return code
-	}
 	if fs.NArg() != 1 {
 		return usageErrorf(e, "stop: name one execution id (ejops stop [flags] EXECUTION_ID)")
 	}
@@ -33,6 +30,9 @@ func runStop(ctx context.Context, e *env, args []string) int {
 	id := fs.Arg(0)
 	if _, err := jobdb.ParseExecutionID(id); err != nil {
 		return usageErrorf(e, "stop: %v", err)
+	}
+	if code := f.check(e); code >= 0 {
+		return code
 	}
 	db, err := f.open(e)
 	if err != nil {
