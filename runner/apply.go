@@ -23,7 +23,7 @@ type ApplyOptions struct {
 	LockWait  time.Duration // how long to wait for another apply to finish
 	Now       func() time.Time
 	// Progress, when set, is told how many of the plan's calls have completed, as each one does.
-	Progress func(sent, total int)
+	Progress func(done, total int)
 	// Replan makes a fresh plan from the live state read under the lock when it differs from the
 	// plan's; nil refuses with ErrStale instead (saved plans, plans the user confirmed).
 	Replan func(live *jobdb.State) (*Plan, error)
@@ -87,11 +87,11 @@ func Apply(ctx context.Context, db *jobdb.DB, p *Plan, opt ApplyOptions) (Report
 	if err != nil {
 		return rep, err
 	}
-	sent := 0
+	done := 0
 	progress := func(group, call int) {
 		if w.labels[group][call].op {
-			if sent++; opt.Progress != nil {
-				opt.Progress(sent, w.ops)
+			if done++; opt.Progress != nil {
+				opt.Progress(done, w.ops)
 			}
 		}
 	}

@@ -208,7 +208,7 @@ func applyReport(ctx context.Context, e *env, a *applyArgs, db *jobdb.DB, v view
 	if !p.Writes() || a.planOnly {
 		return nil, v.Done(nil)
 	}
-	opts := runner.ApplyOptions{Secret: secrets, AppliedBy: appliedBy(a.paths), LockWait: a.lockWait, Progress: v.Sent}
+	opts := runner.ApplyOptions{Secret: secrets, AppliedBy: appliedBy(a.paths), LockWait: a.lockWait, Progress: v.Progress}
 	switch {
 	case saved != nil:
 		// A saved plan was reviewed when it was saved, and binds: it is never planned again.

@@ -150,7 +150,7 @@ func TestApplyProgress(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, term.output())
 	}
 	out := term.output()
-	for _, want := range []string{"\rapplying: 1 of 6 calls sent", "\rapplying: 6 of 6 calls sent\r\x1b[K", "applied: create job nightly", "Apply complete"} {
+	for _, want := range []string{"\rapplying: 1 of 6 calls done", "\rapplying: 6 of 6 calls done\r\x1b[K", "applied: create job nightly", "Apply complete"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the terminal does not show %q:\n%q", want, out)
 		}

@@ -217,10 +217,10 @@ func (v *passView) Done(rep *runner.Report) error {
 func (v *passView) Failed(err error) { v.err = err }
 
 // A pass never asks (--watch implies --yes) and shows no progress.
-func (v *passView) Ask()          {}
-func (v *passView) Canceled()     {}
-func (v *passView) NeedsYes()     {}
-func (v *passView) Sent(_, _ int) {}
+func (v *passView) Ask()              {}
+func (v *passView) Canceled()         {}
+func (v *passView) NeedsYes()         {}
+func (v *passView) Progress(_, _ int) {}
 
 // change is a change in a log line: "update job nightly".
 func change(a runner.Action, kind, name string) string {

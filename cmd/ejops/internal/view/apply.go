@@ -20,8 +20,8 @@ type Apply interface {
 	Canceled()
 	// NeedsYes refuses to apply without --yes when nobody can be asked.
 	NeedsYes()
-	// Sent shows, on a terminal, how many of the apply's calls have been sent.
-	Sent(n, total int)
+	// Progress shows, on a terminal, how many of the apply's calls have completed.
+	Progress(done, total int)
 	// Failed reports an apply that did not commit.
 	Failed(err error)
 	// Done reports what the apply committed; rep is nil when the plan had nothing to write.
@@ -61,9 +61,9 @@ func (v applyText) Canceled() {
 	fmt.Fprintln(v.Stderr, "ejops: apply canceled; nothing was changed")
 }
 
-func (v applyText) Sent(n, total int) {
+func (v applyText) Progress(done, total int) {
 	if v.Live {
-		fmt.Fprintf(v.Stderr, "\rapplying: %d of %s sent", n, Count(total, "call"))
+		fmt.Fprintf(v.Stderr, "\rapplying: %d of %s done", done, Count(total, "call"))
 	}
 }
 
