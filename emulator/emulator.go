@@ -141,8 +141,15 @@ func New(opts Options) (*Emulator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open job database: %w", err)
 	}
-	ag := agent.New(db, agent.Options{Fleet: fleet, Clock: opts.Clock, Logger: logger.With("component", "agent"),
-		NoSchedules: opts.NoSchedules})
+	agentOpts := agent.Options{Fleet: fleet, Clock: opts.Clock, Logger: logger.With("component", "agent"),
+		NoSchedules: opts.NoSchedules}
+	var ag *agent.Agent
+	var targets *targetdb.Databases
+	if opts.Fleet != "" {
+		targets = targetdb.New(func() *agent.Fleet { return ag.Fleet() }, opts.Now)
+		agentOpts.Executor = targets
+	}
+	ag = agent.New(db, agentOpts)
 	if opts.ServerName == "" {
 		opts.ServerName = DefaultServerName
 	}
@@ -158,9 +165,7 @@ func New(opts Options) (*Emulator, error) {
 		logger:   logger,
 		agent:    ag,
 		fleet:    opts.Fleet,
-	}
-	if opts.Fleet != "" {
-		e.targets = targetdb.New(ag.Fleet, opts.Now)
+		targets:  targets,
 	}
 	if opts.ServeTargets {
 		servers, err := targetdb.Serve(e.targets, logger.With("component", "targets"))

@@ -2,7 +2,9 @@
 // executions, expands target groups over a fleet of simulated servers, elastic pools and databases
 // declared in a YAML fleet file, runs the steps with retries, timeouts, per-pool parallelism and
 // cancellation, fires enabled schedules, and records every transition in jobs.job_executions. The T-SQL
-// of a step is never executed: each database's outcome and duration come from the fleet file.
+// of a step is not executed: each database's outcome and duration come from the fleet file, except
+// on databases that set execute: true, where the Executor runs it when the attempt ends (see
+// execute.go).
 //
 // Assumed rules where the service is undocumented: steps run one after another, a step starting
 // once the previous one finished on every target; when a step ends Failed, TimedOut or Canceled the

@@ -4,7 +4,9 @@
 // check a database before a job runs on it. Each database keeps its tables in an in-memory store
 // of its own, created when first used, run by the emulator's T-SQL engine (sqlexec) without the
 // job database's jobs schema. The current fleet is read at every login and query, so a reloaded
-// fleet file takes effect at once.
+// fleet file takes effect at once. Databases is also the agent simulation's Executor: the T-SQL of
+// steps on databases that set execute: true runs in the same stores, so the tables it creates are
+// seen by the served servers, and outputs go to the output database's store.
 //
 // Rules taken from Microsoft's pages:
 //
@@ -41,6 +43,11 @@
 //   - sys.columns and sys.index_columns carry a subset of their documented columns; a table's
 //     primary key is its index 1, the indexes the fleet declares follow. A declared table's
 //     internal_execution_id column is a uniqueidentifier, its other columns nvarchar(4000) NULL.
+//   - An executed step stops at its first error, terminating or not; its output rows go to the
+//     output table by column name, and a created output table has the result set's columns, all
+//     NULL-able, then internal_execution_id, a random uniqueidentifier per attempt. An output
+//     database the fleet lacks fails the attempt with Msg 4060.
+//   - The contents of the fleet's databases live in memory: they do not survive a restart.
 //   - A server added to the fleet after serving began is not served; a served server that left the
 //     fleet refuses logins with Msg 40532.
 package targetdb
