@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"strconv"
 	"strings"
@@ -47,7 +46,7 @@ func (a *Agent) execute(ctx context.Context, r *run, t *target) string {
 		if schema == "" {
 			schema = "dbo"
 		}
-		err = a.exec.Output(ctx, s.OutputServer, s.OutputDatabase, schema, s.OutputTable, newUUID(), rs)
+		err = a.exec.Output(ctx, s.OutputServer, s.OutputDatabase, schema, s.OutputTable, sqlval.NewUUID(), rs)
 	}
 	if err == nil {
 		return ""
@@ -109,13 +108,4 @@ func splitBatches(script string) []string {
 	}
 	flush()
 	return out
-}
-
-// newUUID returns a random (version 4) uuid.
-func newUUID() sqlval.UUID {
-	var u sqlval.UUID
-	_, _ = rand.Read(u[:])
-	u[6] = u[6]&0x0f | 0x40
-	u[8] = u[8]&0x3f | 0x80
-	return u
 }

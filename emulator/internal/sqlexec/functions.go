@@ -54,7 +54,7 @@ type builtin = func(b *batch, f *FuncCall, args []sqlval.Value) (sqlval.Value, *
 // The table is filled in init: its functions reach eval, which reads the table.
 func init() {
 	functions = map[string]funcSpec{
-		"NEWID":             {0, 0, func(*batch, *FuncCall, []sqlval.Value) (sqlval.Value, *sqlval.Error) { return newUUID(), nil }},
+		"NEWID":             {0, 0, func(*batch, *FuncCall, []sqlval.Value) (sqlval.Value, *sqlval.Error) { return sqlval.NewUUID(), nil }},
 		"SYSUTCDATETIME":    {0, 0, currentTime},
 		"SYSDATETIME":       {0, 0, currentTime},
 		"SYSDATETIMEOFFSET": {0, 0, currentTime},
