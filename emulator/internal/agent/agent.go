@@ -28,6 +28,9 @@ type Options struct {
 	// NoSchedules keeps the agent from firing schedules; executions started by sp_start_job
 	// still run. A short-lived process that is not the resident agent sets it.
 	NoSchedules bool
+
+	// Executor runs the T-SQL of steps on fleet databases that set Execute; nil runs none.
+	Executor Executor
 }
 
 // Agent is a simulated Elastic Jobs agent bound to one job database.
@@ -37,6 +40,7 @@ type Agent struct {
 	log   *slog.Logger
 	tick  time.Duration
 	noSch bool
+	exec  Executor
 	fleet atomic.Pointer[fleetState]
 	wake  chan struct{}
 
@@ -63,6 +67,7 @@ func New(db *jobstore.DB, opts Options) *Agent {
 		log:   opts.Logger,
 		tick:  opts.Tick,
 		noSch: opts.NoSchedules,
+		exec:  opts.Executor,
 		wake:  make(chan struct{}, 1),
 		runs:  map[sqlval.UUID]*run{},
 		steps: map[versionKey][]stepDef{},

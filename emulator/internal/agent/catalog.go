@@ -13,6 +13,7 @@ import (
 type stepDef struct {
 	StepID         int64
 	Name           string
+	JobName        string
 	GroupName      string
 	GroupID        sqlval.UUID
 	InitialRetry   float64 // seconds
@@ -24,6 +25,11 @@ type stepDef struct {
 	Credential     string // credential_name; "" = none
 	OutputType     string // output_type; "" = no output
 	OutputCred     string // output_credential_name
+	Command        string // command
+	OutputServer   string // output_server_name
+	OutputDatabase string // output_database_name
+	OutputSchema   string // output_schema_name
+	OutputTable    string // output_table_name
 	hasTargetGroup bool
 }
 
@@ -133,12 +139,19 @@ func loadSteps(db *jobstore.DB) (map[versionKey][]stepDef, error) {
 		k := versionKey{r.uuid("job_id"), v}
 		s := stepDef{
 			Name:       r.str("step_name"),
+			JobName:    r.str("job_name"),
 			GroupName:  r.str("target_group_name"),
 			GroupID:    r.uuid("target_group_id"),
 			Multiplier: r.float("retry_interval_backoff_multiplier"),
 			Credential: r.str("credential_name"),
 			OutputType: r.str("output_type"),
 			OutputCred: r.str("output_credential_name"),
+			Command:    r.str("command"),
+
+			OutputServer:   r.str("output_server_name"),
+			OutputDatabase: r.str("output_database_name"),
+			OutputSchema:   r.str("output_schema_name"),
+			OutputTable:    r.str("output_table_name"),
 		}
 		s.StepID, _ = r.int("step_id")
 		s.hasTargetGroup = r.get("target_group_id") != nil

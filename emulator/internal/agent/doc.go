@@ -2,7 +2,9 @@
 // executions, expands target groups over a fleet of simulated servers, elastic pools and databases
 // declared in a YAML fleet file, runs the steps with retries, timeouts, per-pool parallelism and
 // cancellation, fires enabled schedules, and records every transition in jobs.job_executions. The T-SQL
-// of a step is never executed: each database's outcome and duration come from the fleet file.
+// of a step is not executed: each database's outcome and duration come from the fleet file, except
+// on databases that set execute: true, where the Executor runs it when the attempt ends (see
+// execute.go).
 //
 // Assumed rules where the service is undocumented: steps run one after another, a step starting
 // once the previous one finished on every target; when a step ends Failed, TimedOut or Canceled the
@@ -17,5 +19,7 @@
 // the fleet's tier caps concurrent target connections (see schedule.go and fleet.go for sources). Without a fleet,
 // every SqlDatabase member exists and succeeds at once, and server and pool members enumerate to no
 // databases. The authentication checks of a fleet that sets its authentication mode are in auth.go
-// with their sources.
+// with their sources. A server the fleet declares unreachable fails, at once, the enumeration of
+// its server and pool members and every attempt on its databases with NetworkError (a client's
+// connection timeout is not simulated).
 package agent

@@ -17,6 +17,8 @@ type run struct {
 	id      sqlval.UUID
 	rootKey int64
 	jobID   sqlval.UUID
+	jobName string
+	created time.Time // the job execution's create_time
 	version int64
 	steps   []stepDef
 	cur     int   // index of the current or last step; -1 before the first
@@ -37,8 +39,11 @@ type target struct {
 	dur       time.Duration
 	fail      *Failure
 	missing   string // not "": the database does not exist, with this message
-	startedIn int64  // the Step (Agent.stepSeq) that started the latest attempt
-	queued    bool   // ready but held back by the tier's cap on connections
+	execute   bool   // attempts run the step's T-SQL (Database.Execute)
+	server    string // the database's server and name, as the target row names them
+	database  string
+	startedIn int64 // the Step (Agent.stepSeq) that started the latest attempt
+	queued    bool  // ready but held back by the tier's cap on connections
 
 	attemptEnd, timeoutAt, retryAt time.Time
 }
@@ -94,7 +99,10 @@ func (a *Agent) pickUp(ctx context.Context, now time.Time) error {
 			continue
 		}
 		r := &run{id: id, rootKey: root.Key, jobID: root.JobID, version: root.JobVersion, cur: -1,
-			steps: a.steps[versionKey{root.JobID, root.JobVersion}]}
+			created: root.CreateTime, steps: a.steps[versionKey{root.JobID, root.JobVersion}]}
+		if len(r.steps) > 0 {
+			r.jobName = r.steps[0].JobName
+		}
 		if len(r.steps) == 0 {
 			errs = append(errs, a.update(ctx, root.Key, func(e *jobstore.Execution) {
 				e.Lifecycle, e.StartTime, e.EndTime = jobstore.Failed, now, now
@@ -387,6 +395,8 @@ func (g *resolvedGroup) enumerate(m member, ix *fleetIndex, si *serverIndex) enu
 	case ix == nil:
 	case si == nil:
 		e.life, e.msg = jobstore.Failed, fmt.Sprintf("Failed to enumerate databases: server '%s' was not found.", m.Server)
+	case si.unreachable:
+		e.life, e.msg = jobstore.Failed, "Failed to enumerate databases: "+NetworkError
 	case m.Type == "SqlServer":
 		dbs = si.all
 	default:
@@ -440,13 +450,15 @@ func (a *Agent) addEnumRow(r *run, e enumRow, ex exclusions, now time.Time) erro
 // addTargetRow adds the Created row of one target database, with its outcome from the fleet; a
 // database the fleet lacks will fail to open.
 func (a *Agent) addTargetRow(r *run, ref dbRef, ix *fleetIndex, now time.Time) error {
-	t := &target{lifecycle: jobstore.Created, dbKey: dbKey(ref.server, ref.database)}
+	t := &target{lifecycle: jobstore.Created, dbKey: dbKey(ref.server, ref.database), server: ref.server, database: ref.database}
 	if ref.pool != "" {
 		t.pool = poolKey(ref.server, ref.pool)
 	}
 	switch {
+	case ix.unreachable(ref.server):
+		t.missing = NetworkError
 	case ref.db != nil:
-		t.dur, t.fail = ix.duration(ref.db.Database), ref.db.Failure
+		t.dur, t.fail, t.execute = ix.duration(ref.db.Database), ref.db.Failure, ref.db.Execute
 	case ix != nil && !strings.EqualFold(ref.database, "master"):
 		t.missing = fmt.Sprintf("Msg 4060, Level 11, State 1: Cannot open database \"%s\" requested by the login. The login failed.", ref.database)
 	}
@@ -468,6 +480,10 @@ func (a *Agent) addTargetRow(r *run, ref dbRef, ix *fleetIndex, now time.Time) e
 	r.targets = append(r.targets, t)
 	return nil
 }
+
+// NetworkError is the failure of a connection to an unreachable server (Server.Unreachable):
+// [I] the text SQL Server's client drivers give when no server answers.
+const NetworkError = "A network-related or instance-specific error occurred while establishing a connection to SQL Server. The server was not found or was not accessible."
 
 // nameUUID derives a stable target id for an enumerated database.
 func nameUUID(server, database string) sqlval.UUID {
@@ -602,6 +618,9 @@ func (a *Agent) endAttempt(ctx context.Context, r *run, t *target, now time.Time
 			n = 50000
 		}
 		msg = fmt.Sprintf("Msg %d, Level 16, State 1, Line 1: %s", n, t.fail.Message)
+	}
+	if msg == "" && t.execute {
+		msg = a.execute(ctx, r, t)
 	}
 	switch {
 	case msg == "":

@@ -31,7 +31,7 @@ func populate(t testing.TB, db *DB) {
 	if err := s.CreateTable("ejops", "inv", []ColumnDef{{Name: "id", Type: tGUID, PrimaryKey: true}, {Name: "at", Type: tDT2}, {Name: "b", Type: tBit}, {Name: "note", Type: tNMax, Default: "d"}, {Name: "f", Type: tReal}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Insert("ejops.inv", nil, [][]sqlval.Value{{newID(), testNow, true, nil, 1.5}, {newID(), nil, nil, "x", nil}}); err != nil {
+	if _, err := s.Insert("ejops.inv", nil, [][]sqlval.Value{{sqlval.NewUUID(), testNow, true, nil, 1.5}, {sqlval.NewUUID(), nil, nil, "x", nil}}); err != nil {
 		t.Fatal(err)
 	}
 	addStep(t, s, "J", "a", "credential_name", "c", "max_parallelism", int64(3))

@@ -2,7 +2,6 @@ package jobstore
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"sort"
 	"strings"
@@ -215,14 +214,6 @@ func (c *call) info(format string, args ...any) {
 	c.result.Messages = append(c.result.Messages, e)
 }
 
-func newID() sqlval.UUID {
-	var u sqlval.UUID
-	_, _ = rand.Read(u[:])
-	u[6] = u[6]&0x0f | 0x40
-	u[8] = u[8]&0x3f | 0x80
-	return u
-}
-
 // lockJob finds a live job by name, as jobs_internal.sp_lock_job does [S].
 func lockJob(w *state, name *string) (*job, *sqlval.Error) {
 	if name != nil {
@@ -294,7 +285,7 @@ func spAddJob(s *Session, w *state, c *call) *sqlval.Error {
 	if name == nil {
 		return c.nullErr("name", "jobs_internal.jobs", "INSERT")
 	}
-	j := &job{ID: newID(), Name: *name}
+	j := &job{ID: sqlval.NewUUID(), Name: *name}
 	nulls := map[string]bool{}
 	setOrNull(&j.Description, c.str("description"), nulls, "description")
 	setOrNull(&j.Enabled, c.bit("enabled"), nulls, "enabled")
@@ -743,7 +734,7 @@ func spStartJob(s *Session, w *state, c *call) *sqlval.Error {
 	if len(old.steps()) == 0 {
 		return throw("Job '%s' contains no steps.", old.Name)
 	}
-	id := newID()
+	id := sqlval.NewUUID()
 	if v := c.guid("job_execution_id"); v != nil {
 		// The [S] procedure uses a caller-supplied id.
 		id = *v
@@ -794,7 +785,7 @@ func spAddTargetGroup(s *Session, w *state, c *call) *sqlval.Error {
 	if w.liveGroup(*name) != nil {
 		return throw("Target group '%s' already exists.", *name)
 	}
-	g := &targetGroup{ID: newID(), Seq: w.nextSeq(), Name: *name}
+	g := &targetGroup{ID: sqlval.NewUUID(), Seq: w.nextSeq(), Name: *name}
 	w.Groups.put(g.ID, g)
 	w.groupByName.put(fold(g.Name), g.ID)
 	c.setOut("target_group_id", g.ID)
@@ -946,7 +937,7 @@ func spAddTargetGroupMember(s *Session, w *state, c *call) *sqlval.Error {
 		return true
 	})
 	if found == nil {
-		t.ID = newID()
+		t.ID = sqlval.NewUUID()
 		w.Targets.put(t.ID, t)
 		found = t
 	}

@@ -54,7 +54,7 @@ type builtin = func(b *batch, f *FuncCall, args []sqlval.Value) (sqlval.Value, *
 // The table is filled in init: its functions reach eval, which reads the table.
 func init() {
 	functions = map[string]funcSpec{
-		"NEWID":             {0, 0, func(*batch, *FuncCall, []sqlval.Value) (sqlval.Value, *sqlval.Error) { return newUUID(), nil }},
+		"NEWID":             {0, 0, func(*batch, *FuncCall, []sqlval.Value) (sqlval.Value, *sqlval.Error) { return sqlval.NewUUID(), nil }},
 		"SYSUTCDATETIME":    {0, 0, currentTime},
 		"SYSDATETIME":       {0, 0, currentTime},
 		"SYSDATETIMEOFFSET": {0, 0, currentTime},
@@ -83,9 +83,10 @@ func init() {
 		"SUSER_SNAME": {0, 1, func(b *batch, _ *FuncCall, _ []sqlval.Value) (sqlval.Value, *sqlval.Error) {
 			return b.s.user, nil
 		}},
-		"USER_NAME": {0, 1, func(*batch, *FuncCall, []sqlval.Value) (sqlval.Value, *sqlval.Error) { return "dbo", nil }},
-		"CONCAT":    {2, -1, concat},
-		"REPLACE":   {3, 3, replace},
+		"USER_NAME":  {0, 1, func(b *batch, _ *FuncCall, _ []sqlval.Value) (sqlval.Value, *sqlval.Error) { return b.s.dbUser(), nil }},
+		"COL_LENGTH": {2, 2, colLength},
+		"CONCAT":     {2, -1, concat},
+		"REPLACE":    {3, 3, replace},
 		"LEFT": {2, 2, func(_ *batch, _ *FuncCall, a []sqlval.Value) (sqlval.Value, *sqlval.Error) {
 			return substr(a[0], int64(1), a[1])
 		}},

@@ -2,7 +2,6 @@ package sqlexec
 
 import (
 	"bytes"
-	"crypto/rand"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -48,14 +47,6 @@ func toString(v sqlval.Value) (string, *sqlval.Error) {
 		return "", sqlval.Errorf(206, "Operand type clash")
 	}
 	return s, nil
-}
-
-func newUUID() sqlval.UUID {
-	var u sqlval.UUID
-	_, _ = rand.Read(u[:])
-	u[6] = u[6]&0x0f | 0x40
-	u[8] = u[8]&0x3f | 0x80
-	return u
 }
 
 // rank orders types for implicit conversion (SQL Server's data type precedence, highest first).

@@ -3,6 +3,7 @@
 package sqlval
 
 import (
+	"crypto/rand"
 	"fmt"
 	"time"
 )
@@ -39,6 +40,15 @@ type UUID [16]byte
 
 func (u UUID) String() string {
 	return fmt.Sprintf("%X-%X-%X-%X-%X", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
+}
+
+// NewUUID returns a random (version 4) uuid, as NEWID() makes.
+func NewUUID() UUID {
+	var u UUID
+	_, _ = rand.Read(u[:])
+	u[6] = u[6]&0x0f | 0x40
+	u[8] = u[8]&0x3f | 0x80
+	return u
 }
 
 // Column describes one column of a result set or the type of a parameter.
