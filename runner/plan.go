@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ejops/ejops/runner/jobdb"
 	"github.com/ejops/ejops/spec"
 )
 
@@ -194,17 +195,10 @@ func (e *ConflictError) Error() string {
 // Reach is what a job or a target group of a plan reaches now, filled by plan --targets: the
 // databases its target groups resolve to, and what could not be resolved.
 type Reach struct {
-	Databases []TargetDatabase `json:"databases"`
-	Servers   int              `json:"servers"`
-	Pools     int              `json:"elasticPools"` // elastic pools the databases were found in
+	Databases []jobdb.TargetDatabase `json:"databases"`
+	Servers   int                    `json:"servers"`
+	Pools     int                    `json:"elasticPools"` // elastic pools the databases were found in
 	// Problems are the members that could not be enumerated, one sentence each: the databases
 	// may be more than listed.
 	Problems []string `json:"problems,omitempty"`
-}
-
-// TargetDatabase is a database a target group resolves to.
-type TargetDatabase struct {
-	Server      string `json:"server"`
-	Database    string `json:"database"`
-	ElasticPool string `json:"elasticPool,omitempty"` // when an elastic pool member found it
 }

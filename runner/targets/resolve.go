@@ -8,10 +8,11 @@ import (
 	"sync"
 
 	"github.com/ejops/ejops/runner"
+	"github.com/ejops/ejops/runner/jobdb"
 )
 
 // Database is a database a target group resolves to.
-type Database = runner.TargetDatabase
+type Database = jobdb.TargetDatabase
 
 // Stages of a failure, in the order a connection goes through them.
 const (
