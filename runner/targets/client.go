@@ -161,7 +161,7 @@ func (c *Client) session(ctx context.Context, server, database string, login Log
 	c.connections.Add(1)
 	conn, err := db.Conn(ctx)
 	if err != nil {
-		return c.connectFailure(ctx, server, err)
+		return c.connectFailure(ctx, err)
 	}
 	defer conn.Close()
 	if f := fn(ctx, conn); f != nil {
@@ -214,7 +214,7 @@ func (c *Client) connector(server, database string, login Login) (*mssql.Connect
 
 // connectFailure classifies a failed connection: the login refused (the user or the database
 // missing) or the server not reached.
-func (c *Client) connectFailure(ctx context.Context, server string, err error) *Failure {
+func (c *Client) connectFailure(ctx context.Context, err error) *Failure {
 	var e mssql.Error
 	if errors.As(err, &e) {
 		all := e.All
@@ -241,7 +241,7 @@ func (c *Client) connectFailure(ctx context.Context, server string, err error) *
 	if ctx.Err() != nil || (errors.As(err, &ne) && ne.Timeout()) {
 		return c.timeoutFailure(ctx, StageReachable)
 	}
-	return &Failure{Stage: StageReachable, Message: fmt.Sprintf("server %s: %v", server, err)}
+	return &Failure{Stage: StageReachable, Message: err.Error()}
 }
 
 // timeoutFailure is a connection that ran out of time, or was interrupted, at stage.
