@@ -247,4 +247,3 @@ func groupsOf(d *runner.Desired, jobs []runner.DesiredJob) []runner.DesiredTarge
 	}
 	return out
 }
-
