@@ -235,3 +235,27 @@ func (v targetsJSON) Check(checks []targets.JobCheck) error {
 	}
 	return writeJSON(v.Stdout, doc)
 }
+
+// partly notes a reach that some members could not add to: the databases may be more.
+func partly(r *runner.Reach) string {
+	if len(r.Problems) > 0 {
+		return " (or more: " + Count(len(r.Problems), "member") + " could not be enumerated)"
+	}
+	return ""
+}
+
+// warnReach warns, once each, of the members plan --targets could not enumerate.
+func warnReach(w io.Writer, p *runner.Plan) {
+	seen := map[string]bool{}
+	for _, c := range p.Changes {
+		if c.Reach == nil {
+			continue
+		}
+		for _, pr := range c.Reach.Problems {
+			if !seen[pr] {
+				seen[pr] = true
+				fmt.Fprintf(w, "ejops: warning: cannot tell all the databases reached: %s\n", EscapeLine(pr))
+			}
+		}
+	}
+}
