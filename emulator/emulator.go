@@ -22,6 +22,7 @@ import (
 	"github.com/ejops/ejops/emulator/internal/jobstore"
 	"github.com/ejops/ejops/emulator/internal/sqlexec"
 	"github.com/ejops/ejops/emulator/internal/sqlval"
+	"github.com/ejops/ejops/emulator/internal/targetdb"
 	"github.com/ejops/ejops/emulator/internal/tds"
 )
 
@@ -70,6 +71,11 @@ type Options struct {
 	// and sets it, so reading the job database never starts scheduled runs; `ejops emulator`
 	// leaves it off and fires schedules.
 	NoSchedules bool
+
+	// ServeTargets serves every server of the fleet over TDS, each on its own port of 127.0.0.1
+	// (see TargetMap), answering logins to its databases and the catalog queries that resolve
+	// servers and elastic pools into databases. It needs a Fleet.
+	ServeTargets bool
 }
 
 // Emulator is a running job-database emulator.
@@ -84,6 +90,8 @@ type Emulator struct {
 	agent    *agent.Agent
 	fleet    string
 	stop     context.CancelFunc
+	targets  *targetdb.Databases // the fleet databases' contents; nil without a fleet
+	servers  *targetdb.Servers   // Options.ServeTargets; nil when off
 
 	mu        sync.Mutex
 	listeners []net.Listener
@@ -118,6 +126,9 @@ func New(opts Options) (*Emulator, error) {
 	if opts.Now == nil {
 		opts.Now = func() time.Time { return opts.Clock.Now().UTC().Truncate(100 * time.Nanosecond) }
 	}
+	if opts.ServeTargets && opts.Fleet == "" {
+		return nil, errors.New("serving the fleet's servers needs a fleet file")
+	}
 	var fleet *agent.Fleet
 	if opts.Fleet != "" {
 		f, err := agent.LoadFleet(opts.Fleet)
@@ -147,6 +158,18 @@ func New(opts Options) (*Emulator, error) {
 		logger:   logger,
 		agent:    ag,
 		fleet:    opts.Fleet,
+	}
+	if opts.Fleet != "" {
+		e.targets = targetdb.New(ag.Fleet, opts.Now)
+	}
+	if opts.ServeTargets {
+		servers, err := targetdb.Serve(e.targets, logger.With("component", "targets"))
+		if err != nil {
+			e.targets.Close()
+			db.Close()
+			return nil, err
+		}
+		e.servers = servers
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	e.stop = stop
@@ -183,6 +206,25 @@ func (e *Emulator) ReloadFleet() error {
 	}
 	e.agent.SetFleet(f)
 	return nil
+}
+
+// TargetMap is the address map of the fleet's servers served with Options.ServeTargets, as
+// EJOPS_TARGET_MAP takes it: name=host:port pairs joined by commas; "" when they are not served.
+// Servers added to the fleet later are not served.
+func (e *Emulator) TargetMap() string {
+	if e.servers == nil {
+		return ""
+	}
+	return e.servers.Map()
+}
+
+// TargetAddr returns the address of the fleet server named name (case-insensitive, with or
+// without the .database.windows.net suffix) served with Options.ServeTargets, or nil.
+func (e *Emulator) TargetAddr(name string) net.Addr {
+	if e.servers == nil {
+		return nil
+	}
+	return e.servers.Addr(name)
 }
 
 // RandomPassword returns a fresh random password for the emulator's login.
@@ -309,12 +351,16 @@ func (e *Emulator) Close() error {
 	e.closed = true
 	e.mu.Unlock()
 	e.stop()
-	err := e.srv.Close()
-	e.serving.Wait()
-	if cerr := e.db.Close(); cerr != nil && err == nil {
-		err = cerr
+	errs := []error{e.srv.Close()}
+	if e.servers != nil {
+		errs = append(errs, e.servers.Close())
 	}
-	return err
+	e.serving.Wait()
+	if e.targets != nil {
+		errs = append(errs, e.targets.Close())
+	}
+	errs = append(errs, e.db.Close())
+	return errors.Join(errs...)
 }
 
 // DropAfter closes the connection of the request that follows the next n requests, without

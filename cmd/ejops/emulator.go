@@ -25,6 +25,7 @@ type emulatorArgs struct {
 	password string
 	fleet    string
 	logins   []emulator.Login
+	targets  bool // --serve-targets
 }
 
 // loginsFlag collects --login NAME:PASSWORD:ROLE flags unchecked: a Set error would print the
@@ -73,9 +74,10 @@ func readUsers(e *env, path string) ([]emulator.Login, error) {
 }
 
 func parseEmulatorArgs(e *env, args []string) (emulatorArgs, int) {
-	fs := newFlags(e, "emulator", "[--listen ADDR] [--state FILE] [--fleet FILE] [--user U] [--password-file FILE] [--users FILE] [--login NAME:PASSWORD:ROLE]...",
+	fs := newFlags(e, "emulator", "[--listen ADDR] [--state FILE] [--fleet FILE [--serve-targets]] [--user U] [--password-file FILE] [--users FILE] [--login NAME:PASSWORD:ROLE]...",
 		`  ejops emulator
   ejops emulator --listen 127.0.0.1:14330 --state .ejops/jobdb.json --fleet examples/fleet.yaml
+  ejops emulator --fleet examples/fleet.yaml --serve-targets   # also prints EJOPS_TARGET_MAP=...
   ejops emulator --user admin --password-file /run/secrets/emulator-password
   ejops emulator --users /run/secrets/emulator-users   # lines such as reporting:S3cret!:jobs_reader`)
 	var a emulatorArgs
@@ -85,6 +87,7 @@ func parseEmulatorArgs(e *env, args []string) (emulatorArgs, int) {
 	fs.StringVar(&a.password, "password", "", "login `password` (default: $EJOPS_EMULATOR_PASSWORD, else random and printed in the DSN;\na chosen password is shown as xxxxx); prefer --password-file, which ps does not show")
 	passwordFile := fs.String("password-file", "", "read the login password from `FILE`")
 	fs.StringVar(&a.fleet, "fleet", "", "fleet `file` of simulated servers, pools and databases that started jobs run on\n(reloaded when it changes or on SIGHUP; see examples/fleet.yaml)")
+	fs.BoolVar(&a.targets, "serve-targets", false, "serve each fleet server over TDS on a port of 127.0.0.1 (logins to its databases, the catalog\nqueries of `ejops targets`) and print the EJOPS_TARGET_MAP=... line that routes its name there")
 	var logins loginsFlag
 	fs.Var(&logins, "login", "serve one more login `NAME:PASSWORD:ROLE`, ROLE one of owner, jobs_admin and jobs_reader\n(repeatable); prefer --users, which ps does not show")
 	usersFile := fs.String("users", "", "read more logins from `FILE`, one NAME:PASSWORD:ROLE a line (# starts a comment line)")
@@ -93,6 +96,9 @@ func parseEmulatorArgs(e *env, args []string) (emulatorArgs, int) {
 	}
 	if fs.NArg() > 0 {
 		return a, usageErrorf(e, "emulator takes no arguments")
+	}
+	if a.targets && a.fleet == "" {
+		return a, usageErrorf(e, "emulator: --serve-targets needs --fleet")
 	}
 	if *passwordFile != "" {
 		if a.password != "" {
@@ -132,7 +138,7 @@ func runEmulator(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 	logger := slog.New(slog.NewTextHandler(e.stderr, nil))
-	em, err := emulator.New(emulator.Options{User: a.user, Password: a.password, StatePath: a.state, Fleet: a.fleet, Logger: logger, Logins: a.logins})
+	em, err := emulator.New(emulator.Options{User: a.user, Password: a.password, StatePath: a.state, Fleet: a.fleet, Logger: logger, Logins: a.logins, ServeTargets: a.targets})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "ejops: %v\n", err)
 		return exitFailure
@@ -152,6 +158,9 @@ func runEmulator(ctx context.Context, e *env, args []string) int {
 		}
 	}
 	fmt.Fprintln(e.stdout, dsn)
+	if a.targets {
+		fmt.Fprintf(e.stdout, "EJOPS_TARGET_MAP=%s\n", em.TargetMap())
+	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)

@@ -176,3 +176,49 @@ func TestEmulatorLogins(t *testing.T) {
 		}
 	}
 }
+
+// TestEmulatorServeTargets: --serve-targets prints, after the DSN, the EJOPS_TARGET_MAP line of
+// every fleet server, whose addresses accept logins; it needs --fleet.
+func TestEmulatorServeTargets(t *testing.T) {
+	if _, code, msg := parseEmulator("--serve-targets"); code != exitUsage || !strings.Contains(msg, "--serve-targets needs --fleet") {
+		t.Errorf("without --fleet: code %d: %s", code, msg)
+	}
+	fleet := filepath.Join(t.TempDir(), "fleet.yaml")
+	if err := os.WriteFile(fleet, []byte("servers:\n  - name: s1.database.windows.net\n    databases: [a]\n  - name: s2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- runEmulator(ctx, &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }},
+			[]string{"--listen", "127.0.0.1:0", "--fleet", fleet, "--serve-targets"})
+	}()
+	defer func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("emulator exit %d\n%s", code, stderr.String())
+		}
+	}()
+	var lines []string
+	for deadline := time.Now().Add(10 * time.Second); len(lines) < 2 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		lines = strings.Fields(stdout.String())
+	}
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "sqlserver://") || !strings.HasPrefix(lines[1], "EJOPS_TARGET_MAP=s1.database.windows.net=127.0.0.1:") {
+		t.Fatalf("output %q\n%s", lines, stderr.String())
+	}
+	pairs := strings.Split(strings.TrimPrefix(lines[1], "EJOPS_TARGET_MAP="), ",")
+	if len(pairs) != 2 || !strings.HasPrefix(pairs[1], "s2=127.0.0.1:") {
+		t.Fatalf("map %q", lines[1])
+	}
+	_, addr, _ := strings.Cut(pairs[0], "=")
+	db, err := sql.Open("sqlserver", "sqlserver://job_user:pw@"+addr+"?database=a&encrypt=disable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var name string
+	if err := db.QueryRow("SELECT DB_NAME()").Scan(&name); err != nil || name != "a" {
+		t.Errorf("DB_NAME() = %q, %v", name, err)
+	}
+}

@@ -60,7 +60,7 @@ func (a *Agent) loginFailure(ix *fleetIndex, s *stepDef, fd *fleetDB) string {
 			return credentialMissing(s.OutputCred)
 		}
 	}
-	if fd != nil && fd.Logins != nil && !hasLogin(fd.Logins, user) {
+	if fd != nil && !fd.HasLogin(user) {
 		// [I] The most reported failure of the service: a database added to a pool or server
 		// without the job user.
 		return fmt.Sprintf("Msg 18456, Level 14, State 1: Login failed for user '%s'.", shown)

@@ -42,6 +42,9 @@ type Server struct {
 	Name         string
 	Databases    []Database // standalone databases
 	ElasticPools []ElasticPool
+	// Unreachable makes the server accept no logins, as behind a firewall that drops packets:
+	// attempts on its databases and enumerations of it fail with NetworkError.
+	Unreachable bool
 }
 
 // ElasticPool is an elastic pool and its databases.
@@ -56,6 +59,15 @@ type Database struct {
 	Duration time.Duration // each attempt's duration; 0 = the fleet's default
 	Failure  *Failure      // nil = every attempt succeeds
 	Logins   []string      // database users that exist; nil = every user exists
+	Tables   []Table       // tables that exist in the database
+	Execute  bool          // attempts run the step's T-SQL in the emulator's engine
+}
+
+// Table is a table a fleet database declares.
+type Table struct {
+	Schema, Name string     // Schema defaults to dbo
+	Columns      []string   // column names, in order
+	Indexes      [][]string // each index's key columns
 }
 
 // Failure is an injected error: the first Attempts attempts of each target execution fail, or
@@ -299,10 +311,12 @@ func (p *fleetParser) server(n *yaml.Node) Server {
 		return true
 	}
 	var dbNodes, poolNodes *yaml.Node
-	ok := p.fields(n, "a server", map[string]bool{"name": true, "databases": true, "elasticPools": true}, func(key string, v *yaml.Node) {
+	ok := p.fields(n, "a server", map[string]bool{"name": true, "databases": true, "elasticPools": true, "unreachable": true}, func(key string, v *yaml.Node) {
 		switch key {
 		case "name":
 			s.Name = p.str(v, "server name", 256)
+		case "unreachable":
+			s.Unreachable = p.boolean(v, "unreachable")
 		case "databases":
 			dbNodes = v
 		case "elasticPools":
@@ -364,8 +378,13 @@ func (p *fleetParser) database(n *yaml.Node) Database {
 		d.Name = p.str(r, "database name", 128)
 		return d
 	}
-	if !p.fields(n, "a database", map[string]bool{"name": true, "duration": true, "failure": true, "logins": true}, func(key string, v *yaml.Node) {
+	known := map[string]bool{"name": true, "duration": true, "failure": true, "logins": true, "tables": true, "execute": true}
+	if !p.fields(n, "a database", known, func(key string, v *yaml.Node) {
 		switch key {
+		case "execute":
+			d.Execute = p.boolean(v, "execute")
+		case "tables":
+			d.Tables = p.tables(v)
 		case "logins":
 			d.Logins = []string{}
 			p.seq(v, "logins", func(n *yaml.Node) {
@@ -387,6 +406,74 @@ func (p *fleetParser) database(n *yaml.Node) Database {
 		p.errorf(n, "a database needs a name")
 	}
 	return d
+}
+
+// tables parses a database's tables: each a name (schema.table, dbo by default), its columns and
+// its indexes over those columns.
+func (p *fleetParser) tables(n *yaml.Node) []Table {
+	var out []Table
+	seen := map[string]bool{}
+	p.seq(n, "tables", func(n *yaml.Node) {
+		var t Table
+		var at *yaml.Node
+		cols := map[string]bool{}
+		if !p.fields(n, "a table", map[string]bool{"name": true, "columns": true, "indexes": true}, func(key string, v *yaml.Node) {
+			switch key {
+			case "name":
+				t.Name = p.str(v, "table name", 257)
+				if schema, name, ok := strings.Cut(t.Name, "."); ok {
+					t.Schema, t.Name = schema, name
+				}
+			case "columns":
+				p.seq(v, "columns", func(n *yaml.Node) {
+					if c := p.str(n, "column name", 128); c != "" {
+						if cols[strings.ToLower(c)] {
+							p.errorf(n, "column %q is listed twice", c)
+						}
+						cols[strings.ToLower(c)] = true
+						t.Columns = append(t.Columns, c)
+					}
+				})
+			case "indexes":
+				at = v
+			}
+		}) {
+			return
+		}
+		if t.Schema == "" {
+			t.Schema = "dbo"
+		}
+		switch {
+		case t.Name == "":
+			p.errorf(n, "a table needs a name")
+			return
+		case len(t.Columns) == 0:
+			p.errorf(n, "table %q needs columns", t.Name)
+			return
+		case seen[strings.ToLower(t.Schema+"."+t.Name)]:
+			p.errorf(n, "table %s.%s is declared twice", t.Schema, t.Name)
+			return
+		}
+		seen[strings.ToLower(t.Schema+"."+t.Name)] = true
+		if at != nil {
+			p.seq(at, "indexes", func(n *yaml.Node) {
+				var ix []string
+				p.seq(n, "an index", func(n *yaml.Node) {
+					c := p.str(n, "index column", 128)
+					if c != "" && !cols[strings.ToLower(c)] {
+						p.errorf(n, "index column %q is not a column of table %s.%s", c, t.Schema, t.Name)
+					}
+					ix = append(ix, c)
+				})
+				if len(ix) == 0 {
+					p.errorf(n, "an index needs columns")
+				}
+				t.Indexes = append(t.Indexes, ix)
+			})
+		}
+		out = append(out, t)
+	})
+	return out
 }
 
 func (p *fleetParser) failure(n *yaml.Node) *Failure {
@@ -437,6 +524,54 @@ func serverKey(name string) string {
 	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(name)), ".database.windows.net")
 }
 
+// SameServer reports whether two server names name the same server: case-insensitive, with or
+// without the .database.windows.net suffix.
+func SameServer(a, b string) bool { return serverKey(a) == serverKey(b) }
+
+// Server returns the fleet's server named name (case-insensitive, with or without the
+// .database.windows.net suffix), or nil; f may be nil.
+func (f *Fleet) Server(name string) *Server {
+	if f == nil {
+		return nil
+	}
+	for i := range f.Servers {
+		if SameServer(f.Servers[i].Name, name) {
+			return &f.Servers[i]
+		}
+	}
+	return nil
+}
+
+// Each calls fn for every database of the server, standalone databases first, then each elastic
+// pool's; pool is "" for a standalone database.
+func (s *Server) Each(fn func(pool string, d Database)) {
+	for _, d := range s.Databases {
+		fn("", d)
+	}
+	for _, p := range s.ElasticPools {
+		for _, d := range p.Databases {
+			fn(p.Name, d)
+		}
+	}
+}
+
+// Database returns the server's database named name (case-insensitive) and its elastic pool
+// ("" for a standalone database).
+func (s *Server) Database(name string) (d Database, pool string, ok bool) {
+	s.Each(func(p string, db Database) {
+		if !ok && strings.EqualFold(db.Name, name) {
+			d, pool, ok = db, p, true
+		}
+	})
+	return d, pool, ok
+}
+
+// HasLogin reports whether user may log in to the database: it is one of Logins
+// (case-insensitive, as user names are under the default collation), or Logins is nil.
+func (d Database) HasLogin(user string) bool {
+	return d.Logins == nil || hasLogin(d.Logins, user)
+}
+
 // fleetDB is one database of the fleet with its place.
 type fleetDB struct {
 	Server, Pool string // as declared
@@ -453,11 +588,12 @@ type fleetIndex struct {
 }
 
 type serverIndex struct {
-	name  string
-	all   []fleetDB            // every database in declaration order
-	dbs   map[string]fleetDB   // by lower-case name
-	pools map[string][]fleetDB // by lower-case pool name
-	pool  map[string]string    // lower-case pool name → declared name
+	name        string
+	unreachable bool
+	all         []fleetDB            // every database in declaration order
+	dbs         map[string]fleetDB   // by lower-case name
+	pools       map[string][]fleetDB // by lower-case pool name
+	pool        map[string]string    // lower-case pool name → declared name
 }
 
 func indexFleet(f *Fleet) *fleetIndex {
@@ -466,7 +602,7 @@ func indexFleet(f *Fleet) *fleetIndex {
 	}
 	ix := &fleetIndex{servers: map[string]*serverIndex{}, def: f.DefaultDuration, auth: f.Authentication, identity: f.Identity, cap: tierCaps[f.Tier]}
 	for _, s := range f.Servers {
-		si := &serverIndex{name: s.Name, dbs: map[string]fleetDB{}, pools: map[string][]fleetDB{}, pool: map[string]string{}}
+		si := &serverIndex{name: s.Name, unreachable: s.Unreachable, dbs: map[string]fleetDB{}, pools: map[string][]fleetDB{}, pool: map[string]string{}}
 		add := func(pool string, d Database) {
 			fd := fleetDB{Server: s.Name, Pool: pool, Database: d}
 			si.all = append(si.all, fd)
@@ -487,6 +623,15 @@ func indexFleet(f *Fleet) *fleetIndex {
 		ix.servers[serverKey(s.Name)] = si
 	}
 	return ix
+}
+
+// unreachable reports whether the fleet declares server unreachable; ix may be nil.
+func (ix *fleetIndex) unreachable(server string) bool {
+	if ix == nil {
+		return false
+	}
+	si := ix.servers[serverKey(server)]
+	return si != nil && si.unreachable
 }
 
 func (ix *fleetIndex) duration(d Database) time.Duration {

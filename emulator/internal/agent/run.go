@@ -387,6 +387,8 @@ func (g *resolvedGroup) enumerate(m member, ix *fleetIndex, si *serverIndex) enu
 	case ix == nil:
 	case si == nil:
 		e.life, e.msg = jobstore.Failed, fmt.Sprintf("Failed to enumerate databases: server '%s' was not found.", m.Server)
+	case si.unreachable:
+		e.life, e.msg = jobstore.Failed, "Failed to enumerate databases: "+NetworkError
 	case m.Type == "SqlServer":
 		dbs = si.all
 	default:
@@ -445,6 +447,8 @@ func (a *Agent) addTargetRow(r *run, ref dbRef, ix *fleetIndex, now time.Time) e
 		t.pool = poolKey(ref.server, ref.pool)
 	}
 	switch {
+	case ix.unreachable(ref.server):
+		t.missing = NetworkError
 	case ref.db != nil:
 		t.dur, t.fail = ix.duration(ref.db.Database), ref.db.Failure
 	case ix != nil && !strings.EqualFold(ref.database, "master"):
@@ -468,6 +472,10 @@ func (a *Agent) addTargetRow(r *run, ref dbRef, ix *fleetIndex, now time.Time) e
 	r.targets = append(r.targets, t)
 	return nil
 }
+
+// NetworkError is the failure of a connection to an unreachable server (Server.Unreachable):
+// [I] the text SQL Server's client drivers give when no server answers.
+const NetworkError = "A network-related or instance-specific error occurred while establishing a connection to SQL Server. The server was not found or was not accessible."
 
 // nameUUID derives a stable target id for an enumerated database.
 func nameUUID(server, database string) sqlval.UUID {

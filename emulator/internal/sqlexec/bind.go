@@ -1,7 +1,6 @@
 package sqlexec
 
 import (
-	"hash/fnv"
 	"strings"
 
 	"github.com/ejops/ejops/emulator/internal/sqlval"
@@ -354,7 +353,7 @@ func (s *Session) schemaID(args []sqlval.Value) (sqlval.Value, *sqlval.Error) {
 		}
 		name = n
 	}
-	rel, err := s.db.Relation("sys.schemas")
+	rel, err := s.storeRelation("sys.schemas")
 	if err != nil {
 		return nil, err
 	}
@@ -379,6 +378,18 @@ func (s *Session) objectID(args []sqlval.Value) (sqlval.Value, *sqlval.Error) {
 	if err != nil {
 		return nil, err
 	}
+	ref, ok := parseObjectName(name)
+	if !ok {
+		return nil, nil
+	}
+	if _, rerr := s.storeRelation(tableName(ref)); rerr != nil {
+		return nil, nil
+	}
+	return ObjectID(tableName(ref)), nil
+}
+
+// parseObjectName reads a one-, two- or more-part object name as OBJECT_ID takes it.
+func parseObjectName(name string) (TableRef, bool) {
 	p := newParser(name)
 	var parts []string
 	if !p.try(func() {
@@ -387,16 +398,11 @@ func (s *Session) objectID(args []sqlval.Value) (sqlval.Value, *sqlval.Error) {
 			p.fail()
 		}
 	}) {
-		return nil, nil
+		return TableRef{}, false
 	}
 	ref := TableRef{Name: parts[len(parts)-1]}
 	if len(parts) > 1 {
 		ref.Schema = parts[len(parts)-2]
 	}
-	if _, rerr := s.db.Relation(tableName(ref)); rerr != nil {
-		return nil, nil
-	}
-	h := fnv.New32a()
-	h.Write([]byte(strings.ToLower(tableName(ref))))
-	return int64(h.Sum32() & 0x3fffffff), nil
+	return ref, true
 }

@@ -73,7 +73,7 @@ func (b *batch) credential(x *CredentialStmt) *sqlval.Error {
 func (b *batch) dropTable(x *DropTableStmt) *sqlval.Error {
 	for _, t := range x.Tables {
 		if x.IfExists {
-			if _, err := b.s.db.Relation(tableName(t)); err != nil {
+			if _, err := b.s.storeRelation(tableName(t)); err != nil {
 				continue
 			}
 		}

@@ -566,6 +566,8 @@ func (b *batch) typeOf(e Expr, cols []sqlval.Column) sqlval.Column {
 			return sqlval.Column{Type: sqlval.Int, Nullable: x.Name != "COUNT"}
 		case "COUNT_BIG":
 			return sqlval.Column{Type: sqlval.BigInt}
+		case "COL_LENGTH":
+			return sqlval.Column{Type: sqlval.SmallInt, Nullable: true}
 		case "DB_NAME", "SUSER_SNAME", "USER_NAME":
 			return sqlval.Column{Type: sqlval.NVarChar, Size: 128, Nullable: true}
 		case "ISNULL", "COALESCE", "NULLIF", "UPPER", "LOWER", "LTRIM", "RTRIM", "TRIM", "MAX", "MIN", "SUM", "LEFT", "SUBSTRING":

@@ -83,9 +83,10 @@ func init() {
 		"SUSER_SNAME": {0, 1, func(b *batch, _ *FuncCall, _ []sqlval.Value) (sqlval.Value, *sqlval.Error) {
 			return b.s.user, nil
 		}},
-		"USER_NAME": {0, 1, func(*batch, *FuncCall, []sqlval.Value) (sqlval.Value, *sqlval.Error) { return "dbo", nil }},
-		"CONCAT":    {2, -1, concat},
-		"REPLACE":   {3, 3, replace},
+		"USER_NAME":  {0, 1, func(b *batch, _ *FuncCall, _ []sqlval.Value) (sqlval.Value, *sqlval.Error) { return b.s.dbUser(), nil }},
+		"COL_LENGTH": {2, 2, colLength},
+		"CONCAT":     {2, -1, concat},
+		"REPLACE":    {3, 3, replace},
 		"LEFT": {2, 2, func(_ *batch, _ *FuncCall, a []sqlval.Value) (sqlval.Value, *sqlval.Error) {
 			return substr(a[0], int64(1), a[1])
 		}},

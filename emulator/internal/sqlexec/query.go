@@ -18,7 +18,7 @@ func tableName(t TableRef) string {
 
 // relation reads a view or table; 208 names the object as the statement wrote it.
 func (s *Session) relation(t TableRef) (*jobstore.Relation, *sqlval.Error) {
-	rel, err := s.db.Relation(tableName(t))
+	rel, err := s.storeRelation(tableName(t))
 	if err != nil {
 		return nil, asWritten(t, err)
 	}
@@ -30,7 +30,7 @@ func (s *Session) relation(t TableRef) (*jobstore.Relation, *sqlval.Error) {
 
 // columns returns the columns of a view or table, without reading its rows.
 func (s *Session) columns(t TableRef) ([]sqlval.Column, *sqlval.Error) {
-	cols, err := s.db.RelationColumns(tableName(t))
+	cols, err := s.storeColumns(tableName(t))
 	return cols, asWritten(t, err)
 }
 

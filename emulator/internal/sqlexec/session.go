@@ -21,6 +21,9 @@ type Options struct {
 	Now        func() time.Time // clock of SYSUTCDATETIME() and friends; default sqlval.Now
 	// Logins are more logins with their roles; User and Password are the first owner.
 	Logins []Login
+	// Catalog, when set, makes the handler serve a database other than the job database (see
+	// Catalog).
+	Catalog Catalog
 }
 
 // DefaultServerName is what @@SERVERNAME answers when Options.ServerName is empty.
@@ -32,6 +35,7 @@ type Handler struct {
 	db         *jobstore.DB
 	database   string
 	serverName string
+	catalog    Catalog
 	logins     []Login // the owner first
 	now        func() time.Time
 	nextID     atomic.Int64
@@ -45,7 +49,7 @@ var _ tds.Handler = (*Handler)(nil)
 
 // NewHandler returns a Handler serving db.
 func NewHandler(db *jobstore.DB, opts Options) *Handler {
-	h := &Handler{db: db, database: opts.Database, serverName: opts.ServerName,
+	h := &Handler{db: db, database: opts.Database, serverName: opts.ServerName, catalog: opts.Catalog,
 		now: opts.Now, calls: map[string]int{}}
 	h.logins = append(h.logins, Login{Name: opts.User, Password: opts.Password, Role: RoleOwner})
 	h.logins = append(h.logins, opts.Logins...)
@@ -271,7 +275,7 @@ func normalizeProc(name string) string {
 
 // callProc counts and runs a procedure call. Errors raised inside the procedure carry a line.
 func (s *Session) callProc(norm, written string, args []jobstore.Arg) (jobstore.CallResult, *sqlval.Error) {
-	if !s.db.HasProc(norm) {
+	if !s.hasProc(norm) {
 		e := sqlval.Errorf(2812, "Could not find stored procedure '%s'.", written)
 		e.State = 62
 		return jobstore.CallResult{}, e

@@ -31,6 +31,9 @@ type Options struct {
 	MaxMessageSize int
 	// LoginTimeout bounds the time from accept to a completed login; default 30 s.
 	LoginTimeout time.Duration
+	// NoLoginThrottle turns off the slowing down of clients after failed logins (see
+	// loginThrottle), for a server whose logins fail by design, not by guessing.
+	NoLoginThrottle bool
 }
 
 // Server is a TDS 7.4 server that passes logins and requests to a Handler. It is safe for
@@ -71,7 +74,10 @@ func NewServer(h Handler, opts Options) *Server {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{h: h, opts: opts, log: log, lns: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{},
-		done: make(chan struct{}), throttle: newLoginThrottle()}
+		done: make(chan struct{})}
+	if !opts.NoLoginThrottle {
+		s.throttle = newLoginThrottle()
+	}
 	s.faults.dropAfter = -1
 	s.stats.conns = map[*conn]*Stats{}
 	return s
