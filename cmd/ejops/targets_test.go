@@ -53,7 +53,7 @@ func TestTargetsRecordsResolutionsAndShowsChanges(t *testing.T) {
 	vars := map[string]string{"EJOPS_JOB_DB": em.DSN(addr)}
 	dir := writeSpecs(t, map[string]string{"g.yaml": listedGroup("a", "b")})
 	code, out, errOut := ejopsEnv(t, vars, "targets", "--specs", dir)
-	if code != 0 || !strings.Contains(out, "target group listed: 2 databases in 1 server and 0 pools") ||
+	if code != 0 || !strings.Contains(out, "target group listed: 2 databases in 1 server\n") ||
 		!strings.Contains(out, "t1.database.windows.net/a\n") || !strings.Contains(out, "(first resolution recorded)") {
 		t.Fatalf("first: exit %d\n%s%s", code, out, errOut)
 	}

@@ -49,7 +49,11 @@ func NewTargets(v *View) Targets {
 
 // DescribeReach says what a job or group reaches: "212 databases in 3 servers and 1 pool".
 func DescribeReach(r *runner.Reach) string {
-	return fmt.Sprintf("%s in %s and %s", Count(len(r.Databases), "database"), Count(r.Servers, "server"), Count(r.Pools, "pool"))
+	s := fmt.Sprintf("%s in %s", Count(len(r.Databases), "database"), Count(r.Servers, "server"))
+	if r.Pools > 0 {
+		s += " and " + Count(r.Pools, "pool")
+	}
+	return s
 }
 
 type targetsText struct{ *View }
