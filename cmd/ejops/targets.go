@@ -110,7 +110,7 @@ func runTargets(ctx context.Context, e *env, args []string) int {
 	if a.check {
 		return checkTargets(ctx, e, a, r, desired, tv)
 	}
-	groups, code := pickGroups(e, desired.TargetGroups, a.names)
+	groups, code := pick(e, "target group", desired.TargetGroups, func(g runner.DesiredTargetGroup) string { return g.Name }, a.names)
 	if code >= 0 {
 		return code
 	}
@@ -150,16 +150,16 @@ func runTargets(ctx context.Context, e *env, args []string) int {
 	return exitOK
 }
 
-// pickGroups returns the target groups named (all when none is), or the usage exit code.
-func pickGroups(e *env, all []runner.DesiredTargetGroup, names []string) ([]runner.DesiredTargetGroup, int) {
+// pick returns the items named (all when none is), or the usage exit code naming what is missing.
+func pick[T any](e *env, what string, all []T, name func(T) string, names []string) ([]T, int) {
 	if len(names) == 0 {
 		return all, -1
 	}
-	var out []runner.DesiredTargetGroup
+	var out []T
 	for _, n := range names {
-		i := indexName(len(all), func(i int) string { return all[i].Name }, n)
+		i := indexName(len(all), func(i int) string { return name(all[i]) }, n)
 		if i < 0 {
-			return nil, usageErrorf(e, "targets: no target group %q in the specs", n)
+			return nil, usageErrorf(e, "targets: no %s %q in the specs", what, n)
 		}
 		out = append(out, all[i])
 	}
@@ -204,16 +204,9 @@ func recordResolutions(ctx context.Context, e *env, db *jobdb.DB, scope string, 
 
 // checkTargets is targets --check: the jobs named (all when none is) checked database by database.
 func checkTargets(ctx context.Context, e *env, a targetsArgs, r *targets.Resolver, d *runner.Desired, tv view.Targets) int {
-	jobs := d.Jobs
-	if len(a.names) > 0 {
-		jobs = nil
-		for _, n := range a.names {
-			i := indexName(len(d.Jobs), func(i int) string { return d.Jobs[i].Name }, n)
-			if i < 0 {
-				return usageErrorf(e, "targets: no job %q in the specs", n)
-			}
-			jobs = append(jobs, d.Jobs[i])
-		}
+	jobs, code := pick(e, "job", d.Jobs, func(j runner.DesiredJob) string { return j.Name }, a.names)
+	if code >= 0 {
+		return code
 	}
 	groups := r.Resolve(ctx, groupsOf(d, jobs))
 	checks := r.Check(ctx, jobs, targets.Index(groups))

@@ -166,7 +166,7 @@ func resolvedByTargets(t *testing.T, vars map[string]string, dir string, groups 
 // TestTargetsMatchTheAgentsExpansion resolves each group with targets and runs a job over it:
 // the databases the agent simulation expanded the job to are the ones targets resolved.
 func TestTargetsMatchTheAgentsExpansion(t *testing.T) {
-	j, vars := fleetEnv(t)
+	_, vars := fleetEnv(t)
 	dir := writeTargetSpecs(t, targetsJob("on-servers", "servers", ""), targetsJob("on-pools", "pools", ""), targetsJob("on-mixed", "mixed", ""))
 	if code, out, errOut := ejopsEnv(t, vars, "apply", "--yes", dir); code != 0 {
 		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
@@ -197,7 +197,6 @@ func TestTargetsMatchTheAgentsExpansion(t *testing.T) {
 			t.Errorf("group %s: %d databases, want %d", group, len(ran), sizes[group])
 		}
 	}
-	_ = j
 }
 
 // TestTargetsCheckFindsTheFailingDatabases: --check reports exactly the databases that lack the
