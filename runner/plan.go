@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ejops/ejops/runner/jobdb"
 	"github.com/ejops/ejops/spec"
 )
 
@@ -50,6 +51,8 @@ type Change struct {
 	Fields []Field     `json:"fields,omitempty"`
 	Subs   []SubChange `json:"subchanges,omitempty"`
 	Ops    []Op        `json:"-"`
+	// Reach is what a job or target group created or updated reaches now (plan --targets).
+	Reach *Reach `json:"reach,omitempty"`
 }
 
 // Ref names an object that the plan leaves alone, with its owning scope if any.
@@ -187,4 +190,15 @@ func (e *ConflictError) Error() string {
 		fmt.Fprintf(&b, "%s %q is owned by scope %q", KindWord(r.Kind), r.Name, r.Scope)
 	}
 	return b.String() + " (apply it from that scope, or delete it there first)"
+}
+
+// Reach is what a job or a target group of a plan reaches now, filled by plan --targets: the
+// databases its target groups resolve to, and what could not be resolved.
+type Reach struct {
+	Databases []jobdb.TargetDatabase `json:"databases"`
+	Servers   int                    `json:"servers"`
+	Pools     int                    `json:"elasticPools"` // elastic pools the databases were found in
+	// Problems are the members that could not be enumerated, one sentence each: the databases
+	// may be more than listed.
+	Problems []string `json:"problems,omitempty"`
 }

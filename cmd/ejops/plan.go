@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/ejops/ejops/cmd/ejops/internal/view"
 	"github.com/ejops/ejops/runner"
+	"github.com/ejops/ejops/runner/targets"
 )
 
 func init() {
@@ -21,6 +23,9 @@ type planArgs struct {
 	prune    bool
 	paths    []string
 	comment  *pullRequest // --github-comment: the pull request to comment on
+	targets  bool         // --targets: resolve what each changed job and target group reaches
+	target   targetFlags
+	servers  targets.Map
 }
 
 // parsePlanArgs parses plan's flags; a code >= 0 means stop with that exit code.
@@ -36,6 +41,8 @@ func parsePlanArgs(e *env, args []string) (planArgs, int) {
 	fs.BoolVar(&a.detailed, "detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
 	fs.StringVar(&a.out, "out", "", "save the plan to `FILE` for apply --plan")
 	fs.BoolVar(&a.prune, "prune", false, "plan deletion of owned objects that left the specs")
+	fs.BoolVar(&a.targets, "targets", false, "show how many databases each job and target group created or changed reaches now\n(connects to the target servers as the refresh credentials)")
+	a.target.register(fs)
 	fs.Lookup("format").Usage = "output format: text, json or markdown (GitHub-flavoured, also appended to\n$GITHUB_STEP_SUMMARY when set)"
 	comment := fs.Bool("github-comment", false, "create or update the scope's plan comment on the pull request of a GitHub\nActions run (needs GITHUB_TOKEN with pull-requests: write)")
 	if code := parseFlags(fs, args); code >= 0 {
@@ -51,6 +58,11 @@ func parsePlanArgs(e *env, args []string) (planArgs, int) {
 		return a, code
 	}
 	var code int
+	if a.targets {
+		if a.servers, code = a.target.check(e); code >= 0 {
+			return a, code
+		}
+	}
 	a.view, code = o.view(e, "plan", view.Markdown)
 	a.paths = fs.Args()
 	return a, code
@@ -85,6 +97,13 @@ func runPlan(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, err)
 	}
+	if a.targets {
+		r, _ := a.target.resolver(e, a.servers, set, desired)
+		addReach(ctx, r, desired, p)
+		if ctx.Err() != nil {
+			return fail(e, context.Cause(ctx))
+		}
+	}
 	md := planMarkdown(e, a.view, set, p)
 	pv := view.NewPlan(a.view)
 	if a.view.Format == view.Markdown {
@@ -109,4 +128,52 @@ func runPlan(ctx context.Context, e *env, args []string) int {
 		return exitChanges
 	}
 	return exitOK
+}
+
+// addReach resolves the target groups of the jobs and target groups the plan creates or changes,
+// and sets what each reaches now. Members that cannot be enumerated are the reach's problems, which
+// the plan shows as warnings.
+func addReach(ctx context.Context, r *targets.Resolver, d *runner.Desired, p *runner.Plan) {
+	groupNames := func(c runner.Change) []string {
+		switch c.Kind {
+		case runner.KindTargetGroup:
+			return []string{c.Name}
+		case runner.KindJob:
+			var names []string
+			if i := indexName(len(d.Jobs), func(i int) string { return d.Jobs[i].Name }, c.Name); i >= 0 {
+				for _, s := range d.Jobs[i].Steps {
+					names = append(names, s.TargetGroup)
+				}
+			}
+			return names
+		}
+		return nil
+	}
+	used := map[string]bool{}
+	for _, c := range p.Changes {
+		if c.Action != runner.Delete {
+			for _, n := range groupNames(c) {
+				used[strings.ToLower(n)] = true
+			}
+		}
+	}
+	var groups []runner.DesiredTargetGroup
+	for _, g := range d.TargetGroups {
+		if used[strings.ToLower(g.Name)] {
+			groups = append(groups, g)
+		}
+	}
+	resolved := targets.Index(r.Resolve(ctx, groups))
+	for i, c := range p.Changes {
+		if c.Action == runner.Delete || (c.Kind != runner.KindJob && c.Kind != runner.KindTargetGroup) {
+			continue
+		}
+		var gs []*targets.Group
+		for _, n := range groupNames(c) {
+			if g := resolved[strings.ToLower(n)]; g != nil {
+				gs = append(gs, g)
+			}
+		}
+		p.Changes[i].Reach = targets.Reach(gs)
+	}
 }

@@ -36,6 +36,7 @@ type planText struct{ *View }
 func (v planText) Plan(p *runner.Plan) error {
 	warnUnverified(v.Stderr, p)
 	warnReapply(v.Stderr, p)
+	warnReach(v.Stderr, p)
 	writePlanText(v.Stdout, p, v.Colors)
 	return nil
 }
@@ -45,6 +46,7 @@ type planJSON struct{ *View }
 func (v planJSON) Plan(p *runner.Plan) error {
 	warnUnverified(v.Stderr, p)
 	warnReapply(v.Stderr, p)
+	warnReach(v.Stderr, p)
 	return writePlanJSON(v.Stdout, p)
 }
 
@@ -86,6 +88,9 @@ func writePlanText(w io.Writer, p *runner.Plan, col Colors) {
 	}
 	for _, c := range p.Changes {
 		fmt.Fprintf(w, "  %s%s %s %s%s\n", col.of(c.Action), symbols[c.Action], runner.KindWord(c.Kind), safeName(c.Name), col.Reset)
+		if c.Reach != nil {
+			fmt.Fprintf(w, "      reaches %s%s\n", DescribeReach(c.Reach), partly(c.Reach))
+		}
 		writeFields(w, "      ", c.Fields, c.Action == runner.Create)
 		for _, s := range c.Subs {
 			line := fmt.Sprintf("%s %s", subWord(c.Kind), safeName(s.Name))

@@ -51,6 +51,7 @@ type PlanMarkdown struct {
 func (m *PlanMarkdown) Plan(p *runner.Plan) error {
 	warnUnverified(m.Stderr, p)
 	warnReapply(m.Stderr, p)
+	warnReach(m.Stderr, p)
 	_, err := io.WriteString(m.Stdout, m.Render(p))
 	return err
 }
@@ -167,8 +168,12 @@ var actionIcons = map[runner.Action]string{runner.Create: "➕", runner.Update: 
 // changeSection is one object's change as a collapsed section.
 func (m *PlanMarkdown) changeSection(c runner.Change) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "<details><summary>%s <b>%s %s</b> %s%s</summary>\n\n",
-		actionIcons[c.Action], actionWords[c.Action], runner.KindWord(c.Kind), code(c.Name), subCounts(c))
+	reach := ""
+	if c.Reach != nil {
+		reach = ", reaches " + DescribeReach(c.Reach) + partly(c.Reach)
+	}
+	fmt.Fprintf(&b, "<details><summary>%s <b>%s %s</b> %s%s%s</summary>\n\n",
+		actionIcons[c.Action], actionWords[c.Action], runner.KindWord(c.Kind), code(c.Name), subCounts(c), reach)
 	if c.Action == runner.Delete {
 		fmt.Fprintf(&b, "The %s is deleted from the job database.\n\n", runner.KindWord(c.Kind))
 	}
