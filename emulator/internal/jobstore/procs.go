@@ -274,6 +274,20 @@ func (c *call) checkSchedule(j *job, stmt string, nulls map[string]bool) *sqlval
 	return nil
 }
 
+// checkJobName refuses a job name with the percent character: [D] "The name must be unique and
+// cannot contain the percent (%) character." ("jobs.sp_add_job (Azure Elastic Jobs)
+// (Transact-SQL)",
+// https://learn.microsoft.com/sql/relational-databases/system-stored-procedures/sp-add-job-elastic-jobs-transact-sql).
+// [I] sp_update_job applies the rule to @new_name, and the check comes before the schedule's.
+// [U] The page gives no error: the number and text are a guess in the style of the procedures'
+// other THROW 50000 errors.
+func checkJobName(name string) *sqlval.Error {
+	if strings.ContainsRune(name, '%') {
+		return throw("The job name '%s' is not valid: a job name cannot contain the percent (%%) character.", name)
+	}
+	return nil
+}
+
 // dupJobName is the unique index violation on jobs_internal.jobs(name, delete_requested_time,
 // is_system) [S][E]; the index name is [U].
 func dupJobName(name string) *sqlval.Error {
@@ -293,6 +307,9 @@ func spAddJob(s *Session, w *state, c *call) *sqlval.Error {
 	name := c.str("job_name")
 	if name == nil {
 		return c.nullErr("name", "jobs_internal.jobs", "INSERT")
+	}
+	if err := checkJobName(*name); err != nil {
+		return err
 	}
 	j := &job{ID: newID(), Name: *name}
 	nulls := map[string]bool{}
@@ -322,6 +339,9 @@ func spUpdateJob(s *Session, w *state, c *call) *sqlval.Error {
 	}
 	j := *old
 	if v := c.str("new_name"); v != nil {
+		if err := checkJobName(*v); err != nil {
+			return err
+		}
 		j.Name = *v
 	}
 	if v := c.str("description"); v != nil {
