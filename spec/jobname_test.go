@@ -11,12 +11,7 @@ import (
 // other kinds' names may hold %.
 func TestJobNameWithPercent(t *testing.T) {
 	dir := t.TempDir()
-	write(t, dir, "specs.yaml", `apiVersion: ejops/v1
-kind: Agent
-metadata: {name: a}
-spec: {authentication: ManagedIdentity}
----
-apiVersion: ejops/v1
+	write(t, dir, "specs.yaml", agentAndGroup+`apiVersion: ejops/v1
 kind: TargetGroup
 metadata: {name: "100% of tenants"}
 spec: {members: [{server: s.database.windows.net}]}
@@ -35,13 +30,13 @@ spec:
 		t.Fatalf("diagnostics:\n%s", render(ds))
 	}
 	d := ds[0]
-	if d.Code != CodeJobPercent || d.Severity != Error || d.Pos.Line != 14 || d.Pos.Col != 9 {
+	if d.Code != CodeJobPercent || d.Severity != Error || d.Pos.Line != 19 || d.Pos.Col != 9 {
 		t.Errorf("diagnostic = %s", d)
 	}
 	if want := `metadata.name: "ünï 100% done" contains the percent character (%) at character 8; the job database refuses % in job names`; d.Message != want {
 		t.Errorf("message = %s\nwant      %s", d.Message, want)
 	}
-	if len(set.Jobs) != 0 || len(set.TargetGroups) != 1 {
+	if len(set.Jobs) != 0 || len(set.TargetGroups) != 2 {
 		t.Errorf("jobs %d, target groups %d: the job is invalid, the group is not", len(set.Jobs), len(set.TargetGroups))
 	}
 }
