@@ -26,7 +26,22 @@
 //   - [I] inferred from the sources above: a guess.
 //   - [U] unconfirmed, or the sources disagree: a guess to check against a real job database.
 //
-// Two tags on one statement mean both sources support it, or each supports a part of it. Where
-// the service is undocumented, the agent simulation's rules are assumptions, listed as such in
-// its package documentation.
+// Two tags on one statement mean both sources support it, or each supports a part of it.
+//
+// Rules taken from the reference pages, each tagged where it is implemented:
+//
+//   - the views' column types (jobstore's view columns; "jobs.jobsteps", "jobs.jobstep_versions",
+//     "jobs.target_group_members" and "jobs.job_executions (Azure Elastic Jobs) (Transact-SQL)");
+//   - target types SqlServer, SqlElasticPool and SqlDatabase, with no @shard_map_name (jobstore's
+//     targetTypes; "jobs.sp_add_target_group_member"), and the same values in
+//     jobs.job_executions, whose job and step rows have a NULL target_type (agent's nextStep);
+//   - job names without % (jobstore's checkJobName; "jobs.sp_add_job"), whose error is assumed;
+//   - the NULL defaults of sp_delete_job @job_name, sp_stop_job @job_execution_id and
+//     sp_delete_target_group_member @target_id (jobstore's procs), an omitted one assumed to fail
+//     as an explicit NULL does;
+//   - DatabaseScopedCredential as the agent's default authentication (agent's auth.go; "Elastic
+//     jobs in Azure SQL Database", section "Elastic job authentication").
+//
+// Where the service is undocumented, the agent simulation's rules are assumptions, listed as such
+// in its package documentation; README.md lists which behaviours are documented and which assumed.
 package emulator

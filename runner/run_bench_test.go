@@ -122,7 +122,7 @@ func cpuTime() time.Duration {
 func BenchmarkFollow(b *testing.B) {
 	const n = 1000
 	var fleet strings.Builder
-	fleet.WriteString("defaults: {duration: 1h}\nservers:\n  - name: s1.database.windows.net\n    databases:\n")
+	fleet.WriteString("authentication: ManagedIdentity\ndefaults: {duration: 1h}\nservers:\n  - name: s1.database.windows.net\n    databases:\n")
 	for i := range n {
 		fmt.Fprintf(&fleet, "      - t-%04d\n", i)
 	}

@@ -194,6 +194,7 @@ func serveEmulator(tb testing.TB, opts emulator.Options) (*emulator.Emulator, *j
 
 func TestFollowReadsOneTreePerPoll(t *testing.T) {
 	em, db := fleetEmulator(t, `
+authentication: ManagedIdentity
 defaults: {duration: 50ms}
 servers:
   - name: s1.database.windows.net
@@ -250,6 +251,7 @@ servers:
 
 func TestStopAndRecentExecutions(t *testing.T) {
 	_, db := fleetEmulator(t, `
+authentication: ManagedIdentity
 defaults: {duration: 1h}
 servers:
   - name: s1.database.windows.net

@@ -45,6 +45,7 @@ const (
 	CodeTimeZone      = "SPEC310" // schedule timeZone not in the time zone database
 	CodeAt            = "SPEC311" // schedule at malformed, or with an interval under a day
 	CodeMonthDay      = "SPEC312" // monthly local-time schedule on a day UTC months cannot keep
+	CodeJobPercent    = "SPEC313" // a job name holds the percent character
 	CodeSecret        = "SPEC401" // a secret written inline
 	CodeNUL           = "SPEC402" // a NUL character in a step's T-SQL
 )
@@ -97,6 +98,7 @@ var rules = []Rule{
 	{CodeTimeZone, "schedule-time-zone", Error, "A schedule names a time zone that does not exist.", "Name a zone of the IANA time zone database, such as America/Chicago, Europe/Berlin or Asia/Kolkata (case-sensitive); abbreviations such as CST and the machine's Local zone are not zones."},
 	{CodeAt, "schedule-at", Error, "A schedule's time of day is malformed or has an interval under a day.", "Write at as HH:MM (24-hour, such as 08:00) together with timeZone, and every as a count of days, weeks or months (1d, 2w, 1mo): a job that runs every few minutes or hours has no time of day."},
 	{CodeMonthDay, "schedule-month-day", Error, "A monthly schedule in local time falls on a day the job database's months cannot keep.", "The job database adds months to the start time in UTC: a run is kept on its day of the month only when that day is from 1 to 28 both in local time and in UTC. Pick another day of the month in start, or a time of day that does not cross midnight in UTC."},
+	{CodeJobPercent, "job-name-percent", Error, "A job name contains the percent character (%).", "jobs.sp_add_job refuses a job name that contains %; rename the job (metadata.name)."},
 	{CodeSecret, "inline-secret", Error, "A secret is written inline in a spec.", "Secrets never live in git: reference them with a Credential's secretFrom (env or file), and create credentials with ejops rather than with CREATE DATABASE SCOPED CREDENTIAL in a step."},
 	{CodeNUL, "nul-character", Error, "A step's T-SQL holds a NUL character.", "Terminals, diffs and review tools stop at a NUL character, so the T-SQL after it can go unseen; remove it."},
 }

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ejops/ejops/schema"
 	"gopkg.in/yaml.v3"
@@ -108,6 +109,9 @@ func violation(d *document, v schema.Violation, ds *Diagnostics) {
 		ds.Add(pos, Error, CodeInterval, "%s: %q is not an interval: once, or a count followed by m, h, d, w or mo", where, n.Value)
 	case strings.HasSuffix(v.Keyword, "/schedule/properties/at/pattern"):
 		ds.Add(pos, Error, CodeAt, "%s: %q is not a time of day HH:MM such as 08:00 or 23:30", where, n.Value)
+	case strings.HasPrefix(v.Keyword, "/definitions/jobName/pattern"):
+		nth := utf8.RuneCountInString(n.Value[:max(strings.IndexByte(n.Value, '%'), 0)]) + 1
+		ds.Add(pos, Error, CodeJobPercent, "%s: %q contains the percent character (%%) at character %d; the job database refuses %% in job names", where, n.Value, nth)
 	case strings.HasPrefix(v.Keyword, "/definitions/localDateTime/"):
 		ds.Add(pos, Error, CodeValue, "%s: %q is not a date-time such as 2026-01-01T02:00:00Z, or in timeZone a local date 2026-01-01 or date and time 2026-01-01T08:00", where, n.Value)
 	case strings.Contains(v.Keyword, "/schedule/dependencies/"):

@@ -42,7 +42,7 @@ func TestEmulatorCommandRunsJobsOverTheFleet(t *testing.T) {
 	fleet := filepath.Join(t.TempDir(), "fleet.yaml")
 	write := func(dbs string) {
 		t.Helper()
-		if err := os.WriteFile(fleet, []byte("servers:\n  - name: s1.database.windows.net\n    databases: ["+dbs+"]\n"), 0o644); err != nil {
+		if err := os.WriteFile(fleet, []byte("authentication: ManagedIdentity\nservers:\n  - name: s1.database.windows.net\n    databases: ["+dbs+"]\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -25,7 +25,8 @@ import (
 // runFleet is the simulated estate of the run tests: two servers, an elastic pool, a database
 // the target groups exclude, injected failures and a slow database. Attempts are short so the
 // tests stay fast; those of flaky last a second, so that polls (at most a second apart) see each.
-const runFleet = `defaults: {duration: 100ms}
+const runFleet = `authentication: ManagedIdentity
+defaults: {duration: 100ms}
 servers:
   - name: s1.database.windows.net
     databases:
@@ -538,7 +539,7 @@ func TestRunProgressRedrawsInPlaceOnATerminal(t *testing.T) {
 func TestRunPollsOnceWhateverTheTargets(t *testing.T) {
 	t.Parallel()
 	var fleet strings.Builder
-	fleet.WriteString("defaults: {duration: 1500ms}\nservers:\n  - name: s1.database.windows.net\n    elasticPools:\n      - name: big\n        databases:\n")
+	fleet.WriteString("authentication: ManagedIdentity\ndefaults: {duration: 1500ms}\nservers:\n  - name: s1.database.windows.net\n    elasticPools:\n      - name: big\n        databases:\n")
 	for i := range 500 {
 		fmt.Fprintf(&fleet, "          - t-%03d\n", i)
 	}

@@ -418,7 +418,8 @@ func watchSigterm(t *testing.T, bin string) {
 // watchJobOutcomes checks that a failed job execution shows in the metrics by job and database.
 func watchJobOutcomes(t *testing.T, bin string) {
 	fleet := filepath.Join(t.TempDir(), "fleet.yaml")
-	writeFile(t, fleet, `servers:
+	writeFile(t, fleet, `authentication: ManagedIdentity
+servers:
   - name: t1.database.windows.net
     databases:
       - a

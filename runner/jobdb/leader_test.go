@@ -85,7 +85,8 @@ func TestOneLeaderAtATime(t *testing.T) {
 
 func TestFinishedSinceCountsEachEndOnce(t *testing.T) {
 	fleet := filepath.Join(t.TempDir(), "fleet.yaml")
-	err := os.WriteFile(fleet, []byte(`servers:
+	err := os.WriteFile(fleet, []byte(`authentication: ManagedIdentity
+servers:
   - name: s1.database.windows.net
     databases:
       - good

@@ -9,7 +9,7 @@ import (
 // testFleet: server s1 with standalone databases, master and two pools; server s2 with one
 // database.
 func testFleet() *Fleet {
-	return &Fleet{DefaultDuration: 10 * time.Second, Servers: []Server{
+	return &Fleet{Authentication: AuthManagedIdentity, DefaultDuration: 10 * time.Second, Servers: []Server{
 		{Name: "s1.database.windows.net",
 			Databases: []Database{{Name: "master"}, {Name: "db1"}, {Name: "db2"}},
 			ElasticPools: []ElasticPool{
@@ -36,7 +36,7 @@ func TestSuccessAcrossAllTargets(t *testing.T) {
 	s.step()
 	rows := s.tree(id)
 	want := `0   WaitingForChildJobExecutions 
-1 TargetGroup  WaitingForChildJobExecutions 
+1   WaitingForChildJobExecutions 
 1 SqlServer  Succeeded Enumerated 3 database(s); 2 more excluded by the target group.
 1 SqlDatabase db1 InProgress 
 1 SqlDatabase t1 InProgress 
@@ -89,7 +89,7 @@ func TestNoFleet(t *testing.T) {
 	s.step()
 	rows := s.tree(id)
 	want := `0   Succeeded 
-1 TargetGroup  Succeeded 
+1   Succeeded 
 1 SqlServer  Succeeded Enumerated 0 database(s).
 1 SqlElasticPool  Succeeded Enumerated 0 database(s).
 1 SqlDatabase anything Succeeded 
@@ -100,7 +100,7 @@ func TestNoFleet(t *testing.T) {
 }
 
 func TestRetryThenSuccess(t *testing.T) {
-	f := &Fleet{Servers: []Server{{Name: "s", Databases: []Database{{Name: "flaky", Duration: time.Second,
+	f := &Fleet{Authentication: AuthManagedIdentity, Servers: []Server{{Name: "s", Databases: []Database{{Name: "flaky", Duration: time.Second,
 		Failure: &Failure{Message: "deadlock", Number: 1205, Attempts: 2}}}}}}
 	s := newStack(t, f)
 	s.group("g", "Include SqlDatabase s flaky")
@@ -138,7 +138,7 @@ func TestRetryThenSuccess(t *testing.T) {
 }
 
 func TestFailureAfterRetriesExhausted(t *testing.T) {
-	f := &Fleet{Servers: []Server{{Name: "s", Databases: []Database{
+	f := &Fleet{Authentication: AuthManagedIdentity, Servers: []Server{{Name: "s", Databases: []Database{
 		{Name: "broken", Failure: &Failure{Message: "Invalid object name 'x'.", Number: 208, Always: true}},
 		{Name: "fine"}}}}}
 	s := newStack(t, f)
@@ -173,7 +173,7 @@ func TestMissingDatabaseFails(t *testing.T) {
 	s.advance(time.Minute)
 	rows := s.tree(id)
 	want := `0   Failed Step 1 (one): The step failed on 2 of 2 target(s).
-1 TargetGroup  Failed The step failed on 2 of 2 target(s).
+1   Failed The step failed on 2 of 2 target(s).
 1 SqlServer  Failed Failed to enumerate databases: server 's3' was not found.
 1 SqlDatabase nope Failed Msg 4060, Level 11, State 1: Cannot open database "nope" requested by the login. The login failed.
 `
@@ -187,6 +187,7 @@ func TestExampleFleet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.Authentication = AuthManagedIdentity
 	s := newStack(t, f)
 	s.group("tenants", "Include SqlServer tenants-1.database.windows.net", "Exclude SqlElasticPool tenants-1.database.windows.net pool-b")
 	s.job("j", "one tenants @retry_attempts = 2, @initial_retry_interval_seconds = 1, @max_parallelism = 1")
@@ -200,7 +201,7 @@ func TestExampleFleet(t *testing.T) {
 		t.Errorf("%d active rows after the run", n)
 	}
 	want := `0   Failed Step 1 (one): The step failed on 1 of 8 target(s).
-1 TargetGroup  Failed The step failed on 1 of 8 target(s).
+1   Failed The step failed on 1 of 8 target(s).
 1 SqlServer  Succeeded Enumerated 7 database(s); 2 more excluded by the target group.
 1 SqlDatabase broken Failed Msg 208, Level 16, State 1, Line 1: Invalid object name 'dbo.missing'.
 1 SqlDatabase flaky Succeeded 

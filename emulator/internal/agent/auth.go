@@ -20,11 +20,20 @@ import (
 //
 // Assumed: the texts of the failures (see the functions below) [I]; the checks happen when the step
 // enumerates its targets, so a credential dropped after the step was added fails the step's next
-// run [I]; a fleet without an authentication field checks nothing, as before the field existed.
+// run [I]. A fleet without an authentication field runs in AuthCredential mode, the service's
+// default and the Agent spec's [D]; without a fleet nothing is checked.
 const (
 	AuthCredential      = "DatabaseScopedCredential"
 	AuthManagedIdentity = "ManagedIdentity"
 )
+
+// authMode is the mode a fleet's authentication field selects: AuthCredential when it is empty.
+func authMode(field string) string {
+	if field == "" {
+		return AuthCredential
+	}
+	return field
+}
 
 // tokenPrincipal is the user name SQL Server prints in a failed Microsoft Entra token login. [I]
 const tokenPrincipal = "<token-identified principal>"
@@ -38,7 +47,7 @@ func credentialMissing(name string) string {
 // loginFailure returns why an attempt of step s cannot connect to the fleet database fd
 // (nil: not in the fleet), or "" when it connects.
 func (a *Agent) loginFailure(ix *fleetIndex, s *stepDef, fd *fleetDB) string {
-	if ix == nil || ix.auth == "" {
+	if ix == nil {
 		return ""
 	}
 	user, shown := ix.identity, tokenPrincipal

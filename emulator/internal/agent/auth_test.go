@@ -138,3 +138,24 @@ func TestParseFleetAuthentication(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// A fleet without an authentication field runs in credential mode, the default of an agent
+// without a user-assigned managed identity ("Elastic jobs in Azure SQL Database",
+// https://learn.microsoft.com/azure/azure-sql/database/elastic-jobs-overview, section "Elastic
+// job authentication"): a step without a credential fails, one with a credential runs.
+func TestFleetWithoutAuthenticationChecksCredentials(t *testing.T) {
+	f, err := ParseFleet("f.yaml", []byte("servers:\n  - name: s\n    elasticPools:\n      - {name: p, databases: [t1]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := credStack(t, f)
+	s.poolGroup("refresh_cred")
+	s.job("bare", "one g @retry_attempts = 0")
+	s.job("cred", "one g @retry_attempts = 0, @credential_name = N'job_cred'")
+	bare, cred := s.start("bare"), s.start("cred")
+	s.advance(0)
+	if tg := targets(s.tree(bare), 1); len(tg) != 1 || tg[0].Lifecycle != "Failed" || !strings.Contains(tg[0].Message, "@credential_name") {
+		t.Errorf("step without a credential: %v", tg)
+	}
+	wantLife(t, "root with a credential", root(s.tree(cred)), "Succeeded")
+}

@@ -101,7 +101,7 @@ func BenchmarkRunPersisted(b *testing.B) {
 		}
 		dbs = append(dbs, d)
 	}
-	f := &Fleet{Servers: []Server{{Name: "s", Databases: dbs}}}
+	f := &Fleet{Authentication: AuthManagedIdentity, Servers: []Server{{Name: "s", Databases: dbs}}}
 	ctx := context.Background()
 	for b.Loop() {
 		b.StopTimer()

@@ -8,7 +8,7 @@ import (
 )
 
 func TestStepTimeout(t *testing.T) {
-	f := &Fleet{Servers: []Server{{Name: "s", Databases: []Database{{Name: "slow", Duration: time.Hour}, {Name: "quick", Duration: time.Second}}}}}
+	f := &Fleet{Authentication: AuthManagedIdentity, Servers: []Server{{Name: "s", Databases: []Database{{Name: "slow", Duration: time.Hour}, {Name: "quick", Duration: time.Second}}}}}
 	s := newStack(t, f)
 	s.group("g", "Include SqlServer s")
 	s.job("j", "one g @step_timeout_seconds = 60", "two g")
@@ -34,7 +34,7 @@ func TestStepTimeout(t *testing.T) {
 }
 
 func TestCancel(t *testing.T) {
-	f := &Fleet{Servers: []Server{{Name: "s", Databases: []Database{
+	f := &Fleet{Authentication: AuthManagedIdentity, Servers: []Server{{Name: "s", Databases: []Database{
 		{Name: "long", Duration: time.Hour},
 		{Name: "retrying", Failure: &Failure{Message: "boom", Always: true}},
 		{Name: "done", Duration: time.Second}}}}}
@@ -47,7 +47,7 @@ func TestCancel(t *testing.T) {
 	s.step()
 	rows := s.tree(id)
 	want := `0   Canceled The job execution was canceled.
-1 TargetGroup  Canceled The job execution was canceled.
+1   Canceled The job execution was canceled.
 1 SqlServer  Succeeded Enumerated 3 database(s).
 1 SqlDatabase done Succeeded 
 1 SqlDatabase long Canceled The job execution was canceled.
@@ -83,7 +83,7 @@ func TestCancelBeforePickUp(t *testing.T) {
 }
 
 func TestDeleteJobForceCancels(t *testing.T) {
-	f := &Fleet{Servers: []Server{{Name: "s", Databases: []Database{{Name: "a", Duration: time.Hour}}}}}
+	f := &Fleet{Authentication: AuthManagedIdentity, Servers: []Server{{Name: "s", Databases: []Database{{Name: "a", Duration: time.Hour}}}}}
 	s := newStack(t, f)
 	s.group("g", "Include SqlDatabase s a")
 	s.job("j", "one g")
@@ -130,7 +130,7 @@ func TestZeroDelayRetriesStayStoppable(t *testing.T) {
 
 // A Step that waits for the write lock when Run is canceled finishes before Run returns.
 func TestRunFinishesStepAfterCancel(t *testing.T) {
-	f := &Fleet{Servers: []Server{{Name: "s", Databases: []Database{{Name: "d", Duration: time.Hour}}}}}
+	f := &Fleet{Authentication: AuthManagedIdentity, Servers: []Server{{Name: "s", Databases: []Database{{Name: "d", Duration: time.Hour}}}}}
 	s := newStack(t, f)
 	s.agent = New(s.db, Options{Fleet: f, Clock: s.clock, Tick: time.Hour})
 	s.group("g", "Include SqlDatabase s d")
@@ -162,7 +162,7 @@ func TestRunFinishesStepAfterCancel(t *testing.T) {
 	}
 	waitRun(t, done)
 	want := `0   WaitingForChildJobExecutions 
-1 TargetGroup  WaitingForChildJobExecutions 
+1   WaitingForChildJobExecutions 
 1 SqlDatabase d InProgress 
 `
 	if got := summary(s.tree(id)); got != want {

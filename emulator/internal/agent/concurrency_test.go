@@ -10,7 +10,7 @@ import (
 )
 
 func TestSkippedWhenStepAlreadyRuns(t *testing.T) {
-	f := &Fleet{Servers: []Server{{Name: "s", Databases: []Database{{Name: "a", Duration: time.Minute}}}}}
+	f := &Fleet{Authentication: AuthManagedIdentity, Servers: []Server{{Name: "s", Databases: []Database{{Name: "a", Duration: time.Minute}}}}}
 	s := newStack(t, f)
 	s.group("g", "Include SqlDatabase s a")
 	s.job("j", "one g")
@@ -21,7 +21,7 @@ func TestSkippedWhenStepAlreadyRuns(t *testing.T) {
 	s.step()
 	rows := s.tree(second)
 	want := `0   SucceededWithSkipped 
-1 TargetGroup  SucceededWithSkipped The step was skipped on 1 of 1 target(s).
+1   SucceededWithSkipped The step was skipped on 1 of 1 target(s).
 1 SqlDatabase a Skipped Skipped: another execution of this job step is already running on this target.
 `
 	if got := summary(rows); got != want {
@@ -46,7 +46,7 @@ func TestMaxParallelismPerPool(t *testing.T) {
 	for i, d := range []int{4, 1, 3, 2} {
 		pb = append(pb, Database{Name: "b" + string(rune('0'+i)), Duration: time.Duration(d) * time.Second})
 	}
-	f := &Fleet{Servers: []Server{{Name: "s",
+	f := &Fleet{Authentication: AuthManagedIdentity, Servers: []Server{{Name: "s",
 		Databases:    []Database{{Name: "x1", Duration: 5 * time.Second}, {Name: "x2", Duration: 5 * time.Second}, {Name: "x3", Duration: 5 * time.Second}},
 		ElasticPools: []ElasticPool{{Name: "pa", Databases: pa}, {Name: "pb", Databases: pb}}}}}
 	s := newStack(t, f)
@@ -90,7 +90,7 @@ func TestMaxParallelismPerPool(t *testing.T) {
 }
 
 func TestLaterStepsRule(t *testing.T) {
-	f := &Fleet{Servers: []Server{{Name: "s", Databases: []Database{
+	f := &Fleet{Authentication: AuthManagedIdentity, Servers: []Server{{Name: "s", Databases: []Database{
 		{Name: "a", Duration: 2 * time.Second}, {Name: "b", Duration: 5 * time.Second},
 		{Name: "bad", Failure: &Failure{Message: "nope", Always: true}}}}}}
 	s := newStack(t, f)
@@ -135,7 +135,7 @@ func TestTierCapsConnections(t *testing.T) {
 	for i := range 250 {
 		dbs = append(dbs, Database{Name: "d" + strconv.Itoa(i), Duration: 10 * time.Second})
 	}
-	s := newStack(t, &Fleet{Tier: "JA100", Servers: []Server{{Name: "s", Databases: dbs}}})
+	s := newStack(t, &Fleet{Authentication: AuthManagedIdentity, Tier: "JA100", Servers: []Server{{Name: "s", Databases: dbs}}})
 	s.group("g", "Include SqlServer s")
 	s.job("j1", "one g")
 	s.job("j2", "one g")

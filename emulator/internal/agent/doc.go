@@ -18,8 +18,9 @@
 // comes due before it has a step waits for one. Monthly occurrences clamp to the month's end and
 // the fleet's tier caps concurrent target connections (see schedule.go and fleet.go for sources). Without a fleet,
 // every SqlDatabase member exists and succeeds at once, and server and pool members enumerate to no
-// databases. The authentication checks of a fleet that sets its authentication mode are in auth.go
-// with their sources. A server the fleet declares unreachable fails, at once, the enumeration of
-// its server and pool members and every attempt on its databases with NetworkError (a client's
-// connection timeout is not simulated).
+// databases. The authentication checks of a fleet (DatabaseScopedCredential unless it sets
+// ManagedIdentity) are in auth.go with their sources. Job and step rows have a NULL target_type,
+// the documented values being SqlServer, SqlElasticPool and SqlDatabase (see nextStep). A server
+// the fleet declares unreachable fails, at once, the enumeration of its server and pool members and
+// every attempt on its databases with NetworkError (a client's connection timeout is not simulated).
 package agent

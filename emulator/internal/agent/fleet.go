@@ -20,7 +20,7 @@ type Fleet struct {
 	DefaultDuration time.Duration // duration of an attempt on a database that sets none
 	Servers         []Server
 	// Authentication is how the agent connects to its targets: AuthCredential or
-	// AuthManagedIdentity; "" checks nothing (every step connects).
+	// AuthManagedIdentity; "" is AuthCredential, the default of the service.
 	Authentication string
 	// Identity is the database user name of the agent's managed identity, matched against
 	// Database.Logins in AuthManagedIdentity mode.
@@ -582,7 +582,7 @@ type fleetDB struct {
 type fleetIndex struct {
 	servers  map[string]*serverIndex
 	def      time.Duration
-	auth     string // Fleet.Authentication
+	auth     string // Fleet.Authentication, AuthCredential when unset
 	identity string // Fleet.Identity
 	cap      int    // concurrent target connections of Fleet.Tier; 0 = no limit
 }
@@ -600,7 +600,7 @@ func indexFleet(f *Fleet) *fleetIndex {
 	if f == nil {
 		return nil
 	}
-	ix := &fleetIndex{servers: map[string]*serverIndex{}, def: f.DefaultDuration, auth: f.Authentication, identity: f.Identity, cap: tierCaps[f.Tier]}
+	ix := &fleetIndex{servers: map[string]*serverIndex{}, def: f.DefaultDuration, auth: authMode(f.Authentication), identity: f.Identity, cap: tierCaps[f.Tier]}
 	for _, s := range f.Servers {
 		si := &serverIndex{name: s.Name, unreachable: s.Unreachable, dbs: map[string]fleetDB{}, pools: map[string][]fleetDB{}, pool: map[string]string{}}
 		add := func(pool string, d Database) {

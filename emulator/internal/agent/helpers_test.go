@@ -214,7 +214,7 @@ func (s *stack) tree(id string) []execRow {
 		if a.StepID != b.StepID {
 			return a.StepID < b.StepID
 		}
-		ka := map[string]int{"": 0, "TargetGroup": 1, "SqlServer": 2, "SqlElasticPool": 3, "SqlDatabase": 4}
+		ka := map[string]int{"": 0, "SqlServer": 2, "SqlElasticPool": 3, "SqlDatabase": 4}
 		if ka[a.Type] != ka[b.Type] {
 			return ka[a.Type] < ka[b.Type]
 		}
@@ -245,7 +245,7 @@ func targets(rows []execRow, step int64) []execRow {
 
 func stepRow(rows []execRow, step int64) (execRow, bool) {
 	for _, r := range rows {
-		if r.StepID == step && r.Type == "TargetGroup" {
+		if r.StepID == step && r.Type == "" {
 			return r, true
 		}
 	}
@@ -283,7 +283,7 @@ const zeroDelayRetries = "@initial_retry_interval_seconds = 0, @maximum_retry_in
 
 // alwaysFailing is a fleet of one database, s/d, that fails every attempt.
 func alwaysFailing() *Fleet {
-	return &Fleet{Servers: []Server{{Name: "s", Databases: []Database{{Name: "d", Failure: &Failure{Message: "boom", Always: true}}}}}}
+	return &Fleet{Authentication: AuthManagedIdentity, Servers: []Server{{Name: "s", Databases: []Database{{Name: "d", Failure: &Failure{Message: "boom", Always: true}}}}}}
 }
 
 // pendingTimers is the number of timers waiting on the fake clock.

@@ -216,6 +216,13 @@ func (a *Agent) cancel(ctx context.Context, r *run, now time.Time) error {
 }
 
 // nextStep starts the step after the current one, or ends the run after the last.
+//
+// The step row names its target group but has no target_type nor target_id: [D] the valid
+// target_type values are SqlServer, SqlElasticPool and SqlDatabase, and target_id is the ID of a
+// target group member ("jobs.job_executions (Azure Elastic Jobs) (Transact-SQL)",
+// https://learn.microsoft.com/sql/relational-databases/system-catalog-views/jobs-job-executions-elastic-jobs-transact-sql);
+// a step row is none of them, so both are NULL [I]. [U] The Azure Resource Manager API's
+// JobExecutionTarget type also has a TargetGroup value, which the service may report here.
 func (a *Agent) nextStep(ctx context.Context, r *run, now time.Time) error {
 	r.cur++
 	if r.cur >= len(r.steps) {
@@ -229,7 +236,7 @@ func (a *Agent) nextStep(ctx context.Context, r *run, now time.Time) error {
 	key, err := a.batch.AddExecution(jobstore.Execution{
 		Parent: r.rootKey, StepID: s.StepID, StepName: s.Name, Lifecycle: jobstore.InProgress,
 		CreateTime: now, StartTime: now, CurrentAttempts: 1, CurrentAttemptStartTime: now,
-		TargetType: "TargetGroup", TargetID: s.GroupID, TargetGroupName: s.GroupName,
+		TargetGroupName: s.GroupName,
 	})
 	if err != nil {
 		return err

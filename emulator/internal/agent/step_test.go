@@ -9,12 +9,12 @@ import (
 )
 
 func TestFleetChangeShowsInNextRun(t *testing.T) {
-	s := newStack(t, &Fleet{Servers: []Server{{Name: "s", Databases: []Database{{Name: "a"}}}}})
+	s := newStack(t, &Fleet{Authentication: AuthManagedIdentity, Servers: []Server{{Name: "s", Databases: []Database{{Name: "a"}}}}})
 	s.group("g", "Include SqlServer s")
 	s.job("j", "one g")
 	first := s.start("j")
 	s.step()
-	s.agent.SetFleet(&Fleet{Servers: []Server{{Name: "s", Databases: []Database{{Name: "a"}, {Name: "b"}}}}})
+	s.agent.SetFleet(&Fleet{Authentication: AuthManagedIdentity, Servers: []Server{{Name: "s", Databases: []Database{{Name: "a"}, {Name: "b"}}}}})
 	second := s.start("j")
 	s.step()
 	if n := len(targets(s.tree(first), 1)); n != 1 {
@@ -26,7 +26,7 @@ func TestFleetChangeShowsInNextRun(t *testing.T) {
 }
 
 func TestAgentRestartEndsOrphanedRuns(t *testing.T) {
-	f := &Fleet{Servers: []Server{{Name: "s", Databases: []Database{{Name: "a", Duration: time.Hour}}}}}
+	f := &Fleet{Authentication: AuthManagedIdentity, Servers: []Server{{Name: "s", Databases: []Database{{Name: "a", Duration: time.Hour}}}}}
 	s := newStack(t, f)
 	s.group("g", "Include SqlDatabase s a")
 	s.job("j", "one g")
@@ -71,7 +71,7 @@ func TestOneAttemptPerStep(t *testing.T) {
 
 // A Step whose commit fails writes nothing, and the next Step does its work again.
 func TestStepCommitFailure(t *testing.T) {
-	f := &Fleet{Servers: []Server{{Name: "s", Databases: []Database{{Name: "a", Duration: 10 * time.Second}, {Name: "b", Duration: 10 * time.Second}}}}}
+	f := &Fleet{Authentication: AuthManagedIdentity, Servers: []Server{{Name: "s", Databases: []Database{{Name: "a", Duration: 10 * time.Second}, {Name: "b", Duration: 10 * time.Second}}}}}
 	s := newStack(t, f)
 	s.group("g", "Include SqlServer s")
 	s.job("j", "one g")
@@ -88,7 +88,7 @@ func TestStepCommitFailure(t *testing.T) {
 	}
 	s.step()
 	want := `0   Succeeded 
-1 TargetGroup  Succeeded 
+1   Succeeded 
 1 SqlServer  Succeeded Enumerated 2 database(s).
 1 SqlDatabase a Succeeded 
 1 SqlDatabase b Succeeded 

@@ -69,7 +69,7 @@ type Execution struct {
 	NextAttemptStartTime    time.Time
 	LastMessage             string
 
-	TargetType          string // SqlDatabase, SqlServer, SqlElasticPool, SqlShardMap or TargetGroup
+	TargetType          string // SqlDatabase, SqlServer or SqlElasticPool; "" (NULL) on job and step rows
 	TargetID            sqlval.UUID
 	TargetGroupName     string
 	TargetSubscription  sqlval.UUID

@@ -306,7 +306,7 @@ type target struct {
 	Server            *string
 	Database          *string
 	ElasticPool       *string
-	ShardMap          *string
+	ShardMap          *string // only in state saved while the procedures took @shard_map_name
 	RefreshCredential *string
 }
 

@@ -25,6 +25,18 @@ var (
 )
 
 // procs are the procedures of the job database, by lower-case name with schema.
+//
+// [D] Parameters whose page gives a default of NULL are optional: sp_delete_job @job_name
+// ("jobs.sp_delete_job (Azure Elastic Jobs) (Transact-SQL)",
+// https://learn.microsoft.com/sql/relational-databases/system-stored-procedures/sp-delete-job-elastic-jobs-transact-sql),
+// sp_stop_job @job_execution_id ("jobs.sp_stop_job (Azure Elastic Jobs) (Transact-SQL)",
+// https://learn.microsoft.com/sql/relational-databases/system-stored-procedures/sp-stop-job-elastic-jobs-transact-sql)
+// and sp_delete_target_group_member @target_id ("jobs.sp_delete_target_group_member (Azure
+// Elastic Jobs) (Transact-SQL)",
+// https://learn.microsoft.com/sql/relational-databases/system-stored-procedures/sp-delete-target-group-member-elastic-jobs-transact-sql).
+// [I] The pages do not say what a NULL does: omitted, each behaves as an explicit NULL and fails
+// with the procedure's own error (job not found; Msg 515 inserting the cancellation; member not
+// found), not with Msg 201 for a missing argument.
 var procs = map[string]*procDef{}
 
 func init() {
@@ -41,7 +53,7 @@ func init() {
 			p("schedule_start_time", tDT2, nil), p("schedule_end_time", tDT2, nil),
 		}},
 		{name: "jobs.sp_delete_job", short: "sp_delete_job", writes: true, run: spDeleteJob, params: []ParamInfo{
-			req("job_name", tName), p("force", tBit, false),
+			p("job_name", tName, nil), p("force", tBit, false),
 		}},
 		{name: "jobs.sp_add_jobstep", short: "sp_add_jobstep", writes: true, run: spAddJobStep, params: []ParamInfo{
 			req("job_name", tName), out("step_id", tInt), p("step_name", tName, nil),
@@ -75,7 +87,7 @@ func init() {
 			req("job_name", tName), out("job_execution_id", tGUID),
 		}},
 		{name: "jobs.sp_stop_job", short: "sp_stop_job", writes: true, run: spStopJob, params: []ParamInfo{
-			req("job_execution_id", tGUID),
+			p("job_execution_id", tGUID, nil),
 		}},
 		{name: "jobs.sp_add_target_group", short: "sp_add_target_group", writes: true, run: spAddTargetGroup, params: []ParamInfo{
 			req("target_group_name", tName), out("target_group_id", tGUID),
@@ -86,10 +98,10 @@ func init() {
 		{name: "jobs.sp_add_target_group_member", short: "sp_add_target_group_member", writes: true, run: spAddTargetGroupMember, params: []ParamInfo{
 			req("target_group_name", tName), p("membership_type", tName, "Include"), req("target_type", tName),
 			p("refresh_credential_name", tName, nil), p("server_name", tName, nil), p("database_name", tName, nil),
-			p("elastic_pool_name", tName, nil), p("shard_map_name", tName, nil), out("target_id", tGUID),
+			p("elastic_pool_name", tName, nil), out("target_id", tGUID),
 		}},
 		{name: "jobs.sp_delete_target_group_member", short: "sp_delete_target_group_member", writes: true, run: spDeleteTargetGroupMember, params: []ParamInfo{
-			req("target_group_name", tName), req("target_id", tGUID),
+			req("target_group_name", tName), p("target_id", tGUID, nil),
 		}},
 		{name: "jobs.sp_purge_jobhistory", short: "sp_purge_jobhistory", writes: true, run: spPurgeJobHistory, params: []ParamInfo{
 			p("job_name", tName, nil), p("job_id", tGUID, nil), p("oldest_date", tDT2, nil),
@@ -265,6 +277,20 @@ func (c *call) checkSchedule(j *job, stmt string, nulls map[string]bool) *sqlval
 	return nil
 }
 
+// checkJobName refuses a job name with the percent character: [D] "The name must be unique and
+// cannot contain the percent (%) character." ("jobs.sp_add_job (Azure Elastic Jobs)
+// (Transact-SQL)",
+// https://learn.microsoft.com/sql/relational-databases/system-stored-procedures/sp-add-job-elastic-jobs-transact-sql).
+// [I] sp_update_job applies the rule to @new_name, and the check comes before the schedule's.
+// [U] The page gives no error: the number and text are a guess in the style of the procedures'
+// other THROW 50000 errors.
+func checkJobName(name string) *sqlval.Error {
+	if strings.ContainsRune(name, '%') {
+		return throw("The job name '%s' is not valid: a job name cannot contain the percent (%%) character.", name)
+	}
+	return nil
+}
+
 // dupJobName is the unique index violation on jobs_internal.jobs(name, delete_requested_time,
 // is_system) [S][E]; the index name is [U].
 func dupJobName(name string) *sqlval.Error {
@@ -284,6 +310,9 @@ func spAddJob(s *Session, w *state, c *call) *sqlval.Error {
 	name := c.str("job_name")
 	if name == nil {
 		return c.nullErr("name", "jobs_internal.jobs", "INSERT")
+	}
+	if err := checkJobName(*name); err != nil {
+		return err
 	}
 	j := &job{ID: sqlval.NewUUID(), Name: *name}
 	nulls := map[string]bool{}
@@ -313,6 +342,9 @@ func spUpdateJob(s *Session, w *state, c *call) *sqlval.Error {
 	}
 	j := *old
 	if v := c.str("new_name"); v != nil {
+		if err := checkJobName(*v); err != nil {
+			return err
+		}
 		j.Name = *v
 	}
 	if v := c.str("description"); v != nil {
@@ -861,7 +893,15 @@ func (st *state) stepOf(e *Execution) *step {
 	return steps[e.StepID-1]
 }
 
-var targetTypes = []string{"SqlServer", "SqlElasticPool", "SqlDatabase", "SqlShardMap"}
+// targetTypes are the valid @target_type values: [D] "Valid values for target_type are SqlServer,
+// SqlElasticPool, SqlDatabase." ("jobs.sp_add_target_group_member (Azure Elastic Jobs)
+// (Transact-SQL)",
+// https://learn.microsoft.com/sql/relational-databases/system-stored-procedures/sp-add-target-group-member-elastic-jobs-transact-sql).
+// The page's syntax has no @shard_map_name: shard map targets of the preview are gone, so
+// SqlShardMap gets the error of any invalid type and @shard_map_name SQL Server's Msg 8145 for an
+// unknown parameter [D][I]. The error texts below still name the shard map name property, as
+// the preview's procedures wrote them [S][U].
+var targetTypes = []string{"SqlServer", "SqlElasticPool", "SqlDatabase"}
 
 func spAddTargetGroupMember(s *Session, w *state, c *call) *sqlval.Error {
 	gname := c.str("target_group_name")
@@ -889,7 +929,6 @@ func spAddTargetGroupMember(s *Session, w *state, c *call) *sqlval.Error {
 		Server:            c.str("server_name"),
 		Database:          c.str("database_name"),
 		ElasticPool:       c.str("elastic_pool_name"),
-		ShardMap:          c.str("shard_map_name"),
 		RefreshCredential: c.str("refresh_credential_name"),
 	}
 	set := func(p *string) bool { return p != nil }
@@ -899,29 +938,22 @@ func spAddTargetGroupMember(s *Session, w *state, c *call) *sqlval.Error {
 		if !set(t.Server) || !set(t.Database) {
 			return throw("Target type 'SqlDatabase' requires server name and database name properties to be specified.")
 		}
-		if set(t.RefreshCredential) || set(t.ElasticPool) || set(t.ShardMap) {
+		if set(t.RefreshCredential) || set(t.ElasticPool) {
 			return throw("Target type 'SqlDatabase' does not support the refresh credential, elastic pool name, or shard map name property.")
 		}
 	case "SqlServer":
 		if !set(t.Server) {
 			return throw("Target type 'SqlServer' requires server name and refresh credential name properties to be specified.")
 		}
-		if set(t.Database) || set(t.ElasticPool) || set(t.ShardMap) {
+		if set(t.Database) || set(t.ElasticPool) {
 			return throw("Target type 'SqlServer' does not support the database name, elastic pool name, or shard map name property.")
 		}
 	case "SqlElasticPool":
 		if !set(t.Server) || !set(t.ElasticPool) {
 			return throw("Target type 'SqlElasticPool' requires server name, elastic pool name, and refresh credential name properties to be specified.")
 		}
-		if set(t.Database) || set(t.ShardMap) {
+		if set(t.Database) {
 			return throw("Target type 'SqlElasticPool' does not support the database name or shard map name property.")
-		}
-	case "SqlShardMap":
-		if !set(t.Server) || !set(t.Database) || !set(t.ShardMap) || !set(t.RefreshCredential) {
-			return throw("Target type 'SqlShardMap' requires server name, database name, shard map name, and refresh credential name properties to be specified.")
-		}
-		if set(t.ElasticPool) {
-			return throw("Target type 'SqlShardMap' does not support the elastic pool name property.")
 		}
 	}
 	if !credentialExists(w, t.RefreshCredential) {

@@ -303,7 +303,7 @@ func TestStartStopJob(t *testing.T) {
 	wantErr(t, callErr(t, s, "jobs.sp_stop_job", "job_execution_id", "00000000-0000-0000-0000-000000000001"), 547,
 		"The INSERT statement conflicted with the FOREIGN KEY constraint \"FK_job_cancellations_job_executions\". The conflict occurred in database \"jobdb\", table \"jobs_internal.job_executions\", column 'job_execution_id'.")
 	wantErr(t, callErr(t, s, "jobs.sp_stop_job", "job_execution_id", "nope"), 8114, "Error converting data type nvarchar to uniqueidentifier.")
-	wantErr(t, callErr(t, s, "jobs.sp_stop_job"), 201, "Procedure or function 'sp_stop_job' expects parameter '@job_execution_id', which was not supplied.")
+	wantErr(t, callErr(t, s, "jobs.sp_stop_job"), 515, "Cannot insert the value NULL into column 'job_execution_id', table 'jobdb.jobs_internal.job_cancellations'; column does not allow nulls. INSERT fails.")
 }
 
 func TestTargetGroups(t *testing.T) {
@@ -348,9 +348,9 @@ func TestTargetGroups(t *testing.T) {
 		{[]any{"target_group_name", "G1", "target_type", "SqlServer"}, 50000, "Target type 'SqlServer' requires server name and refresh credential name properties to be specified."},
 		{[]any{"target_group_name", "G1", "target_type", "SqlServer", "server_name", "s", "database_name", "d"}, 50000, "Target type 'SqlServer' does not support the database name, elastic pool name, or shard map name property."},
 		{[]any{"target_group_name", "G1", "target_type", "SqlElasticPool", "server_name", "s"}, 50000, "Target type 'SqlElasticPool' requires server name, elastic pool name, and refresh credential name properties to be specified."},
-		{[]any{"target_group_name", "G1", "target_type", "SqlElasticPool", "server_name", "s", "elastic_pool_name", "p", "shard_map_name", "m"}, 50000, "Target type 'SqlElasticPool' does not support the database name or shard map name property."},
-		{[]any{"target_group_name", "G1", "target_type", "SqlShardMap", "server_name", "s", "database_name", "d", "shard_map_name", "m"}, 50000, "Target type 'SqlShardMap' requires server name, database name, shard map name, and refresh credential name properties to be specified."},
-		{[]any{"target_group_name", "G1", "target_type", "SqlShardMap", "server_name", "s", "database_name", "d", "shard_map_name", "m", "refresh_credential_name", "refresh", "elastic_pool_name", "p"}, 50000, "Target type 'SqlShardMap' does not support the elastic pool name property."},
+		{[]any{"target_group_name", "G1", "target_type", "SqlElasticPool", "server_name", "s", "elastic_pool_name", "p", "database_name", "d"}, 50000, "Target type 'SqlElasticPool' does not support the database name or shard map name property."},
+		{[]any{"target_group_name", "G1", "target_type", "SqlShardMap", "server_name", "s", "database_name", "d"}, 50000, "Target type 'SqlShardMap' is invalid."},
+		{[]any{"target_group_name", "G1", "target_type", "SqlElasticPool", "server_name", "s", "elastic_pool_name", "p", "shard_map_name", "m"}, 8145, "@shard_map_name is not a parameter for procedure sp_add_target_group_member."},
 		{[]any{"target_group_name", "G1", "target_type", "SqlServer", "server_name", "s", "refresh_credential_name", "nope"}, 50000, "Cannot reference the credential(s) 'nope', because they do not exist or you do not have permission."},
 		{[]any{"target_group_name", "G1", "target_type", "SqlDatabase", "server_name", "S1", "database_name", "DB", "membership_type", "Include"}, 50000, "Target group member '" + d.String() + "' already belongs to 'G1'."},
 		{[]any{"target_group_name", "G1", "target_type", "SqlDatabase", "server_name", "s9", "database_name", "d", "membership_type", "Maybe"}, 515, "Cannot insert the value NULL into column 'include', table 'jobdb.jobs_internal.target_group_memberships'; column does not allow nulls. INSERT fails."},

@@ -22,7 +22,18 @@ func col(name string, t sqlval.Column, nullable bool) sqlval.Column {
 }
 
 // View columns and types, as the Microsoft Learn pages of the views list them, such as
-// "jobs.job_executions (Azure Elastic Jobs) (Transact-SQL)" [D], with the [E] corrections.
+// "jobs.job_executions (Azure Elastic Jobs) (Transact-SQL)" [D], with the [E] corrections where
+// the pages say nothing. [D] The types are the pages': in jobs.jobsteps and jobs.jobstep_versions
+// output_type is nvarchar(11) and output_schema_name and output_table_name nvarchar(max)
+// ("jobs.jobsteps (Azure Elastic Jobs) (Transact-SQL)",
+// https://learn.microsoft.com/sql/relational-databases/system-catalog-views/jobs-jobsteps-elastic-jobs-transact-sql);
+// in jobs.target_group_members server_name is nvarchar(128)
+// ("jobs.target_group_members (Azure Elastic Jobs) (Transact-SQL)",
+// https://learn.microsoft.com/sql/relational-databases/system-catalog-views/jobs-target-group-members-elastic-jobs-transact-sql).
+// [U] That page gives membership_type as int while naming its values Include and Exclude; the view
+// keeps the strings. Columns the pages do not list (step_name, target_elastic_pool_name,
+// target_subscription_id and target_resource_group_name of jobs.job_executions, shard_map_name of
+// jobs.target_group_members) are kept [U].
 var (
 	jobsCols = []sqlval.Column{
 		col("job_name", tName, false), col("job_id", tGUID, false), col("job_version", tInt, false),
@@ -40,11 +51,11 @@ var (
 		col("target_group_name", tName, true), col("target_group_id", tGUID, true),
 		col("initial_retry_interval_seconds", tInt, true), col("maximum_retry_interval_seconds", tInt, true),
 		col("retry_interval_backoff_multiplier", tReal, false), col("retry_attempts", tInt, false),
-		col("step_timeout_seconds", tInt, true), col("output_type", tNV50, true),
+		col("step_timeout_seconds", tInt, true), col("output_type", nvarchar(11), true),
 		col("output_credential_name", tName, true), col("output_subscription_id", tGUID, true),
 		col("output_resource_group_name", tName, true), col("output_server_name", nvarchar(256), true),
-		col("output_database_name", tName, true), col("output_schema_name", tName, true),
-		col("output_table_name", tName, true), col("max_parallelism", tInt, true),
+		col("output_database_name", tName, true), col("output_schema_name", tNMax, true),
+		col("output_table_name", tNMax, true), col("max_parallelism", tInt, true),
 	}
 	targetGroupsCols = []sqlval.Column{
 		col("target_group_name", tName, false), col("target_group_id", tGUID, false),
@@ -54,7 +65,7 @@ var (
 		col("membership_type", nvarchar(7), false), col("target_type", tName, false),
 		col("target_id", tGUID, false), col("refresh_credential_name", tName, true),
 		col("subscription_id", tGUID, true), col("resource_group_name", tName, true),
-		col("server_name", nvarchar(256), true), col("database_name", tName, true),
+		col("server_name", tName, true), col("database_name", tName, true),
 		col("elastic_pool_name", tName, true), col("shard_map_name", tName, true),
 	}
 	jobExecutionsCols = []sqlval.Column{

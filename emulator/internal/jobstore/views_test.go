@@ -37,14 +37,14 @@ func TestViewColumns(t *testing.T) {
 			"command_type nvarchar(50), command_source nvarchar(50) null, command nvarchar(max), credential_name nvarchar(128) null, " +
 			"target_group_name nvarchar(128) null, target_group_id uniqueidentifier null, initial_retry_interval_seconds int null, " +
 			"maximum_retry_interval_seconds int null, retry_interval_backoff_multiplier real, retry_attempts int, " +
-			"step_timeout_seconds int null, output_type nvarchar(50) null, output_credential_name nvarchar(128) null, " +
+			"step_timeout_seconds int null, output_type nvarchar(11) null, output_credential_name nvarchar(128) null, " +
 			"output_subscription_id uniqueidentifier null, output_resource_group_name nvarchar(128) null, " +
-			"output_server_name nvarchar(256) null, output_database_name nvarchar(128) null, output_schema_name nvarchar(128) null, " +
-			"output_table_name nvarchar(128) null, max_parallelism int null",
+			"output_server_name nvarchar(256) null, output_database_name nvarchar(128) null, output_schema_name nvarchar(max) null, " +
+			"output_table_name nvarchar(max) null, max_parallelism int null",
 		"jobs.target_groups": "target_group_name nvarchar(128), target_group_id uniqueidentifier",
 		"jobs.target_group_members": "target_group_name nvarchar(128), target_group_id uniqueidentifier, membership_type nvarchar(7), " +
 			"target_type nvarchar(128), target_id uniqueidentifier, refresh_credential_name nvarchar(128) null, " +
-			"subscription_id uniqueidentifier null, resource_group_name nvarchar(128) null, server_name nvarchar(256) null, " +
+			"subscription_id uniqueidentifier null, resource_group_name nvarchar(128) null, server_name nvarchar(128) null, " +
 			"database_name nvarchar(128) null, elastic_pool_name nvarchar(128) null, shard_map_name nvarchar(128) null",
 		"jobs.job_executions": "job_execution_id uniqueidentifier, job_name nvarchar(128), job_id uniqueidentifier, job_version int, " +
 			"step_name nvarchar(128) null, step_id int null, is_active bit, lifecycle nvarchar(50), create_time datetime2, " +
