@@ -272,3 +272,36 @@ func TestBeginIsOneRequest(t *testing.T) {
 	}
 	_ = tx.Rollback()
 }
+
+// TestCloseRefusesLaterCommits: a transaction begun before Close cannot commit after it; nothing
+// it sent is written, and the lock is free.
+func TestCloseRefusesLaterCommits(t *testing.T) {
+	em, db := openTestDB(t)
+	addr, err := em.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := open(t, em.DSN(addr))
+	tx, _, err := db.Begin(t.Context(), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	versions := make([]int64, 2)
+	if err := tx.Send(t.Context(), jobGroups(2, 1, versions), func(int, int) {}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(t.Context()); !errors.Is(err, ErrClosed) {
+		t.Fatalf("commit after Close: %v, want ErrClosed", err)
+	}
+	if n := countJobs(t, other); n != 0 {
+		t.Fatalf("%d jobs written by a commit after Close", n)
+	}
+	free, _, err := other.Begin(t.Context(), 5*time.Second)
+	if err != nil {
+		t.Fatalf("the lock after the refused commit: %v", err)
+	}
+	_ = free.Rollback()
+}

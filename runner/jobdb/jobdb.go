@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	mssql "github.com/microsoft/go-mssqldb"
@@ -29,7 +30,11 @@ type DB struct {
 	Embedded string // state file of the embedded job database, empty for a real one
 	// OpTimeout bounds each operation: a read, a call, a statement; zero sets no bound.
 	OpTimeout time.Duration
+	closed    atomic.Bool // Close was called: transactions begun before may no longer commit
 }
+
+// ErrClosed is the error of a commit asked for after DB.Close.
+var ErrClosed = errors.New("the job database connection is closed")
 
 // Open connects to the job database named by dsn: "" or "embedded:PATH" for the embedded emulator,
 // "sqlserver://…" or "azuresql://…?fedauth=…" for a real one. Nothing is sent until the first call.
@@ -151,8 +156,10 @@ func redact(err error, dsn string) error {
 	return errors.New(msg)
 }
 
-// Close closes the pool and, for the embedded job database, the emulator.
+// Close closes the pool and, for the embedded job database, the emulator. A transaction begun
+// before may only roll back: its Commit returns ErrClosed and sends nothing.
 func (db *DB) Close() error {
+	db.closed.Store(true)
 	err := db.sql.Close()
 	if db.closer != nil {
 		if cerr := db.closer(); err == nil {
