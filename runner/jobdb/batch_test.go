@@ -305,3 +305,53 @@ func TestCloseRefusesLaterCommits(t *testing.T) {
 	}
 	_ = free.Rollback()
 }
+
+// TestBeginWaitsForTheLock: a Begin while another apply holds the lock waits in sp_getapplock, seen
+// from the emulator, not guessed with a sleep; once the holder commits it takes the lock and reads
+// what the holder wrote.
+func TestBeginWaitsForTheLock(t *testing.T) {
+	em, db := openTestDB(t)
+	holder, _, err := db.Begin(t.Context(), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	versions := make([]int64, 1)
+	if err := holder.Send(t.Context(), jobGroups(1, 1, versions), func(int, int) {}); err != nil {
+		t.Fatal(err)
+	}
+	calls := em.Stats().Procs[getapplock]
+	type begun struct {
+		tx  *Tx
+		st  *State
+		err error
+	}
+	waiter := make(chan begun, 1)
+	go func() {
+		tx, st, err := db.Begin(t.Context(), time.Minute)
+		waiter <- begun{tx, st, err}
+	}()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := em.AwaitCalls(ctx, getapplock, calls+1); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case b := <-waiter:
+		t.Fatalf("the second Begin returned while the lock was held: %v", b.err)
+	default:
+	}
+	if err := holder.Commit(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	b := <-waiter
+	if b.err != nil {
+		t.Fatalf("the waiting Begin: %v", b.err)
+	}
+	defer b.tx.Rollback()
+	if len(b.st.Jobs) != 1 {
+		t.Fatalf("the waiting Begin read %d jobs, want the holder's 1", len(b.st.Jobs))
+	}
+}
+
+// getapplock is how the emulator counts sp_getapplock calls.
+const getapplock = "sys.sp_getapplock"
