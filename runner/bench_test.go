@@ -21,14 +21,19 @@ func fleet(n int) *spec.Set {
 	for i := range n {
 		j := &spec.Job{Meta: spec.Meta{Name: fmt.Sprintf("job-%05d", i)}, Description: "maintenance"}
 		for s := range 3 {
-			j.Steps = append(j.Steps, &spec.Step{Name: fmt.Sprintf("step-%d", s), TargetGroup: "tenants",
-				Command: fmt.Sprintf("IF OBJECT_ID(N'dbo.t%d', N'U') IS NULL CREATE TABLE dbo.t%d (id int);", s, s),
-				Timeout: spec.DefaultTimeout, Retry: spec.Retry{Attempts: spec.DefaultRetryAttempts, InitialInterval: spec.DefaultInitialInterval,
-					MaxInterval: spec.DefaultMaxInterval, BackoffMultiplier: spec.DefaultBackoffMultiplier}})
+			j.Steps = append(j.Steps, defaultStep(fmt.Sprintf("step-%d", s), "tenants",
+				fmt.Sprintf("IF OBJECT_ID(N'dbo.t%d', N'U') IS NULL CREATE TABLE dbo.t%d (id int);", s, s)))
 		}
 		set.Jobs = append(set.Jobs, j)
 	}
 	return set
+}
+
+// defaultStep is a step with the default timeout and retries.
+func defaultStep(name, group, command string) *spec.Step {
+	return &spec.Step{Name: name, TargetGroup: group, Command: command,
+		Timeout: spec.DefaultTimeout, Retry: spec.Retry{Attempts: spec.DefaultRetryAttempts, InitialInterval: spec.DefaultInitialInterval,
+			MaxInterval: spec.DefaultMaxInterval, BackoffMultiplier: spec.DefaultBackoffMultiplier}}
 }
 
 func openEmulator(tb testing.TB) (*emulator.Emulator, *jobdb.DB) {

@@ -99,9 +99,7 @@ func (e *estate) specs() *spec.Set {
 	for name, steps := range e.jobs {
 		j := &spec.Job{Meta: spec.Meta{Name: name}}
 		for _, s := range steps {
-			j.Steps = append(j.Steps, &spec.Step{Name: s.name, TargetGroup: s.group, Command: s.command + ";",
-				Timeout: spec.DefaultTimeout, Retry: spec.Retry{Attempts: spec.DefaultRetryAttempts, InitialInterval: spec.DefaultInitialInterval,
-					MaxInterval: spec.DefaultMaxInterval, BackoffMultiplier: spec.DefaultBackoffMultiplier}})
+			j.Steps = append(j.Steps, defaultStep(s.name, s.group, s.command+";"))
 		}
 		set.Jobs = append(set.Jobs, j)
 	}

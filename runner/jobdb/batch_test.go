@@ -273,6 +273,19 @@ func TestBeginIsOneRequest(t *testing.T) {
 	_ = tx.Rollback()
 }
 
+// beginWithJobs begins a transaction and sends it the calls that add a target group and n jobs.
+func beginWithJobs(t *testing.T, db *DB, n int) *Tx {
+	t.Helper()
+	tx, _, err := db.Begin(t.Context(), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Send(t.Context(), jobGroups(n, 1, make([]int64, n)), func(int, int) {}); err != nil {
+		t.Fatal(err)
+	}
+	return tx
+}
+
 // TestCloseRefusesLaterCommits: a transaction begun before Close cannot commit after it; nothing
 // it sent is written, and the lock is free.
 func TestCloseRefusesLaterCommits(t *testing.T) {
@@ -282,14 +295,7 @@ func TestCloseRefusesLaterCommits(t *testing.T) {
 		t.Fatal(err)
 	}
 	other := open(t, em.DSN(addr))
-	tx, _, err := db.Begin(t.Context(), time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	versions := make([]int64, 2)
-	if err := tx.Send(t.Context(), jobGroups(2, 1, versions), func(int, int) {}); err != nil {
-		t.Fatal(err)
-	}
+	tx := beginWithJobs(t, db, 2)
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -311,14 +317,7 @@ func TestCloseRefusesLaterCommits(t *testing.T) {
 // what the holder wrote.
 func TestBeginWaitsForTheLock(t *testing.T) {
 	em, db := openTestDB(t)
-	holder, _, err := db.Begin(t.Context(), time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	versions := make([]int64, 1)
-	if err := holder.Send(t.Context(), jobGroups(1, 1, versions), func(int, int) {}); err != nil {
-		t.Fatal(err)
-	}
+	holder := beginWithJobs(t, db, 1)
 	calls := em.Stats().Procs[getapplock]
 	type begun struct {
 		tx  *Tx
