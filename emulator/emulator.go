@@ -405,6 +405,23 @@ func (e *Emulator) Stats() Stats {
 	return st
 }
 
+// AwaitCalls waits until proc (lower case, with its schema, as Stats.Procs counts it) has been
+// called n times since the last ResetStats, or ctx ends. A call counts as soon as the procedure
+// starts, so a test sees a session waiting in sp_getapplock ("sys.sp_getapplock") for a lock held
+// elsewhere without sleeping for a guessed time.
+func (e *Emulator) AwaitCalls(ctx context.Context, proc string, n int) error {
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for e.handler.Calls()[proc] < n {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s called %d times, waiting for %d: %w", proc, e.handler.Calls()[proc], n, context.Cause(ctx))
+		case <-tick.C:
+		}
+	}
+	return nil
+}
+
 // ResetStats zeroes the counters.
 func (e *Emulator) ResetStats() {
 	e.srv.ResetStats()

@@ -153,7 +153,7 @@ func TestFailNextCommit(t *testing.T) {
 }
 
 func TestAppLocksAcrossConnections(t *testing.T) {
-	_, db := start(t, Options{})
+	e, db := start(t, Options{})
 	ctx := t.Context()
 	c1, err := db.Conn(ctx)
 	if err != nil {
@@ -182,6 +182,7 @@ func TestAppLocksAcrossConnections(t *testing.T) {
 		t.Fatalf("second lock = %d, want -1 (timeout)", rc)
 	}
 	// A waiter is granted the lock when the holder releases it.
+	calls := e.Stats().Procs["sys.sp_getapplock"]
 	got := make(chan int, 1)
 	go func() {
 		var rc int
@@ -193,7 +194,9 @@ func TestAppLocksAcrossConnections(t *testing.T) {
 		}
 		got <- rc
 	}()
-	time.Sleep(50 * time.Millisecond)
+	if err := e.AwaitCalls(ctx, "sys.sp_getapplock", calls+1); err != nil {
+		t.Fatal(err)
+	}
 	var rs mssql.ReturnStatus
 	if _, err := c1.ExecContext(ctx, "sp_releaseapplock", sql.Named("Resource", "ejops-apply"), sql.Named("LockOwner", "Session"), &rs); err != nil || rs != 0 {
 		t.Fatalf("release = %d, %v", rs, err)

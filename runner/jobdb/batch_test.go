@@ -272,3 +272,85 @@ func TestBeginIsOneRequest(t *testing.T) {
 	}
 	_ = tx.Rollback()
 }
+
+// beginWithJobs begins a transaction and sends it the calls that add a target group and n jobs.
+func beginWithJobs(t *testing.T, db *DB, n int) *Tx {
+	t.Helper()
+	tx, _, err := db.Begin(t.Context(), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Send(t.Context(), jobGroups(n, 1, make([]int64, n)), func(int, int) {}); err != nil {
+		t.Fatal(err)
+	}
+	return tx
+}
+
+// TestCloseRefusesLaterCommits: a transaction begun before Close cannot commit after it; nothing
+// it sent is written, and the lock is free.
+func TestCloseRefusesLaterCommits(t *testing.T) {
+	em, db := openTestDB(t)
+	addr, err := em.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := open(t, em.DSN(addr))
+	tx := beginWithJobs(t, db, 2)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(t.Context()); !errors.Is(err, ErrClosed) {
+		t.Fatalf("commit after Close: %v, want ErrClosed", err)
+	}
+	if n := countJobs(t, other); n != 0 {
+		t.Fatalf("%d jobs written by a commit after Close", n)
+	}
+	free, _, err := other.Begin(t.Context(), 5*time.Second)
+	if err != nil {
+		t.Fatalf("the lock after the refused commit: %v", err)
+	}
+	_ = free.Rollback()
+}
+
+// TestBeginWaitsForTheLock: a Begin while another apply holds the lock waits in sp_getapplock, seen
+// from the emulator, not guessed with a sleep; once the holder commits it takes the lock and reads
+// what the holder wrote.
+func TestBeginWaitsForTheLock(t *testing.T) {
+	em, db := openTestDB(t)
+	holder := beginWithJobs(t, db, 1)
+	calls := em.Stats().Procs[getapplock]
+	type begun struct {
+		tx  *Tx
+		st  *State
+		err error
+	}
+	waiter := make(chan begun, 1)
+	go func() {
+		tx, st, err := db.Begin(t.Context(), time.Minute)
+		waiter <- begun{tx, st, err}
+	}()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := em.AwaitCalls(ctx, getapplock, calls+1); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case b := <-waiter:
+		t.Fatalf("the second Begin returned while the lock was held: %v", b.err)
+	default:
+	}
+	if err := holder.Commit(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	b := <-waiter
+	if b.err != nil {
+		t.Fatalf("the waiting Begin: %v", b.err)
+	}
+	defer b.tx.Rollback()
+	if len(b.st.Jobs) != 1 {
+		t.Fatalf("the waiting Begin read %d jobs, want the holder's 1", len(b.st.Jobs))
+	}
+}
+
+// getapplock is how the emulator counts sp_getapplock calls.
+const getapplock = "sys.sp_getapplock"

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,16 +39,20 @@ type ExecutionRow struct {
 	TargetDatabase string
 }
 
-// executionColumns are the documented columns of jobs.job_executions, in the order rowScanner reads
-// them, plus the step name.
-const executionColumns = `e.job_execution_id, e.job_name, e.job_id, e.job_version, e.step_id, s.step_name, e.is_active, e.lifecycle,
- e.create_time, e.start_time, e.end_time, e.current_attempts, e.current_attempt_start_time, e.next_attempt_start_time,
- e.last_message, e.target_type, e.target_id, e.target_group_name, e.target_server_name, e.target_database_name
+// executionRead names the documented columns of jobs.job_executions that rowScanner reads, in its
+// order; the step name comes from jobs.jobstep_versions (see viewRead).
+var executionRead = viewRead{view: "jobs.job_executions",
+	cols: []string{"job_execution_id", "job_name", "job_id", "job_version", "step_id", "is_active", "lifecycle",
+		"create_time", "start_time", "end_time", "current_attempts", "current_attempt_start_time", "next_attempt_start_time",
+		"last_message", "target_type", "target_id", "target_group_name", "target_server_name", "target_database_name"}}
+
+// executionColumns are the columns of executionRead, then the step name, and where they come from.
+var executionColumns = "e." + strings.Join(executionRead.cols, ", e.") + `, s.step_name
 FROM jobs.job_executions AS e
 LEFT JOIN jobs.jobstep_versions AS s ON s.job_id = e.job_id AND s.job_version = e.job_version AND s.step_id = e.step_id`
 
 // treeQuery reads a whole execution tree (the job row, its step rows and their target rows).
-const treeQuery = `SELECT ` + executionColumns + `
+var treeQuery = `SELECT ` + executionColumns + `
 WHERE e.job_execution_id = @id`
 
 // rowScanner scans execution rows into variables allocated once per query; a poll reads
@@ -64,12 +69,15 @@ type rowScanner struct {
 	lastStr                                       [2]string
 }
 
-func newRowScanner() *rowScanner {
+// newRowScanner binds the columns of rows' result set by name (see bindColumns).
+func newRowScanner(rows *sql.Rows) (*rowScanner, error) {
 	s := &rowScanner{}
-	s.dest = []any{&s.id, &s.r.Job, &s.jobID, &s.r.JobVersion, &s.stepID, &s.stepName, &s.r.Active, &s.r.Lifecycle,
+	s.dest = []any{&s.id, &s.r.Job, &s.jobID, &s.r.JobVersion, &s.stepID, &s.r.Active, &s.r.Lifecycle,
 		&s.r.Created, &s.started, &s.ended, &s.r.Attempts, &s.attemptStarted, &s.next,
-		&s.msg, &s.ttype, &s.targetID, &s.group, &s.server, &s.database}
-	return s
+		&s.msg, &s.ttype, &s.targetID, &s.group, &s.server, &s.database, &s.stepName}
+	var err error
+	s.dest, err = bindColumns(rows, append(slices.Clip(executionRead.cols), "step_name"), s.dest)
+	return s, err
 }
 
 // shared formats the i-th id shared by the rows of a tree once.
@@ -206,7 +214,10 @@ func (db *DB) queryRows(ctx context.Context, query string, out []ExecutionRow, a
 			return err
 		}
 		defer rows.Close()
-		sc := newRowScanner()
+		sc, err := newRowScanner(rows)
+		if err != nil {
+			return err
+		}
 		for rows.Next() {
 			r, err := sc.scan(rows)
 			if err != nil {

@@ -11,7 +11,7 @@ import (
 
 // finishedQuery reads the execution rows (job, step and target rows) that ended after @since;
 // end_time is set exactly when a row is no longer active.
-const finishedQuery = `SELECT ` + executionColumns + `
+var finishedQuery = `SELECT ` + executionColumns + `
 WHERE e.end_time > @since ORDER BY e.end_time`
 
 // FinishedSince returns the execution rows that ended after since, oldest first, and the time to

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	mssql "github.com/microsoft/go-mssqldb"
@@ -29,7 +30,11 @@ type DB struct {
 	Embedded string // state file of the embedded job database, empty for a real one
 	// OpTimeout bounds each operation: a read, a call, a statement; zero sets no bound.
 	OpTimeout time.Duration
+	closed    atomic.Bool // Close was called: transactions begun before may no longer commit
 }
+
+// ErrClosed is the error of a commit asked for after DB.Close.
+var ErrClosed = errors.New("the job database connection is closed")
 
 // Open connects to the job database named by dsn: "" or "embedded:PATH" for the embedded emulator,
 // "sqlserver://…" or "azuresql://…?fedauth=…" for a real one. Nothing is sent until the first call.
@@ -151,8 +156,10 @@ func redact(err error, dsn string) error {
 	return errors.New(msg)
 }
 
-// Close closes the pool and, for the embedded job database, the emulator.
+// Close closes the pool and, for the embedded job database, the emulator. A transaction begun
+// before may only roll back: its Commit returns ErrClosed and sends nothing.
 func (db *DB) Close() error {
+	db.closed.Store(true)
 	err := db.sql.Close()
 	if db.closer != nil {
 		if cerr := db.closer(); err == nil {
@@ -173,14 +180,33 @@ func (db *DB) Close() error {
 // "sys.database_scoped_credentials (Transact-SQL)",
 // https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-database-scoped-credentials-transact-sql):
 // without it the view shows no rows rather than an error.
-const readBatch = `SET NOCOUNT ON;
+var readBatch = `SET NOCOUNT ON;
 SELECT SCHEMA_ID(N'ejops') AS schema_id, OBJECT_ID(N'ejops.inventory') AS object_id, @@SERVERNAME AS server_name, DB_NAME() AS database_name, HAS_PERMS_BY_NAME(DB_NAME(), 'DATABASE', 'CONTROL') AS can_control;
-SELECT name, credential_identity FROM sys.database_scoped_credentials ORDER BY name;
-SELECT target_group_name FROM jobs.target_groups ORDER BY target_group_name;
-SELECT target_group_name, CAST(target_id AS nvarchar(36)) AS target_id, membership_type, target_type, server_name, database_name, elastic_pool_name, refresh_credential_name FROM jobs.target_group_members ORDER BY target_group_name, target_id;
-SELECT job_name, job_version, description, enabled, schedule_interval_type, schedule_interval_count, schedule_start_time, schedule_end_time FROM jobs.jobs ORDER BY job_name;
-SELECT job_name, step_id, step_name, command, credential_name, target_group_name, initial_retry_interval_seconds, maximum_retry_interval_seconds, retry_interval_backoff_multiplier, retry_attempts, step_timeout_seconds, max_parallelism, output_type, output_server_name, output_database_name, output_schema_name, output_table_name, output_credential_name FROM jobs.jobsteps ORDER BY job_name, step_id;
-IF OBJECT_ID(N'ejops.inventory') IS NOT NULL SELECT scope, kind, name, spec_hash, secret_fingerprint, applied_at, applied_by FROM ejops.inventory ORDER BY scope, kind, name;`
+` + credentialsRead.sql() + "\n" + groupsRead.sql() + "\n" + membersRead.sql() + "\n" + jobsRead.sql() + "\n" + stepsRead.sql() + `
+IF OBJECT_ID(N'ejops.inventory') IS NOT NULL SELECT ` + strings.Join(inventoryCols, ", ") + ` FROM ejops.inventory ORDER BY scope, kind, name;`
+
+// The reads of readBatch after its header: the documented columns of each view (see viewRead).
+var (
+	headerCols      = []string{"schema_id", "object_id", "server_name", "database_name", "can_control"}
+	credentialsRead = viewRead{view: "sys.database_scoped_credentials", cols: []string{"name", "credential_identity"}, order: "name"}
+	groupsRead      = viewRead{view: "jobs.target_groups", cols: []string{"target_group_name"}, order: "target_group_name"}
+	membersRead     = viewRead{view: "jobs.target_group_members",
+		cols: []string{"target_group_name", "target_id", "membership_type", "target_type", "server_name", "database_name",
+			"elastic_pool_name", "refresh_credential_name"},
+		exprs: map[string]string{"target_id": "CAST(target_id AS nvarchar(36))"},
+		order: "target_group_name, target_id"}
+	jobsRead = viewRead{view: "jobs.jobs",
+		cols: []string{"job_name", "job_version", "description", "enabled", "schedule_interval_type", "schedule_interval_count",
+			"schedule_start_time", "schedule_end_time"},
+		order: "job_name"}
+	stepsRead = viewRead{view: "jobs.jobsteps",
+		cols: []string{"job_name", "step_id", "step_name", "command", "credential_name", "target_group_name",
+			"initial_retry_interval_seconds", "maximum_retry_interval_seconds", "retry_interval_backoff_multiplier",
+			"retry_attempts", "step_timeout_seconds", "max_parallelism", "output_type", "output_server_name",
+			"output_database_name", "output_schema_name", "output_table_name", "output_credential_name"},
+		order: "job_name, step_id"}
+	inventoryCols = []string{"scope", "kind", "name", "spec_hash", "secret_fingerprint", "applied_at", "applied_by"}
+)
 
 // Read returns the live state in one round trip.
 func (db *DB) Read(ctx context.Context) (*State, error) {
@@ -254,95 +280,24 @@ func read(ctx context.Context, q queryer) (*State, error) {
 	return scanState(rows)
 }
 
+// resultSet decodes one result set: its columns named, where each goes, and what to do with a row
+// once scanned.
+type resultSet struct {
+	cols []string
+	dest []any
+	add  func() error
+}
+
 // scanState reads the result sets of readBatch, rows standing at the first of them.
 func scanState(rows *sql.Rows) (*State, error) {
 	st := &State{}
-	groups := map[string]int{}
-	jobs := map[string]int{}
-	readers := []func() error{
-		func() error { return scanHeader(rows, st) },
-		func() error {
-			var c Credential
-			var id sql.NullString
-			if err := rows.Scan(&c.Name, &id); err != nil {
-				return err
-			}
-			c.Identity = id.String
-			st.Credentials = append(st.Credentials, c)
-			return nil
-		},
-		func() error {
-			var g TargetGroup
-			if err := rows.Scan(&g.Name); err != nil {
-				return err
-			}
-			groups[strings.ToLower(g.Name)] = len(st.TargetGroups)
-			st.TargetGroups = append(st.TargetGroups, g)
-			return nil
-		},
-		func() error {
-			var group string
-			var m Member
-			var server, database, pool, refresh sql.NullString
-			if err := rows.Scan(&group, &m.TargetID, &m.Membership, &m.Type, &server, &database, &pool, &refresh); err != nil {
-				return err
-			}
-			m.Server, m.Database, m.ElasticPool, m.RefreshCredential = server.String, database.String, pool.String, refresh.String
-			i, ok := groups[strings.ToLower(group)]
-			if !ok {
-				return fmt.Errorf("member of unknown target group %q", group)
-			}
-			st.TargetGroups[i].Members = append(st.TargetGroups[i].Members, m)
-			return nil
-		},
-		func() error {
-			var j Job
-			var start, end sql.NullTime
-			var desc sql.NullString
-			if err := rows.Scan(&j.Name, &j.Version, &desc, &j.Enabled, &j.IntervalType, &j.IntervalCount, &start, &end); err != nil {
-				return err
-			}
-			j.Description, j.Start, j.End = desc.String, start.Time.UTC(), end.Time.UTC()
-			jobs[strings.ToLower(j.Name)] = len(st.Jobs)
-			st.Jobs = append(st.Jobs, j)
-			return nil
-		},
-		func() error {
-			var job string
-			var id int
-			var s Step
-			var cred, tg, outType, outServer, outDB, outSchema, outTable, outCred sql.NullString
-			var initial, maxRetry, timeout, par sql.NullInt64
-			if err := rows.Scan(&job, &id, &s.Name, &s.Command, &cred, &tg, &initial, &maxRetry, &s.BackoffMultiplier,
-				&s.RetryAttempts, &timeout, &par, &outType, &outServer, &outDB, &outSchema, &outTable, &outCred); err != nil {
-				return err
-			}
-			s.Credential, s.TargetGroup = cred.String, tg.String
-			s.InitialRetrySecs, s.MaxRetrySecs, s.TimeoutSecs, s.MaxParallelism = int(initial.Int64), int(maxRetry.Int64), int(timeout.Int64), int(par.Int64)
-			if outType.Valid && outType.String != "" {
-				s.Output = &Output{Server: outServer.String, Database: outDB.String, Schema: outSchema.String, Table: outTable.String, Credential: outCred.String}
-			}
-			i, ok := jobs[strings.ToLower(job)]
-			if !ok {
-				return fmt.Errorf("step of unknown job %q", job)
-			}
-			st.Jobs[i].Steps = append(st.Jobs[i].Steps, s)
-			return nil
-		},
-		func() error {
-			var o Owned
-			var fp, by sql.NullString
-			if err := rows.Scan(&o.Scope, &o.Kind, &o.Name, &o.SpecHash, &fp, &o.AppliedAt, &by); err != nil {
-				return err
-			}
-			o.SecretFingerprint, o.AppliedBy, o.AppliedAt = fp.String, by.String, o.AppliedAt.UTC()
-			st.Inventory = append(st.Inventory, o)
-			return nil
-		},
-	}
-	for i, scan := range readers {
+	sets := []resultSet{headerSet(st), credentialsSet(st)}
+	sets = append(sets, groupSets(st)...)
+	sets = append(sets, jobSets(st)...)
+	sets = append(sets, inventorySet(st))
+	for i, set := range sets {
 		if i > 0 && !rows.NextResultSet() {
-			if i == len(readers)-1 {
+			if i == len(sets)-1 {
 				break // no inventory yet
 			}
 			if err := rows.Err(); err != nil {
@@ -350,8 +305,16 @@ func scanState(rows *sql.Rows) (*State, error) {
 			}
 			return nil, fmt.Errorf("read job database: result set %d is missing", i+1)
 		}
+		dest, err := bindColumns(rows, set.cols, set.dest)
+		if err != nil {
+			return nil, fmt.Errorf("read job database: result set %d: %w", i+1, err)
+		}
 		for rows.Next() {
-			if err := scan(); err != nil {
+			err := rows.Scan(dest...)
+			if err == nil {
+				err = set.add()
+			}
+			if err != nil {
 				return nil, fmt.Errorf("read job database: result set %d: %w", i+1, err)
 			}
 		}
@@ -362,18 +325,100 @@ func scanState(rows *sql.Rows) (*State, error) {
 	return st, nil
 }
 
-// scanHeader reads the row of the read batch's first result set: whether ejops' inventory exists,
+// headerSet reads the row of the read batch's first result set: whether ejops' inventory exists,
 // which job database this is, and whether the login may read the credentials.
-func scanHeader(rows *sql.Rows, st *State) error {
+func headerSet(st *State) resultSet {
 	var schemaID, objectID, control sql.NullInt64
 	var server, database sql.NullString
-	if err := rows.Scan(&schemaID, &objectID, &server, &database, &control); err != nil {
-		return err
+	return resultSet{headerCols, []any{&schemaID, &objectID, &server, &database, &control}, func() error {
+		st.HasSchema, st.HasInventory = schemaID.Valid, objectID.Valid
+		st.Server, st.Database = server.String, database.String
+		st.CredentialsHidden = control.Valid && control.Int64 == 0
+		return nil
+	}}
+}
+
+func credentialsSet(st *State) resultSet {
+	var name string
+	var id sql.NullString
+	return resultSet{credentialsRead.cols, []any{&name, &id}, func() error {
+		st.Credentials = append(st.Credentials, Credential{Name: name, Identity: id.String})
+		return nil
+	}}
+}
+
+// groupSets read the target groups, then their members.
+func groupSets(st *State) []resultSet {
+	groups := map[string]int{}
+	var name string
+	var m Member
+	var membership any
+	var server, database, pool, refresh sql.NullString
+	return []resultSet{
+		{groupsRead.cols, []any{&name}, func() error {
+			groups[strings.ToLower(name)] = len(st.TargetGroups)
+			st.TargetGroups = append(st.TargetGroups, TargetGroup{Name: name})
+			return nil
+		}},
+		{membersRead.cols, []any{&name, &m.TargetID, &membership, &m.Type, &server, &database, &pool, &refresh}, func() (err error) {
+			if m.Membership, err = membershipName(membership); err != nil {
+				return err
+			}
+			m.Server, m.Database, m.ElasticPool, m.RefreshCredential = server.String, database.String, pool.String, refresh.String
+			i, ok := groups[strings.ToLower(name)]
+			if !ok {
+				return fmt.Errorf("member of unknown target group %q", name)
+			}
+			st.TargetGroups[i].Members = append(st.TargetGroups[i].Members, m)
+			return nil
+		}},
 	}
-	st.HasSchema, st.HasInventory = schemaID.Valid, objectID.Valid
-	st.Server, st.Database = server.String, database.String
-	st.CredentialsHidden = control.Valid && control.Int64 == 0
-	return nil
+}
+
+// jobSets read the jobs, then the steps of their current versions.
+func jobSets(st *State) []resultSet {
+	jobs := map[string]int{}
+	var j Job
+	var start, end sql.NullTime
+	var desc sql.NullString
+	var job string
+	var id int
+	var s Step
+	var cred, tg, outType, outServer, outDB, outSchema, outTable, outCred sql.NullString
+	var initial, maxRetry, timeout, par sql.NullInt64
+	return []resultSet{
+		{jobsRead.cols, []any{&j.Name, &j.Version, &desc, &j.Enabled, &j.IntervalType, &j.IntervalCount, &start, &end}, func() error {
+			j.Description, j.Start, j.End = desc.String, start.Time.UTC(), end.Time.UTC()
+			jobs[strings.ToLower(j.Name)] = len(st.Jobs)
+			st.Jobs = append(st.Jobs, j)
+			return nil
+		}},
+		{stepsRead.cols, []any{&job, &id, &s.Name, &s.Command, &cred, &tg, &initial, &maxRetry, &s.BackoffMultiplier,
+			&s.RetryAttempts, &timeout, &par, &outType, &outServer, &outDB, &outSchema, &outTable, &outCred}, func() error {
+			s.Credential, s.TargetGroup = cred.String, tg.String
+			s.InitialRetrySecs, s.MaxRetrySecs, s.TimeoutSecs, s.MaxParallelism = int(initial.Int64), int(maxRetry.Int64), int(timeout.Int64), int(par.Int64)
+			s.Output = nil
+			if outType.Valid && outType.String != "" {
+				s.Output = &Output{Server: outServer.String, Database: outDB.String, Schema: outSchema.String, Table: outTable.String, Credential: outCred.String}
+			}
+			i, ok := jobs[strings.ToLower(job)]
+			if !ok {
+				return fmt.Errorf("step of unknown job %q", job)
+			}
+			st.Jobs[i].Steps = append(st.Jobs[i].Steps, s)
+			return nil
+		}},
+	}
+}
+
+func inventorySet(st *State) resultSet {
+	var o Owned
+	var fp, by sql.NullString
+	return resultSet{inventoryCols, []any{&o.Scope, &o.Kind, &o.Name, &o.SpecHash, &fp, &o.AppliedAt, &by}, func() error {
+		o.SecretFingerprint, o.AppliedBy, o.AppliedAt = fp.String, by.String, o.AppliedAt.UTC()
+		st.Inventory = append(st.Inventory, o)
+		return nil
+	}}
 }
 
 // QuoteName quotes an identifier like QUOTENAME: [name] with ] doubled.

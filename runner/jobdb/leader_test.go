@@ -2,11 +2,14 @@ package jobdb
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
+
+	mssql "github.com/microsoft/go-mssqldb"
 
 	"github.com/ejops/ejops/emulator"
 )
@@ -69,16 +72,24 @@ func TestOneLeaderAtATime(t *testing.T) {
 		t.Fatal("check on a dropped connection succeeded")
 	}
 	lb.Release(ctx)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		la, err = a.TryLead(ctx, LeaderResource)
-		if err == nil && la != nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the lock of a dead session was not freed: leader %v, error %v", la, err)
-		}
-		time.Sleep(20 * time.Millisecond)
+	// A session asking for the lock, waiting up to 5 s, gets it once the server ends the dead one.
+	conn, err := a.sql.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var rc mssql.ReturnStatus
+	_, err = conn.ExecContext(ctx, "sp_getapplock", sql.Named("Resource", LeaderResource), sql.Named("LockMode", "Exclusive"),
+		sql.Named("LockOwner", "Session"), sql.Named("LockTimeout", int32(5000)), &rc)
+	if err != nil || rc < 0 {
+		t.Fatalf("the lock of a dead session was not freed: sp_getapplock returned %d, %v", rc, err)
+	}
+	if _, err := conn.ExecContext(ctx, "sp_releaseapplock", sql.Named("Resource", LeaderResource), sql.Named("LockOwner", "Session"), &rc); err != nil {
+		t.Fatal(err)
+	}
+	la, err = a.TryLead(ctx, LeaderResource)
+	if err != nil || la == nil {
+		t.Fatalf("after the dead session's lock was freed: leader %v, error %v", la, err)
 	}
 	la.Release(context.Background())
 }

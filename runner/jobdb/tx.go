@@ -12,6 +12,7 @@ import (
 // Tx is one apply: a transaction with XACT_ABORT ON holding ejops' application lock, on one
 // connection of the pool. Its writes travel in batches (see Send).
 type Tx struct {
+	db        *DB
 	conn      *sql.Conn
 	opTimeout time.Duration
 	// broken says a request ended without the server's answer (a lost connection, a timeout,
@@ -45,7 +46,7 @@ func (db *DB) Begin(ctx context.Context, wait time.Duration) (*Tx, *State, error
 	if err != nil {
 		return nil, nil, fmt.Errorf("begin transaction: %w", err)
 	}
-	t := &Tx{conn: conn, opTimeout: db.OpTimeout}
+	t := &Tx{db: db, conn: conn, opTimeout: db.OpTimeout}
 	st, err := t.lockAndRead(ctx, wait)
 	if err != nil {
 		_ = t.Rollback()
@@ -125,7 +126,12 @@ func (t *Tx) failed(ctx, octx context.Context, d time.Duration, what string, err
 }
 
 // Commit commits the transaction, releasing the lock, and gives the connection back to the pool.
+// After DB.Close it rolls back instead and returns ErrClosed.
 func (t *Tx) Commit(ctx context.Context) error {
+	if t.db.closed.Load() {
+		_ = t.Rollback()
+		return fmt.Errorf("commit: %w: nothing was committed", ErrClosed)
+	}
 	if ctx.Err() != nil {
 		_ = t.Rollback()
 		return fmt.Errorf("commit: %w", context.Cause(ctx)) // not sent: nothing was committed
