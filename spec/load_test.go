@@ -21,7 +21,8 @@ func render(ds Diagnostics) string {
 }
 
 // TestInvalidCorpus loads every file and folder of testdata/invalid and compares the diagnostics with
-// its .golden file; go test -run InvalidCorpus -update rewrites them.
+// its .golden file; go test -run InvalidCorpus -update rewrites them. The codes each case must
+// produce are checked against invalidCodes first, which -update does not touch.
 func TestInvalidCorpus(t *testing.T) {
 	entries, err := os.ReadDir("testdata/invalid")
 	if err != nil {
@@ -41,6 +42,7 @@ func TestInvalidCorpus(t *testing.T) {
 			if !ds.HasErrors() && ds.Count(Warning) == 0 {
 				t.Errorf("no diagnostics for an invalid spec")
 			}
+			checkInvalidCodes(t, e.Name(), ds)
 			if *update {
 				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
 					t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/ejops/ejops/spec"
 )
@@ -440,11 +441,26 @@ func FuzzLint(f *testing.F) {
 			f.Add(string(b))
 		}
 	}
+	// Every finding lies inside its input: its byte offset within the text (the end included,
+	// where a finding about a missing END points), its line among the text's lines, its column
+	// at most one past the line's last rune; and the diagnostics come in position order.
 	f.Fuzz(func(t *testing.T, src string) {
+		l := &linter{src: src}
+		l.lintText(src, nil, false, nil, 0)
+		for _, f := range l.applySuppressions() {
+			if f.off < 0 || f.off > len(src) {
+				t.Fatalf("%s at offset %d of a %d-byte text", f.code, f.off, len(src))
+			}
+		}
+		lines := strings.Split(src, "\n")
 		ds := lintSQL("f.sql", src)
-		for _, d := range ds {
-			if d.Pos.Line < 1 || d.Pos.Col < 1 {
-				t.Fatalf("bad position %v", d)
+		for i, d := range ds {
+			p := d.Pos
+			if p.Line < 1 || p.Line > len(lines) || p.Col < 1 || p.Col > utf8.RuneCountInString(lines[p.Line-1])+1 {
+				t.Fatalf("%v lies outside the %d-line text", d, len(lines))
+			}
+			if prev := ds[max(i-1, 0)].Pos; p.Line < prev.Line || p.Line == prev.Line && p.Col < prev.Col {
+				t.Fatalf("%v comes after %v", d, prev)
 			}
 		}
 	})

@@ -260,6 +260,11 @@ func FuzzBatch(f *testing.F) {
 		"DECLARE @x int = 1; IF @x = 1 BEGIN SET @x += 1; PRINT @x END",
 		"CREATE TABLE t (a int PRIMARY KEY, b nvarchar(5)); INSERT INTO t VALUES (1, 'x'); UPDATE t SET b = b + 'y'; SELECT * FROM t",
 		"BEGIN TRAN; SELECT CAST('1' AS bit), CONVERT(uniqueidentifier, NEWID()), 1.5 * 2; ROLLBACK",
+		"EXEC jobs.sp_add_target_group 'g'; EXEC jobs.sp_add_target_group_member 'g', @target_type = 'SqlServer', @server_name = 's'",
+		"EXEC jobs.sp_add_job 'j'; EXEC jobs.sp_add_jobstep 'j', @command = N'SELECT 1', @target_group_name = 'g'; EXEC jobs.sp_start_job 'j'",
+		"BEGIN TRAN; EXEC jobs.sp_add_jobstep 'j', @step_id = 1, @step_name = 'first', @command = N'x', @target_group_name = 'g'; EXEC jobs.sp_delete_jobstep 'j', @step_id = 2",
+		"EXEC jobs.sp_update_jobstep 'j', @step_name = 'first', @new_id = 2; EXEC jobs.sp_delete_target_group 'g'; THROW 50001, 'stop', 1",
+		"EXEC jobs.sp_delete_job 'j', @force = 1; EXEC jobs.sp_delete_target_group_member 'g'; EXEC jobs.sp_purge_jobhistory 'j'",
 	} {
 		f.Add(s)
 	}
@@ -268,9 +273,17 @@ func FuzzBatch(f *testing.F) {
 		f.Fatal(err)
 	}
 	h := NewHandler(db, Options{User: "u", Password: "p"})
+	known := knownErrorNumbers(f)
+	// The job database persists across inputs, so later inputs meet what earlier ones built.
+	// Every error carries a SQL Server error number; once the session ends (rolling back what it
+	// left open) the job database must still agree with itself.
 	f.Fuzz(func(t *testing.T, src string) {
 		s := h.NewSession("u")
-		defer s.Close()
-		s.Batch(t.Context(), src)
+		rep := s.Batch(t.Context(), src)
+		s.Close()
+		checkErrorNumbers(t, known, rep)
+		if msg := checkModel(t.Context(), h); msg != "" {
+			t.Fatalf("after %q: %s", src, msg)
+		}
 	})
 }

@@ -1,0 +1,20 @@
+--! page: https://learn.microsoft.com/azure/azure-sql/database/elastic-jobs-tsql-create-manage
+--! example: Create a target group (pools)
+--! expect: success
+--! count 1: jobs.target_group_members WHERE target_group_name = N'PoolGroup' AND target_type = 'SqlElasticPool' AND server_name = 'server1.database.windows.net' AND elastic_pool_name = 'ElasticPool-1'
+--Connect to the job database specified when creating the job agent
+
+-- Add a target group containing pool(s)
+EXEC jobs.sp_add_target_group 'PoolGroup';
+
+-- Add an elastic pool(s) target member
+EXEC jobs.sp_add_target_group_member
+@target_group_name = 'PoolGroup',
+@target_type = 'SqlElasticPool',
+--@refresh_credential_name = 'refresh_credential', --credential required to refresh the databases in a server
+@server_name = 'server1.database.windows.net',
+@elastic_pool_name = 'ElasticPool-1';
+
+-- View the recently created target group and target group members
+SELECT * FROM jobs.target_groups WHERE target_group_name = N'PoolGroup';
+SELECT * FROM jobs.target_group_members WHERE target_group_name = N'PoolGroup';
