@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-const executeFleet = `servers:
+const executeFleet = `authentication: ManagedIdentity
+servers:
   - name: tenants-1.database.windows.net
     databases:
       - name: t1

@@ -52,7 +52,7 @@ func TestParseFleetTargetFields(t *testing.T) {
 // An unreachable server fails the enumeration of its members and the attempts on its databases
 // with the network error, while the other servers run.
 func TestUnreachableServer(t *testing.T) {
-	s := newStack(t, &Fleet{Servers: []Server{
+	s := newStack(t, &Fleet{Authentication: AuthManagedIdentity, Servers: []Server{
 		{Name: "down", Unreachable: true, Databases: []Database{{Name: "a"}}, ElasticPools: []ElasticPool{{Name: "p", Databases: []Database{{Name: "b"}}}}},
 		{Name: "up", Databases: []Database{{Name: "c"}}},
 	}})
