@@ -148,7 +148,8 @@ func (m *specModel) write(t *testing.T, dir string) {
 	}
 }
 
-// live renders the job database's jobs and steps like render does the model.
+// live renders the job database's jobs, steps and the members of g1 and g2 like render does the
+// model.
 func (j *jobDB) live(t *testing.T) string {
 	t.Helper()
 	rows, err := j.db.Query(`SELECT j.job_name, j.description, j.enabled, s.step_name, s.command, s.target_group_name, s.step_timeout_seconds
@@ -170,6 +171,22 @@ FROM jobs.jobs j LEFT JOIN jobs.jobsteps s ON s.job_name = j.job_name ORDER BY j
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
+	members, err := j.db.Query(`SELECT target_group_name, database_name FROM jobs.target_group_members
+WHERE target_group_name IN (N'g1', N'g2') ORDER BY target_group_name, database_name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer members.Close()
+	for members.Next() {
+		var group, database string
+		if err := members.Scan(&group, &database); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "member %s %s\n", group, database)
+	}
+	if err := members.Err(); err != nil {
+		t.Fatal(err)
+	}
 	return b.String()
 }
 
@@ -184,6 +201,13 @@ func (m *specModel) render() string {
 		j := m.jobs[n]
 		for _, s := range j.steps {
 			fmt.Fprintf(&b, "%s %q %t %s %s %s %d\n", n, j.description, j.enabled, s.name, s.command+";", s.group, s.timeout*60)
+		}
+	}
+	for _, g := range []string{"g1", "g2"} {
+		databases := append([]string(nil), m.members[g]...)
+		sort.Strings(databases)
+		for _, d := range databases {
+			fmt.Fprintf(&b, "member %s %s\n", g, d)
 		}
 	}
 	return b.String()
