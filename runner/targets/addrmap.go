@@ -41,7 +41,7 @@ func ParseMap(s string) (Map, error) {
 		switch {
 		case !ok:
 			return nil, &MapError{pair, "no '='"}
-		case name == "":
+		case ServerKey(name) == "":
 			return nil, &MapError{pair, "no server name"}
 		}
 		host, port, err := net.SplitHostPort(addr)
