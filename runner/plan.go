@@ -197,7 +197,7 @@ func (e *ConflictError) Error() string {
 type Reach struct {
 	Databases []jobdb.TargetDatabase `json:"databases"`
 	Servers   int                    `json:"servers"`
-	Pools     int                    `json:"elasticPools"` // elastic pools the databases were found in
+	Pools     int                    `json:"elasticPools"` // elastic pools the listed databases are in
 	// Problems are the members that could not be enumerated, one sentence each: the databases
 	// may be more than listed.
 	Problems []string `json:"problems,omitempty"`

@@ -279,7 +279,7 @@ func TestPlanTargetsShowsTheReach(t *testing.T) {
 		t.Errorf("a member that cannot be enumerated is a warning, once:\n%s%s", out, errOut)
 	}
 	if code != 0 || !strings.Contains(out, "  + job on-pools\n      reaches 21 databases in 2 servers and 2 pools\n") ||
-		!strings.Contains(out, "  + job on-servers\n      reaches 24 databases in 2 servers\n") {
+		!strings.Contains(out, "  + job on-servers\n      reaches 24 databases in 2 servers and 1 pool\n") {
 		t.Errorf("text: exit %d\n%s%s", code, out, errOut)
 	}
 	_, md, _ := ejopsEnv(t, vars, "plan", "--targets", "--target-timeout", "300ms", "--format", "markdown", dir)

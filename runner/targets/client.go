@@ -24,8 +24,8 @@ import (
 // "sys.index_columns" and "sys.columns" (https://learn.microsoft.com/sql/relational-databases/system-catalog-views/
 // and https://learn.microsoft.com/sql/t-sql/functions/).
 const (
-	queryServer = `SELECT name FROM sys.databases WHERE name <> N'master' ORDER BY name`
-	queryPool   = `SELECT d.name FROM sys.databases AS d JOIN sys.database_service_objectives AS so ON so.database_id = d.database_id WHERE so.elastic_pool_name = @pool ORDER BY d.name`
+	queryServer = `SELECT d.name, so.elastic_pool_name FROM sys.databases AS d LEFT JOIN sys.database_service_objectives AS so ON so.database_id = d.database_id WHERE d.name <> N'master' ORDER BY d.name`
+	queryPool   = `SELECT d.name, so.elastic_pool_name FROM sys.databases AS d JOIN sys.database_service_objectives AS so ON so.database_id = d.database_id WHERE so.elastic_pool_name = @pool ORDER BY d.name`
 	queryUser   = `SELECT DB_NAME(), USER_NAME(), HAS_PERMS_BY_NAME(DB_NAME(), 'DATABASE', 'CONNECT')`
 	queryTable  = `SELECT SCHEMA_ID(@schema), OBJECT_ID(@table), COL_LENGTH(@table, 'internal_execution_id'), HAS_PERMS_BY_NAME(DB_NAME(), 'DATABASE', 'CREATE TABLE')`
 	queryIndex  = `SELECT COUNT(*) FROM sys.index_columns AS ic JOIN sys.columns AS c ON c.object_id = ic.object_id AND c.column_id = ic.column_id WHERE ic.object_id = OBJECT_ID(@table) AND c.name = N'internal_execution_id'`
@@ -65,8 +65,8 @@ func (c *Client) Stats() Stats {
 }
 
 // ListDatabases implements Servers.
-func (c *Client) ListDatabases(ctx context.Context, server, pool string, login Login) ([]string, *Failure) {
-	var names []string
+func (c *Client) ListDatabases(ctx context.Context, server, pool string, login Login) ([]Listed, *Failure) {
+	var listed []Listed
 	f := c.session(ctx, server, "master", login, func(ctx context.Context, conn *sql.Conn) *Failure {
 		q, args := queryServer, []any(nil)
 		if pool != "" {
@@ -79,11 +79,12 @@ func (c *Client) ListDatabases(ctx context.Context, server, pool string, login L
 		defer rows.Close()
 		for rows.Next() {
 			var n string
-			if err := rows.Scan(&n); err != nil {
+			var p sql.NullString
+			if err := rows.Scan(&n, &p); err != nil {
 				return &Failure{Stage: StageList, Message: err.Error()}
 			}
 			if !strings.EqualFold(n, "master") {
-				names = append(names, n)
+				listed = append(listed, Listed{Name: n, ElasticPool: p.String})
 			}
 		}
 		if err := rows.Err(); err != nil {
@@ -91,7 +92,7 @@ func (c *Client) ListDatabases(ctx context.Context, server, pool string, login L
 		}
 		return nil
 	})
-	return names, f
+	return listed, f
 }
 
 // CheckDatabase implements Servers.

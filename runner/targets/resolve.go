@@ -36,12 +36,18 @@ func (f *Failure) Error() string { return f.Stage + ": " + f.Message }
 // Servers is what resolution and the check ask of target servers; Client asks them over TDS.
 type Servers interface {
 	// ListDatabases lists the databases of server but master, or those of its elastic pool when
-	// pool is not empty, connected to master as login.
-	ListDatabases(ctx context.Context, server, pool string, login Login) ([]string, *Failure)
+	// pool is not empty, connected to master as login, each with its elastic pool.
+	ListDatabases(ctx context.Context, server, pool string, login Login) ([]Listed, *Failure)
 	// CheckDatabase connects to a database as login and checks that the user may connect.
 	CheckDatabase(ctx context.Context, server, database string, login Login) *Failure
 	// CheckOutput connects to an output's database as login and checks its schema and table.
 	CheckOutput(ctx context.Context, out runner.DesiredOutput, login Login) *Failure
+}
+
+// Listed is a database as a server lists it: its name and its elastic pool ("" when standalone).
+type Listed struct {
+	Name        string
+	ElasticPool string
 }
 
 // Resolver resolves target groups and checks jobs against target servers.
@@ -107,7 +113,7 @@ func (g *Group) Complete() bool { return len(g.Problems) == 0 }
 type enumKey struct{ server, pool, credential string }
 
 type enumResult struct {
-	names   []string
+	names   []Listed
 	failure *Failure
 	skip    string // not checked, and why
 }
@@ -182,7 +188,7 @@ func expand(g runner.DesiredTargetGroup, enums map[enumKey]*enumResult) Group {
 	}
 	removeDB, removeServer := map[string]bool{}, map[string]bool{}
 	for _, m := range g.Members {
-		var names []string
+		var names []Listed
 		if k, ok := keyOf(m); ok {
 			res := enums[k]
 			if res.failure != nil || res.skip != "" {
@@ -201,7 +207,7 @@ func expand(g runner.DesiredTargetGroup, enums map[enumKey]*enumResult) Group {
 			removeServer[ServerKey(m.Server)] = true
 		default:
 			for _, n := range names {
-				d := Database{Server: m.Server, Database: n, ElasticPool: m.ElasticPool}
+				d := Database{Server: m.Server, Database: n.Name, ElasticPool: n.ElasticPool}
 				if include {
 					add(d)
 				} else {

@@ -23,7 +23,7 @@ type fakeServers struct {
 	outputs map[string]*Failure
 }
 
-func (f *fakeServers) ListDatabases(_ context.Context, server, pool string, login Login) ([]string, *Failure) {
+func (f *fakeServers) ListDatabases(_ context.Context, server, pool string, login Login) ([]Listed, *Failure) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.lists++
@@ -34,10 +34,12 @@ func (f *fakeServers) ListDatabases(_ context.Context, server, pool string, logi
 	if login.Password != "s3cret" {
 		return nil, &Failure{Stage: StageLogin, Message: "Login failed for user '" + login.User + "'."}
 	}
-	var out []string
+	var out []Listed
 	for p, dbs := range pools {
 		if pool == "" || strings.EqualFold(p, pool) {
-			out = append(out, dbs...)
+			for _, d := range dbs {
+				out = append(out, Listed{Name: d, ElasticPool: p})
+			}
 		}
 	}
 	return out, nil
@@ -134,8 +136,12 @@ func TestResolveIncludeExclude(t *testing.T) {
 	if fake.lists != 4 {
 		t.Errorf("%d listings, want 4 (one per server or pool and credential)", fake.lists)
 	}
-	if p := got[1].Databases[0].ElasticPool; p != "POOL-A" {
-		t.Errorf("pool of a database found by a pool member = %q", p)
+	// The pool is the one the server lists, for pool and server members alike.
+	if p := got[1].Databases[0].ElasticPool; p != "pool-a" {
+		t.Errorf("pool of a database found by a pool member = %q, want pool-a", p)
+	}
+	if p := got[0].Databases[0].ElasticPool; p != "pool-a" {
+		t.Errorf("pool of a pooled database found by a server member = %q, want pool-a", p)
 	}
 }
 
