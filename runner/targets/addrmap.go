@@ -13,8 +13,9 @@ const azureSuffix = ".database.windows.net"
 // MapEnv is the environment variable that holds the address map.
 const MapEnv = "EJOPS_TARGET_MAP"
 
-// Map routes logical server names to addresses ("host:port"), keyed by ServerKey. A mapped server is
-// dialled without TLS: the map is for local trials and tests against the emulator.
+// Map routes logical server names to addresses ("host:port") on this machine, keyed by ServerKey.
+// A mapped server is dialled without TLS: the map is for local trials and tests against the
+// emulator, and ParseMap refuses addresses that are not loopback.
 type Map map[string]string
 
 // MapError is a malformed address map; it names the bad pair.
@@ -51,6 +52,9 @@ func ParseMap(s string) (Map, error) {
 		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
 			return nil, &MapError{pair, "the port must be 1 to 65535"}
 		}
+		if !loopback(host) {
+			return nil, &MapError{pair, "the address must be on this machine (localhost or a loopback IP): a mapped server is dialled without TLS"}
+		}
 		key := ServerKey(name)
 		if prev, dup := m[key]; dup && prev != addr {
 			return nil, &MapError{pair, "the server is mapped twice"}
@@ -58,6 +62,16 @@ func ParseMap(s string) (Map, error) {
 		m[key] = addr
 	}
 	return m, nil
+}
+
+// loopback reports whether host is this machine: a mapped server gets the login's password without
+// TLS, so it must not leave the machine.
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // ServerKey is the key of a logical server name: lower case, without .database.windows.net, so

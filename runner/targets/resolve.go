@@ -122,8 +122,15 @@ type enumResult struct {
 // each distinct server or pool listed once whatever the number of members and groups naming it.
 // A member that cannot be enumerated is a problem of its group; the other members still resolve.
 func (r *Resolver) Resolve(ctx context.Context, groups []runner.DesiredTargetGroup) []Group {
+	// listing is one connection to make: the server and pool as a member names them (the server is
+	// dialled by that name) and the login, resolved here, before the connections run in parallel.
+	type listing struct {
+		key          enumKey
+		server, pool string
+		login        Login
+	}
 	enums := map[enumKey]*enumResult{}
-	var order []enumKey
+	var work []listing
 	for _, g := range groups {
 		for _, m := range g.Members {
 			k, ok := keyOf(m)
@@ -132,20 +139,24 @@ func (r *Resolver) Resolve(ctx context.Context, groups []runner.DesiredTargetGro
 			}
 			res := &enumResult{}
 			enums[k] = res
-			if _, f, skip := r.Auth.login(m.RefreshCredential); f != nil || skip != "" {
+			login, f, skip := r.Auth.login(m.RefreshCredential)
+			if f != nil || skip != "" {
 				res.failure, res.skip = f, skip
 				continue
 			}
-			order = append(order, k)
+			pool := ""
+			if m.Type == "SqlElasticPool" {
+				pool = m.ElasticPool
+			}
+			work = append(work, listing{key: k, server: m.Server, pool: pool, login: login})
 		}
 	}
 	var mu sync.Mutex
-	each(ctx, len(order), r.Parallel, func(ctx context.Context, i int) {
-		k := order[i]
-		login, _, _ := r.Auth.login(k.credential)
-		names, f := r.Servers.ListDatabases(ctx, k.server, k.pool, login)
+	each(ctx, len(work), r.Parallel, func(ctx context.Context, i int) {
+		w := work[i]
+		names, f := r.Servers.ListDatabases(ctx, w.server, w.pool, w.login)
 		mu.Lock()
-		enums[k].names, enums[k].failure = names, f
+		enums[w.key].names, enums[w.key].failure = names, f
 		mu.Unlock()
 	})
 	out := make([]Group, len(groups))
@@ -168,7 +179,7 @@ func keyOf(m runner.DesiredMember) (enumKey, bool) {
 	if m.Type == "SqlElasticPool" {
 		pool = m.ElasticPool
 	}
-	return enumKey{server: ServerKey(m.Server), pool: strings.ToLower(pool), credential: m.RefreshCredential}, true
+	return enumKey{server: ServerKey(m.Server), pool: strings.ToLower(pool), credential: strings.ToLower(m.RefreshCredential)}, true
 }
 
 // expand builds one group from the listings.

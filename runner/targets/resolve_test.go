@@ -3,6 +3,7 @@ package targets
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +20,7 @@ type fakeServers struct {
 	fleet   map[string]map[string][]string
 	users   map[string][]string // "server/database" → users; absent: every user
 	lists   int
+	asked   []string // servers as ListDatabases was given them
 	checked []string
 	outputs map[string]*Failure
 }
@@ -27,6 +29,7 @@ func (f *fakeServers) ListDatabases(_ context.Context, server, pool string, logi
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.lists++
+	f.asked = append(f.asked, server)
 	pools, ok := f.fleet[ServerKey(server)]
 	if !ok {
 		return nil, &Failure{Stage: StageReachable, Message: "server " + server + " not found"}
@@ -252,5 +255,20 @@ func TestCheck(t *testing.T) {
 	// Both steps of nightly connect as the same credential: each database once.
 	if len(fake.checked) != 5 {
 		t.Errorf("checked %d databases, want 5: %v", len(fake.checked), fake.checked)
+	}
+}
+
+// A server is listed under the name its member gives, which is the name dialled when it is not
+// mapped: "tenants-1.database.windows.net", not the key "tenants-1". Members whose refresh
+// credential differs only in case share the listing.
+func TestResolveDialsTheDeclaredName(t *testing.T) {
+	groups := []runner.DesiredTargetGroup{{Name: "g", Members: []runner.DesiredMember{
+		member("Include", "SqlServer", "Tenants-1.database.windows.net", "", "", "refresh"),
+		member("Include", "SqlServer", "tenants-1.database.windows.net", "", "", "REFRESH"),
+	}}}
+	fake := newFake()
+	resolver(desired(groups...), fake, false).Resolve(context.Background(), groups)
+	if want := []string{"Tenants-1.database.windows.net"}; !slices.Equal(fake.asked, want) {
+		t.Errorf("listed %q, want %q", fake.asked, want)
 	}
 }
