@@ -152,3 +152,18 @@ func jobDB(t *testing.T, e *Emulator) *sql.DB {
 	t.Cleanup(func() { db.Close() })
 	return db
 }
+
+// An output to the master database of a server the fleet lacks fails the attempt as a server that
+// does not answer, and the emulator goes on serving.
+func TestExecuteStepOutputToUnknownServer(t *testing.T) {
+	e, _ := serveTargets(t, executeFleet)
+	db := jobDB(t, e)
+	addJob(t, db, "lost", "SELECT 1 AS n", ", @output_type = N'SqlDatabase', @output_server_name = N'nowhere.database.windows.net', @output_database_name = N'master', @output_table_name = N'results'")
+	life, msgs := runJob(t, db, "lost")
+	if life != "Failed" || !strings.Contains(msgs["t1"], "A network-related or instance-specific error") {
+		t.Fatalf("%s %q", life, msgs)
+	}
+	if err := db.Ping(); err != nil {
+		t.Fatalf("the emulator stopped serving: %v", err)
+	}
+}

@@ -14,8 +14,11 @@ var _ agent.Executor = (*Databases)(nil)
 // lookup opens database of the fleet server named server, or fails as a login to it would.
 func (d *Databases) lookup(server, database string) (*database, *sqlval.Error) {
 	srv := d.fleet().Server(server)
+	if srv == nil { // [U] a server the fleet lacks fails as one that does not answer
+		return nil, sqlval.Errorf(11001, "%s", agent.NetworkError)
+	}
 	found := strings.EqualFold(database, Master)
-	if srv != nil && !found {
+	if !found {
 		_, _, found = srv.Database(database)
 	}
 	if !found {
