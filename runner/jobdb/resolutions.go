@@ -94,6 +94,32 @@ func (db *DB) ReadResolutions(ctx context.Context, scope string) (*Resolutions, 
 	return out, nil
 }
 
+// resolutionsPerBatch keeps a batch of SaveResolutions within SQL Server's 2,100 parameters
+// ("Maximum capacity specifications for SQL Server"): three per group and the scope.
+const resolutionsPerBatch = 600
+
+// saveResolutionBatch replaces the rows of the groups of rs in one request.
+func saveResolutionBatch(ctx context.Context, tx *sql.Tx, scope string, rs []Resolution) error {
+	var b strings.Builder
+	args := []any{sql.Named("scope", scope)}
+	for i, r := range rs {
+		dbs := r.Databases
+		if dbs == nil {
+			dbs = []TargetDatabase{}
+		}
+		js, err := json.Marshal(dbs)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "DELETE FROM ejops.target_resolutions WHERE scope = @scope AND target_group = @g%d;\n", i)
+		fmt.Fprintf(&b, "INSERT INTO ejops.target_resolutions (scope, target_group, databases, resolved_at) VALUES (@scope, @g%d, @d%d, @t%d);\n", i, i, i)
+		args = append(args, sql.Named(fmt.Sprintf("g%d", i), r.Group), sql.Named(fmt.Sprintf("d%d", i), string(js)),
+			sql.Named(fmt.Sprintf("t%d", i), r.ResolvedAt.UTC()))
+	}
+	_, err := tx.ExecContext(ctx, b.String(), args...)
+	return err
+}
+
 // SaveResolutions records the resolutions of scope's groups, replacing what was recorded for
 // them, in one transaction; the table (and ejops' schema) is created when have says it is missing.
 func (db *DB) SaveResolutions(ctx context.Context, scope string, have *Resolutions, rs []Resolution) error {
@@ -113,24 +139,12 @@ func (db *DB) SaveResolutions(ctx context.Context, scope string, have *Resolutio
 				}
 			}
 		}
-		var b strings.Builder
-		args := []any{sql.Named("scope", scope)}
-		for i, r := range rs {
-			dbs := r.Databases
-			if dbs == nil {
-				dbs = []TargetDatabase{}
-			}
-			js, err := json.Marshal(dbs)
-			if err != nil {
+		for len(rs) > 0 {
+			n := min(len(rs), resolutionsPerBatch)
+			if err := saveResolutionBatch(ctx, tx, scope, rs[:n]); err != nil {
 				return err
 			}
-			fmt.Fprintf(&b, "DELETE FROM ejops.target_resolutions WHERE scope = @scope AND target_group = @g%d;\n", i)
-			fmt.Fprintf(&b, "INSERT INTO ejops.target_resolutions (scope, target_group, databases, resolved_at) VALUES (@scope, @g%d, @d%d, @t%d);\n", i, i, i)
-			args = append(args, sql.Named(fmt.Sprintf("g%d", i), r.Group), sql.Named(fmt.Sprintf("d%d", i), string(js)),
-				sql.Named(fmt.Sprintf("t%d", i), r.ResolvedAt.UTC()))
-		}
-		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
-			return err
+			rs = rs[n:]
 		}
 		return tx.Commit()
 	})

@@ -1,6 +1,7 @@
 package jobdb
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -72,5 +73,46 @@ func TestResolutionsRoundTrip(t *testing.T) {
 	}
 	if err := reader.SaveResolutions(ctx, "default", rgot, second); err == nil {
 		t.Error("a jobs_reader login recorded resolutions")
+	}
+}
+
+// A scope of more groups than one request's parameters can carry is recorded whole.
+func TestResolutionsManyGroups(t *testing.T) {
+	em, err := emulator.New(emulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer em.Close()
+	addr, err := em.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(em.DSN(addr), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := t.Context()
+	have, err := db.ReadResolutions(ctx, "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	rs := make([]Resolution, 1500)
+	for i := range rs {
+		rs[i] = Resolution{Group: fmt.Sprintf("g%04d", i), Databases: []TargetDatabase{{Server: "s", Database: fmt.Sprintf("d%d", i)}}, ResolvedAt: at}
+	}
+	if err := db.SaveResolutions(ctx, "default", have, rs); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.ReadResolutions(ctx, "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Groups) != len(rs) {
+		t.Fatalf("%d groups recorded, want %d", len(got.Groups), len(rs))
+	}
+	if r, ok := got.Find("g1499"); !ok || r.Databases[0].Database != "d1499" {
+		t.Errorf("last group: %+v, %v", r, ok)
 	}
 }
