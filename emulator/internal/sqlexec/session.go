@@ -185,10 +185,20 @@ func (s *Session) Batch(ctx context.Context, sql string) sqlval.Reply {
 	return *rep
 }
 
+// maxRequestParams is the most parameters a request may carry: 2,100 parameters per stored
+// procedure ("Maximum capacity specifications for SQL Server",
+// https://learn.microsoft.com/sql/sql-server/maximum-capacity-specifications-for-sql-server),
+// refused with Msg 8003. [U] sp_executesql's @stmt and @params count among them.
+const maxRequestParams = 2100
+
 // RPC runs a procedure by name, or sp_executesql.
 func (s *Session) RPC(ctx context.Context, name string, params []sqlval.Param) sqlval.Reply {
 	rep := s.start(ctx)
 	defer func() { s.reply = nil }()
+	if len(params) > maxRequestParams {
+		s.fail(sqlval.Errorf(8003, "The incoming request has too many parameters. The server supports a maximum of %d parameters. Reduce the number of parameters and resend the request.", maxRequestParams))
+		return *rep
+	}
 	n := normalizeProc(name)
 	if n == "sp_executesql" || n == "sys.sp_executesql" || n == "dbo.sp_executesql" {
 		s.executeSQL(params)
