@@ -16,6 +16,7 @@ import (
 	"github.com/microsoft/go-mssqldb/msdsn"
 
 	"github.com/ejops/ejops/runner"
+	"github.com/ejops/ejops/runner/jobdb"
 )
 
 // Queries sent to target servers, as the catalog views and functions of Azure SQL Database
@@ -27,16 +28,16 @@ const (
 	queryServer = `SELECT d.name, so.elastic_pool_name FROM sys.databases AS d LEFT JOIN sys.database_service_objectives AS so ON so.database_id = d.database_id WHERE d.name <> N'master' ORDER BY d.name`
 	queryPool   = `SELECT d.name, so.elastic_pool_name FROM sys.databases AS d JOIN sys.database_service_objectives AS so ON so.database_id = d.database_id WHERE so.elastic_pool_name = @pool ORDER BY d.name`
 	queryUser   = `SELECT DB_NAME(), USER_NAME(), HAS_PERMS_BY_NAME(DB_NAME(), 'DATABASE', 'CONNECT')`
-	queryTable  = `SELECT SCHEMA_ID(@schema), OBJECT_ID(@table), COL_LENGTH(@table, 'internal_execution_id'), HAS_PERMS_BY_NAME(DB_NAME(), 'DATABASE', 'CREATE TABLE')`
+	queryTable  = `SELECT SCHEMA_ID(@schema), OBJECT_ID(@table), COL_LENGTH(@table, 'internal_execution_id'), HAS_PERMS_BY_NAME(DB_NAME(), 'DATABASE', 'CREATE TABLE'), HAS_PERMS_BY_NAME(@schema, 'SCHEMA', 'ALTER')`
 	queryIndex  = `SELECT COUNT(*) FROM sys.index_columns AS ic JOIN sys.columns AS c ON c.object_id = ic.object_id AND c.column_id = ic.column_id WHERE ic.object_id = OBJECT_ID(@table) AND c.name = N'internal_execution_id'`
 )
 
 // SQL Server's error numbers of a failed login: "Database engine events and errors"
 // (https://learn.microsoft.com/sql/relational-databases/errors-events/database-engine-events-and-errors).
 const (
-	errLoginFailed    = 18456 // Login failed for user '%.*ls'.
-	errCannotOpenDB   = 4060  // Cannot open database "%.*ls" requested by the login. The login failed.
-	errAccountBlocked = 40615 // Azure SQL Database: the client's IP address is not allowed by the firewall
+	errLoginFailed  = 18456 // Login failed for user '%.*ls'.
+	errCannotOpenDB = 4060  // Cannot open database "%.*ls" requested by the login. The login failed.
+	errFirewall     = 40615 // Azure SQL Database: the client's IP address is not allowed by the firewall
 )
 
 // Client speaks to target servers over TDS through go-mssqldb: one connection per listing or
@@ -113,17 +114,17 @@ func (c *Client) CheckDatabase(ctx context.Context, server, database string, log
 // CheckOutput implements Servers: the schema exists, and the table exists with an
 // internal_execution_id column and an index on it, or does not exist and the user may create it.
 func (c *Client) CheckOutput(ctx context.Context, o runner.DesiredOutput, login Login) *Failure {
-	table := quoteName(o.Schema) + "." + quoteName(o.Table)
+	table := jobdb.QuoteName(o.Schema) + "." + jobdb.QuoteName(o.Table)
 	return c.session(ctx, o.Server, o.Database, login, func(ctx context.Context, conn *sql.Conn) *Failure {
-		var schemaID, objectID, colLen, create sql.NullInt64
-		err := c.row(ctx, conn, queryTable, sql.Named("schema", o.Schema), sql.Named("table", table)).Scan(&schemaID, &objectID, &colLen, &create)
+		var schemaID, objectID, colLen, create, alter sql.NullInt64
+		err := c.row(ctx, conn, queryTable, sql.Named("schema", o.Schema), sql.Named("table", table)).Scan(&schemaID, &objectID, &colLen, &create, &alter)
 		switch {
 		case err != nil:
 			return &Failure{Stage: StageOutput, Message: err.Error()}
 		case !schemaID.Valid:
 			return &Failure{Stage: StageOutput, Message: fmt.Sprintf("schema %s does not exist", o.Schema)}
-		case !objectID.Valid && create.Int64 != 1:
-			return &Failure{Stage: StageOutput, Message: fmt.Sprintf("table %s does not exist, and the user may not create it (CREATE TABLE)", table)}
+		case !objectID.Valid && (create.Int64 != 1 || alter.Int64 != 1):
+			return &Failure{Stage: StageOutput, Message: fmt.Sprintf("table %s does not exist, and the user may not create it (CREATE TABLE on the database and ALTER on schema %s)", table, o.Schema)}
 		case !objectID.Valid:
 			return nil // the agent creates it
 		case !colLen.Valid:
@@ -233,7 +234,7 @@ func (c *Client) connectFailure(ctx context.Context, err error) *Failure {
 			}
 		}
 		stage := StageLogin
-		if e.Number == errAccountBlocked {
+		if e.Number == errFirewall {
 			stage = StageReachable
 		}
 		return &Failure{Stage: stage, Message: loginMessage(e)}
@@ -257,9 +258,6 @@ func (c *Client) timeoutFailure(ctx context.Context, stage string) *Failure {
 func loginMessage(e mssql.Error) string {
 	return fmt.Sprintf("Msg %d: %s", e.Number, strings.TrimPrefix(e.Message, "login error: "))
 }
-
-// quoteName quotes an identifier like QUOTENAME: [name] with ] doubled.
-func quoteName(s string) string { return "[" + strings.ReplaceAll(s, "]", "]]") + "]" }
 
 // redact keeps a password out of a message, should a driver or server ever repeat it.
 func redact(msg, password string) string {

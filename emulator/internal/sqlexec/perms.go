@@ -45,7 +45,7 @@ type Login struct {
 // class or permission is not valid ("HAS_PERMS_BY_NAME (Transact-SQL)",
 // https://learn.microsoft.com/sql/t-sql/functions/has-perms-by-name-transact-sql). [D] A
 // NULL securable of class DATABASE is the current database. [I] The emulator knows the DATABASE
-// class of its own database only: another class or database gives NULL. The owner holds every
+// class of its own database and the SCHEMA class only: another class or database gives NULL. The owner holds every
 // permission (CONTROL implies all); the other roles hold CONNECT (and so ANY) on the database,
 // their grants being on the jobs schema.
 func hasPermsByName(b *batch, _ *FuncCall, a []sqlval.Value) (sqlval.Value, *sqlval.Error) {
@@ -54,6 +54,14 @@ func hasPermsByName(b *batch, _ *FuncCall, a []sqlval.Value) (sqlval.Value, *sql
 	}
 	class, _ := toString(a[1])
 	perm, _ := toString(a[2])
+	if strings.EqualFold(class, "SCHEMA") {
+		// [I] Only the owner holds permissions on a schema: the other roles' grants are on the
+		// jobs schema's objects.
+		if b.s.role == RoleOwner {
+			return int64(1), nil
+		}
+		return int64(0), nil
+	}
 	if !strings.EqualFold(class, "DATABASE") {
 		return nil, nil
 	}

@@ -41,8 +41,12 @@ func TestReaderLogin(t *testing.T) {
 	if got, want := render(reader.Batch(ctx, read)), "[,,,][jobs-east jobdb 0 1];[name];[job_name][j];"; got != want {
 		t.Errorf("reader reads\n got %s\nwant %s", got, want)
 	}
-	if got := render(reader.Batch(ctx, "SELECT HAS_PERMS_BY_NAME('other', 'DATABASE', 'CONTROL'), HAS_PERMS_BY_NAME('dbo', 'SCHEMA', 'SELECT')")); got != "[,][<nil> <nil>];" {
+	if got := render(reader.Batch(ctx, "SELECT HAS_PERMS_BY_NAME('other', 'DATABASE', 'CONTROL'), HAS_PERMS_BY_NAME('dbo.t', 'OBJECT', 'SELECT')")); got != "[,][<nil> <nil>];" {
 		t.Errorf("another database or class: %s", got)
+	}
+	schema := "SELECT HAS_PERMS_BY_NAME('dbo', 'SCHEMA', 'ALTER')"
+	if got, want := render(reader.Batch(ctx, schema))+render(owner.Batch(ctx, schema)), "[][0];[][1];"; got != want {
+		t.Errorf("schema permission of reader and owner: got %s, want %s", got, want)
 	}
 	denied := map[string]string{
 		"EXEC jobs.sp_add_job 'x'":                     `ERR 229 "The EXECUTE permission was denied on the object 'sp_add_job', database 'jobdb', schema 'jobs'." line 1`,
