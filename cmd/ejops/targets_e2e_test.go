@@ -246,7 +246,7 @@ func TestTargetsCheckFindsTheFailingDatabases(t *testing.T) {
 		"job on-far: 2 databases, 1 failure\n  ✗ step s1 far.database.windows.net/far-01: reachable: no answer within 1s",
 		"step s1 output tenants-2.database.windows.net/reports: output: table [dbo].[no_id] has no internal_execution_id column",
 		"job on-mixed: 1 database, all reachable",
-		"Check: 5 jobs, 49 databases; 4 databases would fail, in 4 jobs.",
+		"Check: 5 jobs, 49 databases; 4 jobs would fail, with 4 failures.",
 	} {
 		if !strings.Contains(text, w) {
 			t.Errorf("text lacks %q:\n%s", w, text)

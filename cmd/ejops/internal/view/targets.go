@@ -129,13 +129,7 @@ func notRecorded(w io.Writer, r *TargetsReport) {
 
 func (v targetsText) Check(checks []targets.JobCheck) error {
 	w := v.Stdout
-	databases, failing, failingJobs := 0, 0, 0
 	for _, c := range checks {
-		databases += c.Databases
-		failing += len(c.Failures)
-		if c.Failed() {
-			failingJobs++
-		}
 		verdict := "all reachable"
 		switch {
 		case len(c.Failures) > 0:
@@ -170,9 +164,13 @@ func (v targetsText) Check(checks []targets.JobCheck) error {
 	if len(checks) > 0 {
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintf(w, "Check: %s, %s", Count(len(checks), "job"), Count(databases, "database"))
-	if failingJobs > 0 {
-		fmt.Fprintf(w, "; %s would fail, in %s", Count(failing, "database"), Count(failingJobs, "job"))
+	sum := summarize(checks)
+	fmt.Fprintf(w, "Check: %s, %s", Count(sum.Jobs, "job"), Count(sum.Databases, "database"))
+	if sum.FailingJobs > 0 {
+		fmt.Fprintf(w, "; %s would fail", Count(sum.FailingJobs, "job"))
+		if sum.Failures > 0 {
+			fmt.Fprintf(w, ", with %s", Count(sum.Failures, "failure"))
+		}
 	} else {
 		fmt.Fprint(w, "; none would fail")
 	}
@@ -229,15 +227,22 @@ func (v targetsJSON) Check(checks []targets.JobCheck) error {
 	if doc.Jobs == nil {
 		doc.Jobs = []targets.JobCheck{}
 	}
-	doc.Summary.Jobs = len(checks)
+	doc.Summary = summarize(checks)
+	return writeJSON(v.Stdout, doc)
+}
+
+// summarize counts the jobs and databases checked, the failures (a database, an output or a
+// step's credential each) and the jobs that would fail, targets not fully resolved included.
+func summarize(checks []targets.JobCheck) checkSummary {
+	sum := checkSummary{Jobs: len(checks)}
 	for _, c := range checks {
-		doc.Summary.Databases += c.Databases
-		doc.Summary.Failures += len(c.Failures)
+		sum.Databases += c.Databases
+		sum.Failures += len(c.Failures)
 		if c.Failed() {
-			doc.Summary.FailingJobs++
+			sum.FailingJobs++
 		}
 	}
-	return writeJSON(v.Stdout, doc)
+	return sum
 }
 
 // partly notes a reach that some members could not add to: the databases may be more.
