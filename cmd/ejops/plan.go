@@ -134,38 +134,36 @@ func runPlan(ctx context.Context, e *env, args []string) int {
 // and sets what each reaches now. Members that cannot be enumerated are the reach's problems, which
 // the plan shows as warnings.
 func addReach(ctx context.Context, r *targets.Resolver, d *runner.Desired, p *runner.Plan) {
+	jobs := make(map[string]*runner.DesiredJob, len(d.Jobs))
+	for i := range d.Jobs {
+		jobs[strings.ToLower(d.Jobs[i].Name)] = &d.Jobs[i]
+	}
+	reaches := func(c runner.Change) bool {
+		return c.Action != runner.Delete && (c.Kind == runner.KindJob || c.Kind == runner.KindTargetGroup)
+	}
 	groupNames := func(c runner.Change) []string {
-		switch c.Kind {
-		case runner.KindTargetGroup:
+		if c.Kind == runner.KindTargetGroup {
 			return []string{c.Name}
-		case runner.KindJob:
-			var names []string
-			if i := indexName(len(d.Jobs), func(i int) string { return d.Jobs[i].Name }, c.Name); i >= 0 {
-				for _, s := range d.Jobs[i].Steps {
-					names = append(names, s.TargetGroup)
-				}
-			}
-			return names
 		}
-		return nil
+		var names []string
+		if j := jobs[strings.ToLower(c.Name)]; j != nil {
+			for _, s := range j.Steps {
+				names = append(names, s.TargetGroup)
+			}
+		}
+		return names
 	}
 	used := map[string]bool{}
 	for _, c := range p.Changes {
-		if c.Action != runner.Delete {
+		if reaches(c) {
 			for _, n := range groupNames(c) {
 				used[strings.ToLower(n)] = true
 			}
 		}
 	}
-	var groups []runner.DesiredTargetGroup
-	for _, g := range d.TargetGroups {
-		if used[strings.ToLower(g.Name)] {
-			groups = append(groups, g)
-		}
-	}
-	resolved := targets.Index(r.Resolve(ctx, groups))
+	resolved := targets.Index(r.Resolve(ctx, groupsNamed(d, used)))
 	for i, c := range p.Changes {
-		if c.Action == runner.Delete || (c.Kind != runner.KindJob && c.Kind != runner.KindTargetGroup) {
+		if !reaches(c) {
 			continue
 		}
 		var gs []*targets.Group

@@ -232,9 +232,14 @@ func groupsOf(d *runner.Desired, jobs []runner.DesiredJob) []runner.DesiredTarge
 			used[strings.ToLower(s.TargetGroup)] = true
 		}
 	}
+	return groupsNamed(d, used)
+}
+
+// groupsNamed returns the target groups of d whose lower-cased names are in names, in d's order.
+func groupsNamed(d *runner.Desired, names map[string]bool) []runner.DesiredTargetGroup {
 	var out []runner.DesiredTargetGroup
 	for _, g := range d.TargetGroups {
-		if used[strings.ToLower(g.Name)] {
+		if names[strings.ToLower(g.Name)] {
 			out = append(out, g)
 		}
 	}
