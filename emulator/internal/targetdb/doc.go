@@ -46,7 +46,9 @@
 //   - An executed step stops at its first error, terminating or not; its output rows go to the
 //     output table by column name, and a created output table has the result set's columns, all
 //     NULL-able, then internal_execution_id, a random uniqueidentifier per attempt. An output
-//     database the fleet lacks fails the attempt with Msg 4060.
+//     database the fleet lacks fails the attempt with Msg 4060, a server the fleet lacks as one
+//     that does not answer. A step runs while the agent holds the job database, so a slow one
+//     delays the emulator's other requests; each run is cut off after 30 s.
 //   - The contents of the fleet's databases live in memory: they do not survive a restart.
 //   - A server added to the fleet after serving began is not served; a served server that left the
 //     fleet refuses logins with Msg 40532.
