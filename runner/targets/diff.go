@@ -49,14 +49,7 @@ func Reach(groups []*Group) *runner.Reach {
 	servers, pools := map[string]bool{}, map[string]bool{}
 	for _, g := range groups {
 		for _, d := range g.Databases {
-			if i, ok := seen[dbKey(d)]; ok {
-				if r.Databases[i].ElasticPool == "" {
-					r.Databases[i].ElasticPool = d.ElasticPool
-				}
-				continue
-			}
-			seen[dbKey(d)] = len(r.Databases)
-			r.Databases = append(r.Databases, d)
+			r.Databases = addDatabase(r.Databases, seen, d)
 		}
 		for _, p := range g.Problems {
 			r.Problems = append(r.Problems, "target group "+g.Name+": "+p.String())
@@ -71,4 +64,18 @@ func Reach(groups []*Group) *runner.Reach {
 	SortDatabases(r.Databases)
 	r.Servers, r.Pools = len(servers), len(pools)
 	return r
+}
+
+// addDatabase appends d to list unless a database of the same server and name is there already
+// (seen maps dbKey to its index), in which case it only fills in a pool the first one lacked.
+func addDatabase(list []Database, seen map[string]int, d Database) []Database {
+	k := dbKey(d)
+	if i, ok := seen[k]; ok {
+		if list[i].ElasticPool == "" {
+			list[i].ElasticPool = d.ElasticPool
+		}
+		return list
+	}
+	seen[k] = len(list)
+	return append(list, d)
 }

@@ -186,17 +186,7 @@ func keyOf(m runner.DesiredMember) (enumKey, bool) {
 func expand(g runner.DesiredTargetGroup, enums map[enumKey]*enumResult) Group {
 	out := Group{Name: g.Name, Databases: []Database{}, Problems: []MemberProblem{}}
 	seen := map[string]int{}
-	add := func(d Database) {
-		k := dbKey(d)
-		if i, ok := seen[k]; ok {
-			if out.Databases[i].ElasticPool == "" {
-				out.Databases[i].ElasticPool = d.ElasticPool
-			}
-			return
-		}
-		seen[k] = len(out.Databases)
-		out.Databases = append(out.Databases, d)
-	}
+	add := func(d Database) { out.Databases = addDatabase(out.Databases, seen, d) }
 	removeDB, removeServer := map[string]bool{}, map[string]bool{}
 	for _, m := range g.Members {
 		var names []Listed
