@@ -78,20 +78,7 @@ func TestResolutionsRoundTrip(t *testing.T) {
 
 // A scope of more groups than one request's parameters can carry is recorded whole.
 func TestResolutionsManyGroups(t *testing.T) {
-	em, err := emulator.New(emulator.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer em.Close()
-	addr, err := em.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := Open(em.DSN(addr), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	_, db := openTestDB(t)
 	ctx := t.Context()
 	have, err := db.ReadResolutions(ctx, "default")
 	if err != nil {
