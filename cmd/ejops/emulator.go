@@ -87,7 +87,7 @@ func parseEmulatorArgs(e *env, args []string) (emulatorArgs, int) {
 	fs.StringVar(&a.password, "password", "", "login `password` (default: $EJOPS_EMULATOR_PASSWORD, else random and printed in the DSN;\na chosen password is shown as xxxxx); prefer --password-file, which ps does not show")
 	passwordFile := fs.String("password-file", "", "read the login password from `FILE`")
 	fs.StringVar(&a.fleet, "fleet", "", "fleet `file` of simulated servers, pools and databases that started jobs run on\n(reloaded when it changes or on SIGHUP; see examples/fleet.yaml)")
-	fs.BoolVar(&a.targets, "serve-targets", false, "serve each fleet server over TDS on a port of 127.0.0.1 (logins to its databases, the catalog\nqueries of `ejops targets`) and print the EJOPS_TARGET_MAP=... line that routes its name there")
+	fs.BoolVar(&a.targets, "serve-targets", false, "serve each fleet server over TDS on a port of 127.0.0.1 (logins to its databases, the catalog\nqueries of ejops targets) and print the EJOPS_TARGET_MAP=... line that routes its name there")
 	var logins loginsFlag
 	fs.Var(&logins, "login", "serve one more login `NAME:PASSWORD:ROLE`, ROLE one of owner, jobs_admin and jobs_reader\n(repeatable); prefer --users, which ps does not show")
 	usersFile := fs.String("users", "", "read more logins from `FILE`, one NAME:PASSWORD:ROLE a line (# starts a comment line)")
