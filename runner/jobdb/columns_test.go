@@ -28,7 +28,7 @@ func TestMembershipName(t *testing.T) {
 // given by membership (an int or a name), and every result set with a column ejops does not read,
 // first, and its columns in another order than the SELECT's.
 func azureLikeBatch(membership string) string {
-	return `SELECT 7 AS extra, N'jobdb' AS database_name, N'srv' AS server_name, 1 AS can_control, 5 AS object_id, 3 AS schema_id;
+	return `SELECT 7 AS extra, N'jobdb' AS database_name, N'srv' AS server_name, 1 AS can_control, 5 AS object_id, NULL AS schedules_id, 3 AS schema_id;
 SELECT 9 AS credential_id, N'u' AS credential_identity, N'c' AS name;
 SELECT N'x' AS target_group_id, N'g' AS target_group_name;
 SELECT N'sub' AS subscription_id, N'c' AS refresh_credential_name, N'p' AS elastic_pool_name, N'd' AS database_name, N's' AS server_name,
