@@ -139,7 +139,9 @@ func addSchedule(body *yaml.Node, live *jobdb.State, j jobdb.Job, every string, 
 		return
 	}
 	loc, _ := spec.LoadZone(row.TimeZone) // liveLocal compiled the schedule in it
-	sched := mapping("every", scalar(every), "at", scalar(row.At), "timeZone", scalar(row.TimeZone))
+	at := scalar(row.At)
+	at.Style = yaml.DoubleQuotedStyle // "08:00", as the README writes it: YAML 1.1 reads 08:00 as a number
+	sched := mapping("every", scalar(every), "at", at, "timeZone", scalar(row.TimeZone))
 	if !row.Start.IsZero() {
 		add(sched, "start", scalar(row.Start.In(loc).Format(time.RFC3339)))
 	}
