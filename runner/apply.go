@@ -137,8 +137,10 @@ func (w *writes) add(calls []jobdb.Call, labels []callLabel) {
 func newWrites(p *Plan, live *jobdb.State, opt ApplyOptions) (*writes, error) {
 	w := &writes{versions: make([]int64, len(p.Changes))}
 	inv := inventoryWriter{p: p, opt: opt, now: opt.Now().UTC(), fps: map[string]string{}}
-	if len(p.Inventory) > 0 {
-		w.add(inventoryDDL(live))
+	w.add(inventoryDDL(p, live))
+	locals := map[string][]jobdb.Call{} // job_schedules rows by job
+	for _, l := range p.LocalRows {
+		locals[key(KindJob, l.Job)] = append(locals[key(KindJob, l.Job)], localRowCall(p.Scope, l))
 	}
 	rows := map[string][]int{} // inventory rows by object
 	for i, o := range p.Inventory {
@@ -164,6 +166,10 @@ func newWrites(p *Plan, live *jobdb.State, opt ApplyOptions) (*writes, error) {
 			}
 			calls, labels, recorded[r] = append(calls, call), append(labels, callLabel{object: "inventory"}), true
 		}
+		for _, call := range locals[key(c.Kind, c.Name)] {
+			calls, labels = append(calls, call), append(labels, callLabel{object: "job schedules"})
+		}
+		delete(locals, key(c.Kind, c.Name))
 		w.add(calls, labels)
 	}
 	var calls []jobdb.Call
@@ -177,6 +183,11 @@ func newWrites(p *Plan, live *jobdb.State, opt ApplyOptions) (*writes, error) {
 			return nil, fmt.Errorf("inventory: %w (nothing was applied)", err)
 		}
 		calls, labels = append(calls, call), append(labels, callLabel{object: "inventory"})
+	}
+	for _, l := range p.LocalRows {
+		if _, left := locals[key(KindJob, l.Job)]; left {
+			calls, labels = append(calls, localRowCall(p.Scope, l)), append(labels, callLabel{object: "job schedules"})
+		}
 	}
 	w.add(calls, labels)
 	return w, nil
@@ -232,18 +243,48 @@ func opCall(op Op, secret func(spec.SecretRef) (string, error), fps map[string]s
 	return call, callLabel{object: op.Object, what: op.Proc, op: true}, nil
 }
 
-// inventoryDDL creates what is missing of ejops' inventory table. CREATE SCHEMA must be alone
-// in its batch, so each statement runs through sp_executesql.
-func inventoryDDL(live *jobdb.State) ([]jobdb.Call, []callLabel) {
+// inventoryDDL creates what the plan writes to and is missing of ejops' tables: the inventory, the
+// schedules in local time. CREATE SCHEMA must be alone in its batch, so each statement runs through
+// sp_executesql.
+func inventoryDDL(p *Plan, live *jobdb.State) ([]jobdb.Call, []callLabel) {
+	inv, locals := len(p.Inventory) > 0, len(p.LocalRows) > 0
 	var calls []jobdb.Call
 	var labels []callLabel
-	for i, missing := range []bool{!live.HasSchema, !live.HasInventory} {
-		if missing {
-			calls = append(calls, jobdb.Call{SQL: "EXEC sp_executesql " + jobdb.QuoteString(jobdb.InventoryDDL[i])})
+	for _, ddl := range []struct {
+		missing bool
+		stmt    string
+	}{
+		{(inv || locals) && !live.HasSchema, jobdb.InventoryDDL[0]},
+		{inv && !live.HasInventory, jobdb.InventoryDDL[1]},
+		{locals && !live.HasSchedules, jobdb.SchedulesDDL},
+	} {
+		if ddl.missing {
+			calls = append(calls, jobdb.Call{SQL: "EXEC sp_executesql " + jobdb.QuoteString(ddl.stmt)})
 			labels = append(labels, callLabel{object: "inventory"})
 		}
 	}
 	return calls, labels
+}
+
+const (
+	localRowDelete  = "DELETE FROM ejops.job_schedules WHERE scope = @scope AND job = @job"
+	localRowColumns = "ejops.job_schedules (scope, job, at, time_zone, start_time)"
+)
+
+// localRowCall writes a job's row of ejops.job_schedules: a delete, and for a row an insert after
+// it in the same call, the statement and its parameters bound.
+func localRowCall(scope string, l LocalRowOp) jobdb.Call {
+	del := jobdb.Call{SQL: localRowDelete, Args: []sql.NamedArg{sql.Named("scope", scope), sql.Named("job", l.Job)}}
+	if l.Row == nil {
+		return del
+	}
+	var start any
+	if !l.Row.Start.IsZero() {
+		start = l.Row.Start
+	}
+	del.SQL += "; INSERT INTO " + localRowColumns + " VALUES (@scope, @job, @at, @tz, @start)"
+	del.Args = append(del.Args, sql.Named("at", l.Row.At), sql.Named("tz", l.Row.TimeZone), sql.Named("start", start))
+	return del
 }
 
 // inventoryWriter makes the statements of inventory rows.

@@ -98,6 +98,7 @@ func (pf *PlanFile) Diff(live *jobdb.State, opt Options) (*Plan, error) {
 		return nil, ErrStale
 	}
 	opt.Scope, opt.Prune, opt.Preview = pf.Scope, pf.Prune, false
+	opt.saved = true
 	p, err := Diff(pf.Desired, live, opt)
 	if err != nil {
 		return nil, err

@@ -73,6 +73,9 @@ type DesiredJob struct {
 	// saved plan record. Both are empty for a UTC schedule.
 	At       string `json:"-"`
 	TimeZone string `json:"-"`
+	// Local is the schedule in local time a compiled job came from (At and TimeZone then empty),
+	// recorded in ejops.job_schedules by apply; nil for a UTC schedule.
+	Local *jobdb.LocalSchedule `json:"-"`
 }
 
 // DesiredStep is one step of a job, with every default filled in.

@@ -15,6 +15,9 @@ func Diff(d *Desired, live *jobdb.State, opt Options) (*Plan, error) {
 	credDeletes := df.credentials(d.Credentials, live)
 	groupDeletes := df.targetGroups(d.TargetGroups, live.TargetGroups)
 	jobDeletes := df.jobs(d.Jobs, live.Jobs)
+	if !opt.saved {
+		df.localRows(d.Jobs)
+	}
 	if len(df.errs) > 0 {
 		return nil, errors.Join(df.errs...)
 	}
@@ -30,6 +33,9 @@ func Diff(d *Desired, live *jobdb.State, opt Options) (*Plan, error) {
 		for _, c := range dels {
 			p.Changes = append(p.Changes, c)
 			p.Inventory = append(p.Inventory, InventoryOp{Kind: c.Kind, Name: c.Name, Remove: true})
+			if c.Kind == KindJob && df.liveRow(c.Name) != nil {
+				p.LocalRows = append(p.LocalRows, LocalRowOp{Job: df.liveRow(c.Name).Job})
+			}
 		}
 	}
 	// Owned rows whose object vanished from the job database are forgotten when pruning (not
@@ -55,6 +61,7 @@ type differ struct {
 	conflicts []Ref            // desired objects another scope owns
 	problems  []string         // credentials that cannot be checked (see CredentialsError)
 	errs      []error          // schedules in local time that cannot be compiled
+	live      *jobdb.State
 }
 
 type owner struct {
@@ -63,7 +70,7 @@ type owner struct {
 }
 
 func newDiffer(live *jobdb.State, opt Options) *differ {
-	df := &differ{opt: opt, owners: map[string]owner{},
+	df := &differ{opt: opt, owners: map[string]owner{}, live: live,
 		plan: &Plan{Scope: opt.Scope, LiveHash: live.Hash(), Changes: []Change{}, Adopt: []Ref{}, Kept: []Ref{}, Unmanaged: []Ref{},
 			Unverified: []Unverified{}}}
 	for _, o := range live.Inventory {

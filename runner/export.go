@@ -18,7 +18,12 @@ import (
 // jobs/NAME/STEP.sql. Secrets become secretFrom placeholders the user fills. A job with no steps and
 // a target group with no members, legal in the job database, are written with an empty list. plan on
 // the result shows no changes.
-func Export(live *jobdb.State) map[string][]byte {
+func Export(live *jobdb.State) map[string][]byte { return ExportAt(live, time.Now()) }
+
+// ExportAt is Export with the schedules in local time checked at now: a job applied with one
+// (ejops.job_schedules) gets it back when its UTC schedule is what that one compiles to at now;
+// otherwise, edited in the job database since, its UTC schedule is written with a comment saying so.
+func ExportAt(live *jobdb.State, now time.Time) map[string][]byte {
 	files := map[string][]byte{}
 	managedIdentity := false
 	var docs []*yaml.Node
@@ -72,11 +77,7 @@ func Export(live *jobdb.State) map[string][]byte {
 			if j.IntervalType != "Once" {
 				every = spec.FormatInterval(j.IntervalType, j.IntervalCount)
 			}
-			sched := mapping("every", scalar(every), "start", scalar(j.Start.UTC().Format(time.RFC3339)))
-			if !j.End.Equal(ScheduleMaxEnd) {
-				add(sched, "end", scalar(j.End.UTC().Format(time.RFC3339)))
-			}
-			add(body, "schedule", sched)
+			addSchedule(body, live, j, every, now)
 		}
 		steps := seq()
 		stepFiles := map[string]bool{}
@@ -119,6 +120,35 @@ func Export(live *jobdb.State) map[string][]byte {
 		files["agent.yaml"] = encodeDocs([]*yaml.Node{document("Agent", "agent", mapping("authentication", scalar(spec.AuthManagedIdentity)))})
 	}
 	return files
+}
+
+// addSchedule writes a job's schedule into body: in local time when it was applied so and is
+// unchanged since, in UTC otherwise, with a comment when it was applied in local time.
+func addSchedule(body *yaml.Node, live *jobdb.State, j jobdb.Job, every string, now time.Time) {
+	row, ok := liveLocal(live, "", j, now)
+	if !ok {
+		sched := mapping("every", scalar(every), "start", scalar(j.Start.UTC().Format(time.RFC3339)))
+		if !j.End.Equal(ScheduleMaxEnd) {
+			add(sched, "end", scalar(j.End.UTC().Format(time.RFC3339)))
+		}
+		add(body, "schedule", sched)
+		if row != nil {
+			body.Content[len(body.Content)-2].HeadComment = fmt.Sprintf(
+				"Applied as every %s at %s %s, then edited in the job database: written in UTC.", every, row.At, row.TimeZone)
+		}
+		return
+	}
+	loc, _ := spec.LoadZone(row.TimeZone) // liveLocal compiled the schedule in it
+	at := scalar(row.At)
+	at.Style = yaml.DoubleQuotedStyle // "08:00", as the README writes it: YAML 1.1 reads 08:00 as a number
+	sched := mapping("every", scalar(every), "at", at, "timeZone", scalar(row.TimeZone))
+	if !row.Start.IsZero() {
+		add(sched, "start", scalar(row.Start.In(loc).Format(time.RFC3339)))
+	}
+	if !j.End.Equal(ScheduleMaxEnd) {
+		add(sched, "end", scalar(j.End.In(loc).Format(time.RFC3339)))
+	}
+	add(body, "schedule", sched)
 }
 
 func exportRetry(s jobdb.Step) *yaml.Node {

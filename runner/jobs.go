@@ -2,6 +2,7 @@ package runner
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ejops/ejops/runner/jobdb"
@@ -30,6 +31,41 @@ func (df *differ) jobs(want []DesiredJob, live []jobdb.Job) []Change {
 	return drops(df, KindJob, have, jobName, func(n string) Op {
 		return Op{Object: "job " + n, Proc: "jobs.sp_delete_job", Args: []Arg{{"job_name", n}}}
 	})
+}
+
+// localRows plans the ejops.job_schedules rows of the desired jobs this scope owns or will: a row
+// for each schedule in local time that live does not hold as it is, a delete for each job whose
+// schedule is back in UTC. Until the table exists, only with a job's inventory row: a plan that
+// writes nothing else stays without writes.
+func (df *differ) localRows(want []DesiredJob) {
+	recorded := map[string]bool{}
+	for _, o := range df.plan.Inventory {
+		recorded[key(o.Kind, o.Name)] = !o.Remove
+	}
+	for _, j := range want {
+		if o, ok := df.owners[key(KindJob, j.Name)]; ok && o.scope != df.opt.Scope || !df.live.HasSchedules && !recorded[key(KindJob, j.Name)] {
+			continue
+		}
+		row, cur := localRow(j), df.liveRow(j.Name)
+		switch {
+		case row != nil && (cur == nil || cur.At != row.At || cur.TimeZone != row.TimeZone || !cur.Start.Equal(row.Start) || cur.Job != j.Name):
+			r := *row
+			r.Scope, r.Job = df.opt.Scope, j.Name
+			df.plan.LocalRows = append(df.plan.LocalRows, LocalRowOp{Job: j.Name, Row: &r})
+		case row == nil && cur != nil:
+			df.plan.LocalRows = append(df.plan.LocalRows, LocalRowOp{Job: cur.Job})
+		}
+	}
+}
+
+// liveRow returns this scope's ejops.job_schedules row of a job, or nil.
+func (df *differ) liveRow(job string) *jobdb.LocalSchedule {
+	for i, r := range df.live.Schedules {
+		if r.Scope == df.opt.Scope && strings.EqualFold(r.Job, job) {
+			return &df.live.Schedules[i]
+		}
+	}
+	return nil
 }
 
 func createJob(j DesiredJob) Change {

@@ -95,6 +95,12 @@ type InventoryOp struct {
 	Remove      bool
 }
 
+// LocalRowOp writes a job's row of ejops.job_schedules: Row replaces it (nil deletes it).
+type LocalRowOp struct {
+	Job string
+	Row *jobdb.LocalSchedule
+}
+
 // Plan is the difference between the specs and the live job database, with the calls that close it.
 type Plan struct {
 	Scope     string   `json:"scope"`
@@ -105,7 +111,9 @@ type Plan struct {
 	// Credentials a preview could not check (Options.Preview); apply checks them.
 	Unverified []Unverified  `json:"unverified"`
 	Inventory  []InventoryOp `json:"-"`
-	LiveHash   string        `json:"liveHash"`
+	// LocalRows record (Row set) or forget the schedules in local time of this scope's jobs.
+	LocalRows []LocalRowOp `json:"-"`
+	LiveHash  string       `json:"liveHash"`
 	// The jobs whose schedule is in local time, in name order, changed or not.
 	Schedules []LocalSchedule `json:"schedules,omitempty"`
 }
@@ -149,7 +157,9 @@ func (p *Plan) Reapply() time.Time {
 }
 
 // Writes reports whether apply has anything to write, the inventory included.
-func (p *Plan) Writes() bool { return len(p.Changes) > 0 || len(p.Inventory) > 0 }
+func (p *Plan) Writes() bool {
+	return len(p.Changes) > 0 || len(p.Inventory) > 0 || len(p.LocalRows) > 0
+}
 
 // Options steer Diff.
 type Options struct {
@@ -165,6 +175,9 @@ type Options struct {
 	// Plan.Unverified instead of failing. Without it Diff fails with a *CredentialsError naming
 	// every credential it cannot check.
 	Preview bool
+	// saved plans a saved plan, whose jobs come compiled without the schedules in local time they
+	// came from: the plan leaves their ejops.job_schedules rows alone.
+	saved bool
 }
 
 // CredentialsError lists every credential Diff could not check, each line starting with where

@@ -3,8 +3,10 @@ package runner
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/ejops/ejops/runner/jobdb"
 	"github.com/ejops/ejops/spec"
 )
 
@@ -106,6 +108,7 @@ func compileLocal(j DesiredJob, now time.Time) (DesiredJob, LocalSchedule, error
 		ls.NextRuns = append(ls.NextRuns, run.UTC())
 		t = run.Add(time.Nanosecond)
 	}
+	j.Local = localRow(j)
 	j.Start, j.At, j.TimeZone = start.UTC(), "", ""
 	return j, ls, nil
 }
@@ -183,4 +186,41 @@ func minTime(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// localRow is the ejops.job_schedules row of a desired job, nil for a UTC schedule; its scope is
+// left to the plan.
+func localRow(j DesiredJob) *jobdb.LocalSchedule {
+	switch {
+	case j.Local != nil:
+		return j.Local
+	case j.TimeZone == "":
+		return nil
+	}
+	row := &jobdb.LocalSchedule{Job: j.Name, At: j.At, TimeZone: j.TimeZone}
+	if !j.Start.Equal(ScheduleMinStart) {
+		row.Start = j.Start
+	}
+	return row
+}
+
+// liveLocal returns the schedule in local time live records for a job, preferring scope's row,
+// compiled again at now: nil when there is none, and ok false when the job's UTC schedule is no
+// longer what that schedule compiles to (it was edited in the job database).
+func liveLocal(live *jobdb.State, scope string, j jobdb.Job, now time.Time) (row *jobdb.LocalSchedule, ok bool) {
+	for i, r := range live.Schedules {
+		if strings.EqualFold(r.Job, j.Name) && (row == nil || r.Scope == scope) {
+			row = &live.Schedules[i]
+		}
+	}
+	if row == nil {
+		return nil, false
+	}
+	d := DesiredJob{Name: j.Name, IntervalType: j.IntervalType, IntervalCount: j.IntervalCount, Start: ScheduleMinStart, End: j.End,
+		At: row.At, TimeZone: row.TimeZone}
+	if !row.Start.IsZero() {
+		d.Start = row.Start
+	}
+	c, _, err := compileLocal(d, now)
+	return row, err == nil && c.Start.Equal(j.Start)
 }

@@ -45,7 +45,7 @@ func runExport(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, err)
 	}
-	files := runner.Export(live)
+	files := runner.ExportAt(live, e.now())
 	written, err := writeTree(*out, files, *force)
 	for _, path := range written {
 		v.Wrote(path)

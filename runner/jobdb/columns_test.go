@@ -28,7 +28,7 @@ func TestMembershipName(t *testing.T) {
 // given by membership (an int or a name), and every result set with a column ejops does not read,
 // first, and its columns in another order than the SELECT's.
 func azureLikeBatch(membership string) string {
-	return `SELECT 7 AS extra, N'jobdb' AS database_name, N'srv' AS server_name, 1 AS can_control, 5 AS object_id, 3 AS schema_id;
+	return `SELECT 7 AS extra, N'jobdb' AS database_name, N'srv' AS server_name, 1 AS can_control, 5 AS object_id, 8 AS schedules_id, 3 AS schema_id;
 SELECT 9 AS credential_id, N'u' AS credential_identity, N'c' AS name;
 SELECT N'x' AS target_group_id, N'g' AS target_group_name;
 SELECT N'sub' AS subscription_id, N'c' AS refresh_credential_name, N'p' AS elastic_pool_name, N'd' AS database_name, N's' AS server_name,
@@ -40,7 +40,8 @@ SELECT N'TSql' AS command_type, N'c' AS output_credential_name, N't' AS output_t
  CAST(2 AS real) AS retry_interval_backoff_multiplier, 2 AS maximum_retry_interval_seconds, 1 AS initial_retry_interval_seconds,
  N'g' AS target_group_name, N'c' AS credential_name, N'SELECT 1;' AS command, N's' AS step_name, 1 AS step_id, N'j' AS job_name;
 SELECT N'more' AS extra, N'git 1' AS applied_by, CAST('2026-05-01T12:00:00' AS datetime2) AS applied_at, N'f' AS secret_fingerprint,
- N'h' AS spec_hash, N'j' AS name, N'Job' AS kind, N'default' AS scope;`
+ N'h' AS spec_hash, N'j' AS name, N'Job' AS kind, N'default' AS scope;
+SELECT 1 AS extra, CAST('2026-05-01T12:00:00' AS datetime2) AS start_time, N'America/Chicago' AS time_zone, N'08:00' AS at, N'j' AS job, N'default' AS scope;`
 }
 
 // TestReadToleratesWhatAzureMaySend: result sets with columns ejops does not read, in any order,

@@ -181,13 +181,14 @@ func (db *DB) Close() error {
 // https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-database-scoped-credentials-transact-sql):
 // without it the view shows no rows rather than an error.
 var readBatch = `SET NOCOUNT ON;
-SELECT SCHEMA_ID(N'ejops') AS schema_id, OBJECT_ID(N'ejops.inventory') AS object_id, @@SERVERNAME AS server_name, DB_NAME() AS database_name, HAS_PERMS_BY_NAME(DB_NAME(), 'DATABASE', 'CONTROL') AS can_control;
+SELECT SCHEMA_ID(N'ejops') AS schema_id, OBJECT_ID(N'ejops.inventory') AS object_id, OBJECT_ID(N'ejops.job_schedules') AS schedules_id, @@SERVERNAME AS server_name, DB_NAME() AS database_name, HAS_PERMS_BY_NAME(DB_NAME(), 'DATABASE', 'CONTROL') AS can_control;
 ` + credentialsRead.sql() + "\n" + groupsRead.sql() + "\n" + membersRead.sql() + "\n" + jobsRead.sql() + "\n" + stepsRead.sql() + `
-IF OBJECT_ID(N'ejops.inventory') IS NOT NULL SELECT ` + strings.Join(inventoryCols, ", ") + ` FROM ejops.inventory ORDER BY scope, kind, name;`
+IF OBJECT_ID(N'ejops.inventory') IS NOT NULL SELECT ` + strings.Join(inventoryCols, ", ") + ` FROM ejops.inventory ORDER BY scope, kind, name;
+IF OBJECT_ID(N'ejops.job_schedules') IS NOT NULL SELECT ` + strings.Join(scheduleCols, ", ") + ` FROM ejops.job_schedules ORDER BY scope, job;`
 
 // The reads of readBatch after its header: the documented columns of each view (see viewRead).
 var (
-	headerCols      = []string{"schema_id", "object_id", "server_name", "database_name", "can_control"}
+	headerCols      = []string{"schema_id", "object_id", "schedules_id", "server_name", "database_name", "can_control"}
 	credentialsRead = viewRead{view: "sys.database_scoped_credentials", cols: []string{"name", "credential_identity"}, order: "name"}
 	groupsRead      = viewRead{view: "jobs.target_groups", cols: []string{"target_group_name"}, order: "target_group_name"}
 	membersRead     = viewRead{view: "jobs.target_group_members",
@@ -206,6 +207,7 @@ var (
 			"output_database_name", "output_schema_name", "output_table_name", "output_credential_name"},
 		order: "job_name, step_id"}
 	inventoryCols = []string{"scope", "kind", "name", "spec_hash", "secret_fingerprint", "applied_at", "applied_by"}
+	scheduleCols  = []string{"scope", "job", "at", "time_zone", "start_time"}
 )
 
 // Read returns the live state in one round trip.
@@ -288,36 +290,39 @@ type resultSet struct {
 	add  func() error
 }
 
-// scanState reads the result sets of readBatch, rows standing at the first of them.
+// scanState reads the result sets of readBatch, rows standing at the first of them. The guarded
+// SELECTs of ejops' own tables send a result set only when the header says the table exists.
 func scanState(rows *sql.Rows) (*State, error) {
 	st := &State{}
 	sets := []resultSet{headerSet(st), credentialsSet(st)}
 	sets = append(sets, groupSets(st)...)
 	sets = append(sets, jobSets(st)...)
-	sets = append(sets, inventorySet(st))
 	for i, set := range sets {
 		if i > 0 && !rows.NextResultSet() {
-			if i == len(sets)-1 {
-				break // no inventory yet
-			}
 			if err := rows.Err(); err != nil {
 				return nil, fmt.Errorf("read job database: %w", err)
 			}
 			return nil, fmt.Errorf("read job database: result set %d is missing", i+1)
 		}
-		dest, err := bindColumns(rows, set.cols, set.dest)
-		if err != nil {
-			return nil, fmt.Errorf("read job database: result set %d: %w", i+1, err)
+		if err := scanSet(rows, set, i); err != nil {
+			return nil, err
 		}
-		for rows.Next() {
-			err := rows.Scan(dest...)
-			if err == nil {
-				err = set.add()
-			}
-			if err != nil {
-				return nil, fmt.Errorf("read job database: result set %d: %w", i+1, err)
-			}
+	}
+	n := len(sets)
+	for _, o := range []struct {
+		set     resultSet
+		present bool
+	}{{inventorySet(st), st.HasInventory}, {schedulesSet(st), st.HasSchedules}} {
+		if !o.present {
+			continue
 		}
+		if !rows.NextResultSet() {
+			break // dropped since the header was read
+		}
+		if err := scanSet(rows, o.set, n); err != nil {
+			return nil, err
+		}
+		n++
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read job database: %w", err)
@@ -325,13 +330,31 @@ func scanState(rows *sql.Rows) (*State, error) {
 	return st, nil
 }
 
+// scanSet reads the rows of the current result set, the ith.
+func scanSet(rows *sql.Rows, set resultSet, i int) error {
+	dest, err := bindColumns(rows, set.cols, set.dest)
+	if err != nil {
+		return fmt.Errorf("read job database: result set %d: %w", i+1, err)
+	}
+	for rows.Next() {
+		err := rows.Scan(dest...)
+		if err == nil {
+			err = set.add()
+		}
+		if err != nil {
+			return fmt.Errorf("read job database: result set %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
+
 // headerSet reads the row of the read batch's first result set: whether ejops' inventory exists,
 // which job database this is, and whether the login may read the credentials.
 func headerSet(st *State) resultSet {
-	var schemaID, objectID, control sql.NullInt64
+	var schemaID, objectID, schedulesID, control sql.NullInt64
 	var server, database sql.NullString
-	return resultSet{headerCols, []any{&schemaID, &objectID, &server, &database, &control}, func() error {
-		st.HasSchema, st.HasInventory = schemaID.Valid, objectID.Valid
+	return resultSet{cols: headerCols, dest: []any{&schemaID, &objectID, &schedulesID, &server, &database, &control}, add: func() error {
+		st.HasSchema, st.HasInventory, st.HasSchedules = schemaID.Valid, objectID.Valid, schedulesID.Valid
 		st.Server, st.Database = server.String, database.String
 		st.CredentialsHidden = control.Valid && control.Int64 == 0
 		return nil
@@ -414,9 +437,22 @@ func jobSets(st *State) []resultSet {
 func inventorySet(st *State) resultSet {
 	var o Owned
 	var fp, by sql.NullString
-	return resultSet{inventoryCols, []any{&o.Scope, &o.Kind, &o.Name, &o.SpecHash, &fp, &o.AppliedAt, &by}, func() error {
+	return resultSet{cols: inventoryCols, dest: []any{&o.Scope, &o.Kind, &o.Name, &o.SpecHash, &fp, &o.AppliedAt, &by}, add: func() error {
 		o.SecretFingerprint, o.AppliedBy, o.AppliedAt = fp.String, by.String, o.AppliedAt.UTC()
 		st.Inventory = append(st.Inventory, o)
+		return nil
+	}}
+}
+
+func schedulesSet(st *State) resultSet {
+	var s LocalSchedule
+	var start sql.NullTime
+	return resultSet{cols: scheduleCols, dest: []any{&s.Scope, &s.Job, &s.At, &s.TimeZone, &start}, add: func() error {
+		s.Start = time.Time{}
+		if start.Valid {
+			s.Start = start.Time.UTC()
+		}
+		st.Schedules = append(st.Schedules, s)
 		return nil
 	}}
 }
@@ -441,6 +477,17 @@ var InventoryDDL = []string{
     PRIMARY KEY (scope, kind, name)
 )`,
 }
+
+// SchedulesDDL creates the table of the schedules in local time that jobs were applied with, per
+// scope: the job database holds only their UTC form.
+const SchedulesDDL = `CREATE TABLE ejops.job_schedules (
+    scope nvarchar(128) NOT NULL,
+    job nvarchar(128) NOT NULL,
+    at nvarchar(5) NOT NULL,
+    time_zone nvarchar(64) NOT NULL,
+    start_time datetime2 NULL,
+    PRIMARY KEY (scope, job)
+)`
 
 // ErrorNumber returns the SQL Server error number of err, or 0.
 func ErrorNumber(err error) int32 {

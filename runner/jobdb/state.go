@@ -17,6 +17,9 @@ type State struct {
 	Inventory    []Owned // every scope's inventory rows
 	HasSchema    bool    // the ejops schema exists
 	HasInventory bool    // the ejops.inventory table exists
+	// Schedules are the schedules in local time jobs were applied with, every scope's.
+	Schedules    []LocalSchedule
+	HasSchedules bool // the ejops.job_schedules table exists
 
 	// Server and Database name the job database (@@SERVERNAME, DB_NAME()): a saved plan is
 	// applied only to the job database it was made for.
@@ -97,6 +100,16 @@ type Owned struct {
 	AppliedBy         string
 }
 
+// LocalSchedule is one row of ejops.job_schedules: the schedule in local time a scope applied a
+// job with, the job database holding its UTC form. The interval and the end are the job's own.
+type LocalSchedule struct {
+	Scope    string
+	Job      string
+	At       string    // "08:00"
+	TimeZone string    // an IANA name
+	Start    time.Time // the spec's start, zero when it gave none
+}
+
 // Hash returns a digest of the state, used to refuse a saved plan when the live state has moved.
 // Every field counts, the inventory's timestamps too: any apply in between makes a plan stale.
 func (s *State) Hash() string {
@@ -138,6 +151,12 @@ func (s *State) Hash() string {
 	for _, o := range s.Inventory {
 		h.str(o.Scope, o.Kind, o.Name, o.SpecHash, o.SecretFingerprint, o.AppliedBy)
 		h.time(o.AppliedAt)
+	}
+	h.bool(s.HasSchedules)
+	h.int(len(s.Schedules))
+	for _, l := range s.Schedules {
+		h.str(l.Scope, l.Job, l.At, l.TimeZone)
+		h.time(l.Start)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -19,6 +19,8 @@ func fullState() *State {
 		Inventory:    []Owned{{Scope: "default", Kind: "Job", Name: "j", SpecHash: "h", SecretFingerprint: "f", AppliedAt: at, AppliedBy: "git 1"}},
 		HasSchema:    true,
 		HasInventory: true,
+		Schedules:    []LocalSchedule{{Scope: "default", Job: "j", At: "08:00", TimeZone: "America/Chicago", Start: at}},
+		HasSchedules: true,
 		Server:       "srv",
 		Database:     "jobdb",
 	}
