@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,9 +22,10 @@ import (
 
 // jobDB is an emulator served over TCP for one test, with a database/sql pool to inspect it.
 type jobDB struct {
-	em  *emulator.Emulator
-	dsn string
-	db  *sql.DB
+	em   *emulator.Emulator
+	addr net.Addr
+	dsn  string
+	db   *sql.DB
 	// logs holds everything the emulator logged, at debug level.
 	logs *syncBuffer
 	// secretFiles replaces reading secret files, for examples that name files outside the test.
@@ -59,7 +61,7 @@ func serveJobDB(tb testing.TB, opts emulator.Options) *jobDB {
 		db.Close()
 		em.Close()
 	})
-	return &jobDB{em: em, dsn: dsn, db: db}
+	return &jobDB{em: em, addr: addr, dsn: dsn, db: db}
 }
 
 // ejops runs the CLI with the job database and returns the exit code, stdout and stderr. Secret

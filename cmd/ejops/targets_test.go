@@ -41,16 +41,8 @@ func listedGroup(dbs ...string) string {
 // resolution is recorded, the second shows what was added and removed since; a jobs_reader login
 // gets the resolution with a notice that it was not recorded.
 func TestTargetsRecordsResolutionsAndShowsChanges(t *testing.T) {
-	em, err := emulator.New(emulator.Options{Logins: []emulator.Login{{Name: "jobs_reader", Password: "reader-pw", Role: emulator.RoleReader}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer em.Close()
-	addr, err := em.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	vars := map[string]string{"EJOPS_JOB_DB": em.DSN(addr)}
+	j := serveJobDB(t, emulator.Options{Logins: []emulator.Login{{Name: "jobs_reader", Password: "reader-pw", Role: emulator.RoleReader}}})
+	vars := map[string]string{"EJOPS_JOB_DB": j.dsn}
 	dir := writeSpecs(t, map[string]string{"g.yaml": listedGroup("a", "b")})
 	code, out, errOut := ejopsEnv(t, vars, "targets", "--specs", dir)
 	if code != 0 || !strings.Contains(out, "target group listed: 2 databases in 1 server\n") ||
@@ -80,7 +72,7 @@ func TestTargetsRecordsResolutionsAndShowsChanges(t *testing.T) {
 	if g := doc.TargetGroups[0]; !doc.Recorded || len(g.Databases) != 2 || len(g.Changes.Added)+len(g.Changes.Removed) != 0 {
 		t.Errorf("json document: %+v", doc)
 	}
-	vars["EJOPS_JOB_DB"] = em.LoginDSN("jobs_reader", addr)
+	vars["EJOPS_JOB_DB"] = j.em.LoginDSN("jobs_reader", j.addr)
 	dir = writeSpecs(t, map[string]string{"g.yaml": listedGroup("a")})
 	code, out, errOut = ejopsEnv(t, vars, "targets", "--specs", dir)
 	if code != 0 || !strings.Contains(out, "- t1.database.windows.net/c") || !strings.Contains(errOut, "notice: this resolution was not recorded") {

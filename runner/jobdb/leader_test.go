@@ -3,6 +3,7 @@ package jobdb
 import (
 	"context"
 	"database/sql"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,8 +15,8 @@ import (
 	"github.com/ejops/ejops/emulator"
 )
 
-// serve starts an emulator on loopback and returns it with its DSN.
-func serve(t *testing.T, opts emulator.Options) (*emulator.Emulator, string) {
+// serve starts an emulator on loopback and returns it with its address.
+func serve(t *testing.T, opts emulator.Options) (*emulator.Emulator, net.Addr) {
 	t.Helper()
 	opts.Password = "leader-pw-1"
 	em, err := emulator.New(opts)
@@ -27,7 +28,7 @@ func serve(t *testing.T, opts emulator.Options) (*emulator.Emulator, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { em.Close() })
-	return em, em.DSN(addr)
+	return em, addr
 }
 
 func open(t *testing.T, dsn string) *DB {
@@ -41,7 +42,8 @@ func open(t *testing.T, dsn string) *DB {
 }
 
 func TestOneLeaderAtATime(t *testing.T) {
-	em, dsn := serve(t, emulator.Options{})
+	em, addr := serve(t, emulator.Options{})
+	dsn := em.DSN(addr)
 	a, b := open(t, dsn), open(t, dsn)
 	ctx := t.Context()
 	la, err := a.TryLead(ctx, LeaderResource)
@@ -107,7 +109,8 @@ servers:
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, dsn := serve(t, emulator.Options{Fleet: fleet})
+	em, addr := serve(t, emulator.Options{Fleet: fleet})
+	dsn := em.DSN(addr)
 	db := open(t, dsn)
 	ctx := t.Context()
 	_, since, err := db.FinishedSince(ctx, time.Time{})

@@ -13,20 +13,8 @@ import (
 // TestResolutionsRoundTrip records resolutions (creating the table), replaces one, reads them
 // back per scope, and a jobs_reader login reads but cannot record.
 func TestResolutionsRoundTrip(t *testing.T) {
-	em, err := emulator.New(emulator.Options{Logins: []emulator.Login{{Name: "jobs_reader", Password: "reader-pw", Role: emulator.RoleReader}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer em.Close()
-	addr, err := em.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := Open(em.DSN(addr), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	em, addr := serve(t, emulator.Options{Logins: []emulator.Login{{Name: "jobs_reader", Password: "reader-pw", Role: emulator.RoleReader}}})
+	db := open(t, em.DSN(addr))
 	ctx := t.Context()
 	have, err := db.ReadResolutions(ctx, "default")
 	if err != nil || have.HasTable || len(have.Groups) != 0 {
@@ -62,11 +50,7 @@ func TestResolutionsRoundTrip(t *testing.T) {
 		t.Errorf("Find: %+v %v", r, ok)
 	}
 
-	reader, err := Open(em.LoginDSN("jobs_reader", addr), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer reader.Close()
+	reader := open(t, em.LoginDSN("jobs_reader", addr))
 	rgot, err := reader.ReadResolutions(ctx, "default")
 	if err != nil || len(rgot.Groups) != 2 {
 		t.Fatalf("reader read: %+v, %v", rgot, err)
